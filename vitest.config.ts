@@ -1,0 +1,21 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    environment: 'node',
+    include: ['test/**/*.test.ts'],
+    // The integration tier needs moto_server and runs through its own script.
+    exclude: ['test/integration/**', 'node_modules/**'],
+    setupFiles: ['test/setup.ts'],
+    // Keep Powertools quiet and local: no log lines, no EMF output, no X-Ray.
+    env: {
+      POWERTOOLS_LOG_LEVEL: 'SILENT',
+      POWERTOOLS_METRICS_DISABLED: 'true',
+      POWERTOOLS_TRACE_ENABLED: 'false',
+      POWERTOOLS_DEV: 'false',
+    },
+    // Synthesizing the stack takes a few seconds on a 2-core machine.
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+  },
+});
