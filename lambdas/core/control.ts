@@ -1,0 +1,92 @@
+/**
+ * The contract a control module fulfils. A control knows only its resource:
+ * how to read it, what would block a change, what the change is, how to make
+ * it, check it and undo it. Parsing, policy, finding updates, notifications,
+ * metrics and the ledger belong to the pipeline and are written once.
+ */
+import type { AwsClientOptions } from './aws';
+import type { Finding } from './finding';
+import type { ResourceRef, ResourceSpec } from './resource';
+import type { ObjectSchema, Schema } from './schema';
+
+/** The slice of a logger controls may use; Powertools' Logger satisfies it. */
+export interface Log {
+  debug(message: string, ...extra: Record<string, unknown>[]): void;
+  info(message: string, ...extra: Record<string, unknown>[]): void;
+  warn(message: string, ...extra: Record<string, unknown>[]): void;
+  error(message: string, ...extra: Record<string, unknown>[]): void;
+}
+
+export type Tags = Readonly<Record<string, string>>;
+
+export type ReadResult<State> =
+  | { readonly kind: 'found'; readonly state: State; readonly tags: Tags }
+  /** The live resource is not what the control is about (or is gone): nothing to do. */
+  | { readonly kind: 'not-applicable'; readonly reason: string };
+
+export type Plan<Before> =
+  | { readonly kind: 'compliant'; readonly summary: string }
+  | ChangePlan<Before>;
+
+export interface ChangePlan<Before> {
+  readonly kind: 'change';
+  /** One line a person can scan, e.g. "revoke 3 rules from sg-1 (default group of vpc-2)". */
+  readonly summary: string;
+  /** Each step, in order, in plain words. */
+  readonly steps: readonly string[];
+  /** What the change removes or replaces: stored before the change so it can be undone. */
+  readonly before: Before;
+  /** How to undo it by hand; empty when `irreversible` explains why it cannot be. */
+  readonly undo: readonly string[];
+  /** Set when part of the change cannot be undone, saying which part and why. */
+  readonly irreversible?: string;
+}
+
+export interface ApplyResult {
+  /** What was changed, one line per change. */
+  readonly changes: readonly string[];
+}
+
+export type VerifyResult = { readonly ok: true } | { readonly ok: false; readonly reason: string };
+
+export interface FindingContext<Clients, Params> {
+  readonly clients: Clients;
+  readonly params: Params;
+  readonly finding: Finding;
+  readonly log: Log;
+}
+
+export interface RollbackContext<Clients> {
+  readonly clients: Clients;
+  readonly log: Log;
+}
+
+export interface Control<State, Before, Params, Clients> {
+  /** Security Hub control id, e.g. "EC2.2". */
+  readonly id: string;
+  readonly title: string;
+  readonly resource: ResourceSpec;
+  /** The control's own settings in remediation.config.json. */
+  readonly params: ObjectSchema<Params>;
+  /** Validates a before-state read back from the ledger before a rollback uses it. */
+  readonly before: Schema<Before>;
+  /** No automatic fix exists: the control only ever notifies. */
+  readonly notifyOnly: boolean;
+
+  createClients(options: AwsClientOptions): Clients;
+  /** Live state and tags; never the finding's copy. */
+  readState(ref: ResourceRef, ctx: FindingContext<Clients, Params>): Promise<ReadResult<State>>;
+  /** Pure: what would change, or that nothing needs to. */
+  plan(state: State, ctx: FindingContext<Clients, Params>): Plan<Before>;
+  /** Reasons not to change the resource now; empty when it is safe to go on. */
+  preflight(state: State, ctx: FindingContext<Clients, Params>): Promise<readonly string[]>;
+  /** @throws PartialChangeError when it stops part-way, saying what state it left. */
+  apply(
+    state: State,
+    plan: ChangePlan<Before>,
+    ctx: FindingContext<Clients, Params>,
+  ): Promise<ApplyResult>;
+  verify(state: State, ctx: FindingContext<Clients, Params>): Promise<VerifyResult>;
+  /** Restores the before-state; returns what it did, one line per change. */
+  rollback(before: Before, ctx: RollbackContext<Clients>): Promise<readonly string[]>;
+}

@@ -1,0 +1,86 @@
+/**
+ * The function's environment, read and validated once at cold start. A bad
+ * value fails the cold start loudly instead of surfacing later as a wrong
+ * decision. Adapters never read process.env; they get what they need here.
+ */
+import { ConfigurationError } from './errors';
+import type { CustomActionArns } from './pipeline';
+import { object, parseOrThrow, type Schema, string } from './schema';
+import { type RuntimeSettings, runtimeSettingsSchema } from './settings';
+import type { Identity } from './trust';
+
+/** Variable names, shared with the stack that sets them. */
+export const ENVIRONMENT = {
+  settings: 'HUBFIX_SETTINGS',
+  topicArn: 'HUBFIX_TOPIC_ARN',
+  remediateActionArn: 'HUBFIX_REMEDIATE_ACTION_ARN',
+  planActionArn: 'HUBFIX_PLAN_ACTION_ARN',
+  account: 'HUBFIX_ACCOUNT_ID',
+  region: 'AWS_REGION',
+} as const;
+
+export interface FunctionEnvironment<Params> {
+  readonly settings: RuntimeSettings<Params>;
+  readonly topicArn: string;
+  readonly actions: CustomActionArns;
+  readonly self: Identity;
+}
+
+const arn = string({ pattern: /^arn:aws[a-z-]*:[a-z0-9-]+:/, patternName: 'an ARN' });
+
+const variablesSchema = object(
+  {
+    [ENVIRONMENT.settings]: string({ minLength: 2 }),
+    [ENVIRONMENT.topicArn]: arn,
+    [ENVIRONMENT.remediateActionArn]: arn,
+    [ENVIRONMENT.planActionArn]: arn,
+    [ENVIRONMENT.account]: string({ pattern: /^\d{12}$/, patternName: 'a 12-digit account id' }),
+    [ENVIRONMENT.region]: string({
+      pattern: /^[a-z]{2}(-[a-z]+)+-\d+$/,
+      patternName: 'an AWS region',
+    }),
+  },
+  { unknownKeys: 'ignore' },
+);
+
+export function readEnvironment<Params>(
+  env: Readonly<Record<string, string | undefined>>,
+  control: { readonly id: string; readonly params: Schema<Params> },
+): FunctionEnvironment<Params> {
+  const source = 'the function environment';
+  const toError = (issues: ConstructorParameters<typeof ConfigurationError>[1]) =>
+    new ConfigurationError(source, issues);
+  const vars = parseOrThrow(variablesSchema, env, toError);
+
+  let settingsJson: unknown;
+  try {
+    settingsJson = JSON.parse(vars[ENVIRONMENT.settings]);
+  } catch (error) {
+    throw new ConfigurationError(source, [
+      { path: ENVIRONMENT.settings, message: `is not JSON (${String(error)})` },
+    ]);
+  }
+  const settings = parseOrThrow(
+    runtimeSettingsSchema(control.params),
+    settingsJson,
+    toError,
+    ENVIRONMENT.settings,
+  );
+  if (settings.controlId !== control.id) {
+    throw toError([
+      {
+        path: `${ENVIRONMENT.settings}.controlId`,
+        message: `is ${settings.controlId}, but this function handles ${control.id}`,
+      },
+    ]);
+  }
+  return {
+    settings,
+    topicArn: vars[ENVIRONMENT.topicArn],
+    actions: {
+      remediate: vars[ENVIRONMENT.remediateActionArn],
+      plan: vars[ENVIRONMENT.planActionArn],
+    },
+    self: { account: vars[ENVIRONMENT.account], region: vars[ENVIRONMENT.region] },
+  };
+}

@@ -1,0 +1,120 @@
+/**
+ * Every error hubfix raises on purpose. Each carries a stable `name` so logs
+ * and metrics can group by it, and keeps the underlying `cause`.
+ */
+
+export interface ValidationIssue {
+  /** Where the problem is, e.g. `controls["EC2.2"].mode`. */
+  readonly path: string;
+  readonly message: string;
+}
+
+export function formatIssues(issues: readonly ValidationIssue[]): string {
+  return issues.map((issue) => `  - ${issue.path}: ${issue.message}`).join('\n');
+}
+
+/**
+ * Each subclass names itself with a string literal: bundles are minified, so
+ * `constructor.name` would read "Ma" in production logs.
+ */
+abstract class HubfixError extends Error {
+  abstract override readonly name: string;
+}
+
+/** The configuration file (synth time) or the function environment (cold start) is invalid. */
+export class ConfigurationError extends HubfixError {
+  override readonly name = 'ConfigurationError';
+
+  constructor(
+    readonly source: string,
+    readonly issues: readonly ValidationIssue[],
+  ) {
+    super(`${source} is invalid:\n${formatIssues(issues)}`);
+  }
+}
+
+/** The Lambda event is not a Security Hub findings event hubfix can read. Nothing was changed. */
+export class MalformedEventError extends HubfixError {
+  override readonly name = 'MalformedEventError';
+
+  constructor(readonly issues: readonly ValidationIssue[]) {
+    super(`malformed event:\n${formatIssues(issues)}`);
+  }
+}
+
+/** One finding inside an otherwise readable event is not valid ASFF. Nothing was changed. */
+export class MalformedFindingError extends HubfixError {
+  override readonly name = 'MalformedFindingError';
+
+  constructor(
+    readonly findingIndex: number,
+    readonly issues: readonly ValidationIssue[],
+  ) {
+    super(`finding #${findingIndex} is malformed:\n${formatIssues(issues)}`);
+  }
+}
+
+/** The resource named by a finding is not one this control can act on. */
+export class ResourceReferenceError extends HubfixError {
+  override readonly name = 'ResourceReferenceError';
+}
+
+/**
+ * A change stopped part-way. `stateLeft` says, for a person, what the resource
+ * looks like now so that nobody has to guess.
+ */
+export class PartialChangeError extends HubfixError {
+  override readonly name = 'PartialChangeError';
+
+  constructor(
+    message: string,
+    readonly stateLeft: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** Security Hub refused to update a finding (BatchUpdateFindings UnprocessedFindings). */
+export class FindingUpdateError extends HubfixError {
+  override readonly name = 'FindingUpdateError';
+
+  constructor(
+    message: string,
+    readonly code: string | undefined,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** Publishing the notification to SNS failed. */
+export class NotificationError extends HubfixError {
+  override readonly name = 'NotificationError';
+}
+
+/**
+ * Some findings of an event could not be written back to Security Hub or
+ * announced on SNS. Thrown at the end of the batch so that Lambda retries the
+ * event and, once retries are spent, the event lands in the dead-letter queue.
+ */
+export class IncompleteDeliveryError extends HubfixError {
+  override readonly name = 'IncompleteDeliveryError';
+
+  constructor(
+    readonly failures: readonly { readonly findingId: string; readonly error: string }[],
+  ) {
+    super(
+      `${failures.length} finding(s) were processed but not fully delivered: ${failures
+        .map((f) => `${f.findingId}: ${f.error}`)
+        .join('; ')}`,
+    );
+  }
+}
+
+export function describeError(error: unknown): string {
+  if (error instanceof Error) {
+    return error.name && error.name !== 'Error' ? `${error.name}: ${error.message}` : error.message;
+  }
+  return String(error);
+}

@@ -1,0 +1,93 @@
+/**
+ * Builds a control's Lambda handler. Everything here runs once, at cold
+ * start: the environment is validated, clients are created and instrumented,
+ * and the pipeline is assembled. The exported handler is thin and wrapped
+ * with middy and the Powertools middlewares.
+ */
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import { SecurityHubClient } from '@aws-sdk/client-securityhub';
+import { SNSClient } from '@aws-sdk/client-sns';
+import middy from '@middy/core';
+import { SecurityHubFindingWriter } from './adapters/security-hub';
+import { SnsNotifier } from './adapters/sns';
+import { awsClientOptions } from './aws';
+import type { Control } from './control';
+import { readEnvironment } from './env';
+import { LogChangeRecorder } from './log-recorder';
+import { type BatchResult, type ChangeRecorder, createPipeline } from './pipeline';
+import { countMetric, logger, metrics, tracer } from './powertools';
+
+/** Seams for tests; a deployed function uses none of them. */
+export interface HandlerOverrides<Clients> {
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  readonly clients?: Clients;
+  readonly securityHub?: SecurityHubClient;
+  readonly sns?: SNSClient;
+  readonly recorder?: ChangeRecorder;
+  readonly newChangeId?: () => string;
+}
+
+export interface HandlerResult {
+  readonly eventId: string | undefined;
+  readonly status: BatchResult['status'];
+  readonly findings: readonly {
+    readonly findingId: string;
+    readonly decision: string;
+    readonly outcome: string;
+  }[];
+  readonly rejected: number;
+  readonly skipped: number;
+}
+
+function summarise(result: BatchResult): HandlerResult {
+  return {
+    eventId: result.eventId,
+    status: result.status,
+    findings: result.handled.map(({ report }) => ({
+      findingId: report.findingId,
+      decision: report.decision.kind,
+      outcome: report.outcome.kind,
+    })),
+    rejected: result.rejected.length,
+    skipped: result.skipped,
+  };
+}
+
+export function createControlHandler<State, Before, Params, Clients extends object>(
+  control: Control<State, Before, Params, Clients>,
+  overrides: HandlerOverrides<Clients> = {},
+) {
+  const env = readEnvironment(overrides.env ?? process.env, control);
+  const sdk = awsClientOptions(env.self.region);
+  const clients = overrides.clients ?? control.createClients(sdk);
+  const securityHub = overrides.securityHub ?? new SecurityHubClient(sdk);
+  const sns = overrides.sns ?? new SNSClient(sdk);
+  for (const client of [securityHub, sns, ...Object.values(clients)]) {
+    tracer.captureAWSv3Client(client);
+  }
+  logger.appendPersistentKeys({ control: control.id });
+  metrics.setDefaultDimensions({ control: control.id });
+
+  const pipeline = createPipeline({
+    control,
+    settings: env.settings,
+    clients,
+    self: env.self,
+    actions: env.actions,
+    findings: new SecurityHubFindingWriter(securityHub),
+    notifier: new SnsNotifier(sns, env.topicArn),
+    recorder: overrides.recorder ?? new LogChangeRecorder(logger),
+    log: logger,
+    metrics: countMetric,
+    newChangeId: overrides.newChangeId ?? (() => crypto.randomUUID()),
+  });
+
+  return middy(async (event: unknown): Promise<HandlerResult> => {
+    return summarise(await pipeline.processEvent(event));
+  })
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(captureLambdaHandler(tracer))
+    .use(logMetrics(metrics, { captureColdStartMetric: true }));
+}

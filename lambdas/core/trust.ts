@@ -1,0 +1,98 @@
+/**
+ * Row 1 of the policy: is this a genuine, current, failed Security Hub control
+ * finding about a resource in this function's own account and region? Pure,
+ * so a forged or stale finding is turned away before any AWS call is made.
+ */
+import { describeError } from './errors';
+import { controlIdFromGeneratorId, type Finding, type FindingsEvent } from './finding';
+import type { Request } from './policy';
+import type { ResourceRef, ResourceSpec } from './resource';
+
+export interface Identity {
+  readonly account: string;
+  readonly region: string;
+}
+
+export type TrustResult =
+  | { readonly ok: true; readonly resource: ResourceRef }
+  | { readonly ok: false; readonly reason: string; readonly resource: ResourceRef | undefined };
+
+const SECURITY_HUB_PRODUCT =
+  /^arn:(aws[a-z-]*):securityhub:([a-z0-9-]+)::product\/aws\/securityhub$/;
+
+export function assessTrust(input: {
+  readonly event: Pick<FindingsEvent, 'account' | 'region'>;
+  readonly finding: Finding;
+  readonly request: Request;
+  readonly controlId: string;
+  readonly resourceSpec: ResourceSpec;
+  readonly self: Identity;
+}): TrustResult {
+  const { event, finding, request, controlId, resourceSpec, self } = input;
+  const refuse = (reason: string, resource?: ResourceRef): TrustResult => ({
+    ok: false,
+    reason,
+    resource,
+  });
+
+  if (event.account !== self.account || event.region !== self.region) {
+    return refuse(
+      `the event came from ${event.account}/${event.region}, not this deployment's ${self.account}/${self.region}`,
+    );
+  }
+  const product = SECURITY_HUB_PRODUCT.exec(finding.productArn);
+  if (!product) {
+    return refuse(`the finding is not from the AWS Security Hub product (${finding.productArn})`);
+  }
+  if (product[2] !== self.region) {
+    return refuse(`the finding was produced in ${product[2]}, not ${self.region}`);
+  }
+  if (finding.awsAccountId !== self.account) {
+    return refuse(`the finding belongs to account ${finding.awsAccountId}, not ${self.account}`);
+  }
+  if (finding.controlId !== controlId) {
+    return refuse(`the finding is for control ${finding.controlId ?? '(none)'}, not ${controlId}`);
+  }
+  const generatorControl = controlIdFromGeneratorId(finding.generatorId);
+  if (generatorControl !== undefined && generatorControl !== controlId) {
+    return refuse(`the finding's GeneratorId names ${generatorControl}, not ${controlId}`);
+  }
+  if (finding.complianceStatus !== 'FAILED') {
+    return refuse(
+      `the finding's compliance status is ${finding.complianceStatus ?? 'missing'}, not FAILED`,
+    );
+  }
+  if (finding.recordState !== 'ACTIVE') {
+    return refuse(`the finding is ${finding.recordState ?? 'in no record state'}, not ACTIVE`);
+  }
+  // hubfix's own finding updates come back as "Imported" events; only NEW
+  // ones are work. A person's custom action is honoured whatever the status.
+  if (request === 'imported' && finding.workflowStatus !== 'NEW') {
+    return refuse(`the finding's workflow is ${finding.workflowStatus ?? 'missing'}, not NEW`);
+  }
+
+  const named = finding.resources.find((r) => resourceSpec.types.includes(r.type));
+  if (!named) {
+    return refuse(`the finding names no ${resourceSpec.types.join(' or ')} resource`);
+  }
+  let resource: ResourceRef;
+  try {
+    resource = resourceSpec.parse(
+      named.id,
+      named.type,
+      named.region ?? finding.region ?? event.region,
+    );
+  } catch (error) {
+    return refuse(describeError(error));
+  }
+  if (resource.account !== self.account) {
+    return refuse(`the resource is in account ${resource.account}, not ${self.account}`, resource);
+  }
+  if (
+    resource.region !== self.region ||
+    (named.region !== undefined && named.region !== self.region)
+  ) {
+    return refuse(`the resource is in region ${resource.region}, not ${self.region}`, resource);
+  }
+  return { ok: true, resource };
+}
