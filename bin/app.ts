@@ -1,0 +1,27 @@
+#!/usr/bin/env node
+/**
+ * CDK app entry: load and validate the config, then build the stack.
+ * `npx cdk deploy -c config=path/to/other.json` selects another config file.
+ */
+import { App, Aspects } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { ConfigurationError } from '../lambdas/core/errors';
+import { DEFAULT_CONFIG_PATH, loadConfig } from '../lib/config';
+import { HubfixStack } from '../lib/hubfix-stack';
+
+const app = new App();
+const configPath: unknown = app.node.tryGetContext('config') ?? DEFAULT_CONFIG_PATH;
+
+try {
+  const config = loadConfig(String(configPath));
+  new HubfixStack(app, 'Hubfix', {
+    config,
+    description: 'hubfix: auto-remediation for AWS Security Hub control findings',
+    env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
+  });
+  Aspects.of(app).add(new AwsSolutionsChecks({ verbose: true }));
+} catch (error) {
+  if (!(error instanceof ConfigurationError)) throw error;
+  process.stderr.write(`hubfix: ${error.message}\n`);
+  process.exit(1);
+}

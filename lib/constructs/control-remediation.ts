@@ -1,0 +1,196 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import { Rule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
+import { type IQueue, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { NagSuppressions } from 'cdk-nag';
+import { Construct } from 'constructs';
+import { ENVIRONMENT } from '../../lambdas/core/env';
+import type { RuntimeSettings } from '../../lambdas/core/settings';
+import { encodeSettings } from '../config';
+import { type ControlDefinition, handlerEntry } from '../controls';
+import { customActionPattern, importedFindingsPattern } from '../event-patterns';
+import type { IActionTarget } from './action-target';
+import { RemediationFunction } from './remediation-function';
+
+export interface ControlRemediationProps {
+  readonly control: ControlDefinition;
+  readonly settings: RuntimeSettings<unknown>;
+  readonly topic: ITopic;
+  readonly remediateAction: IActionTarget;
+  readonly planAction: IActionTarget;
+  /** @default 2 */
+  readonly reservedConcurrency?: number;
+  /** @default 256 */
+  readonly memorySize?: number;
+  /** @default RetentionDays.ONE_MONTH */
+  readonly logRetention?: RetentionDays;
+  /**
+   * Where events go once EventBridge and Lambda have given up on them.
+   * @default a new SQS queue, encrypted, keeping messages for 14 days
+   */
+  readonly deadLetterQueue?: IQueue;
+}
+
+/** One ARN field as cdk-nag renders it: a literal or an <AWS::...> token. */
+const ARN_PART = '(?:<AWS::[A-Za-z]+>|[^:]*)';
+
+function escapeRegex(value: string): string {
+  return value.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+}
+
+/** Retries before an event is parked in the dead-letter queue. */
+const EVENTBRIDGE_RETRY_ATTEMPTS = 8;
+const LAMBDA_ASYNC_RETRY_ATTEMPTS = 2;
+
+/**
+ * One control, wired end to end: its function, the rules that route its
+ * findings and custom actions to it, a dead-letter queue for events that
+ * cannot be delivered or keep failing, and exactly the permissions it needs.
+ */
+export class ControlRemediation extends Construct {
+  readonly handler: RemediationFunction;
+  readonly importedRule: Rule;
+  readonly customActionRule: Rule;
+  readonly deadLetterQueue: IQueue;
+
+  constructor(scope: Construct, id: string, props: ControlRemediationProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    const { control } = props;
+    const controlId = control.meta.id;
+
+    this.deadLetterQueue =
+      props.deadLetterQueue ??
+      new Queue(this, 'DeadLetterQueue', {
+        encryption: QueueEncryption.SQS_MANAGED,
+        enforceSSL: true,
+        retentionPeriod: Duration.days(14),
+      });
+    if (!props.deadLetterQueue) {
+      NagSuppressions.addResourceSuppressions(this.deadLetterQueue, [
+        {
+          id: 'AwsSolutions-SQS3',
+          reason: 'This queue is itself the dead-letter queue of the rules and the function.',
+        },
+      ]);
+    }
+
+    this.handler = new RemediationFunction(this, 'Handler', {
+      entry: handlerEntry(controlId),
+      description: `hubfix ${controlId}: ${control.meta.title}`.slice(0, 256),
+      timeout: control.timeout,
+      memorySize: props.memorySize,
+      reservedConcurrentExecutions: props.reservedConcurrency,
+      logRetention: props.logRetention,
+      environment: {
+        [ENVIRONMENT.settings]: encodeSettings(props.settings),
+        [ENVIRONMENT.topicArn]: props.topic.topicArn,
+        [ENVIRONMENT.remediateActionArn]: props.remediateAction.actionTargetArn,
+        [ENVIRONMENT.planActionArn]: props.planAction.actionTargetArn,
+        [ENVIRONMENT.account]: stack.account,
+      },
+    });
+    const fn = this.handler.function;
+    fn.configureAsyncInvoke({
+      retryAttempts: LAMBDA_ASYNC_RETRY_ATTEMPTS,
+      maxEventAge: Duration.hours(6),
+      onFailure: new SqsDestination(this.deadLetterQueue),
+    });
+
+    this.grantPermissions(props);
+
+    const source = {
+      productArn: stack.formatArn({
+        service: 'securityhub',
+        account: '',
+        resource: 'product',
+        resourceName: 'aws/securityhub',
+      }),
+      account: stack.account,
+    };
+    const target = new LambdaFunction(fn, {
+      deadLetterQueue: this.deadLetterQueue,
+      retryAttempts: EVENTBRIDGE_RETRY_ATTEMPTS,
+      maxEventAge: Duration.hours(6),
+    });
+    this.importedRule = new Rule(this, 'ImportedFindings', {
+      description: `hubfix: new failed ${controlId} findings to their remediation function`,
+      eventPattern: importedFindingsPattern(controlId, source),
+      targets: [target],
+    });
+    this.customActionRule = new Rule(this, 'CustomActions', {
+      description: `hubfix: Remediate and Plan custom actions on ${controlId} findings`,
+      eventPattern: customActionPattern(controlId, source, [
+        props.remediateAction.actionTargetArn,
+        props.planAction.actionTargetArn,
+      ]),
+      targets: [target],
+    });
+  }
+
+  private grantPermissions(props: ControlRemediationProps): void {
+    const stack = Stack.of(this);
+    const { role } = this.handler;
+    props.topic.grantPublish(role);
+    role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['securityhub:BatchUpdateFindings'],
+        resources: [
+          stack.formatArn({ service: 'securityhub', resource: 'hub', resourceName: 'default' }),
+        ],
+      }),
+    );
+
+    // cdk-nag shows the first acknowledgement that matches a finding, so
+    // every reason for `Resource::*` is gathered into one.
+    const anyResourceReasons = ['X-Ray accepts no resource-level permissions'];
+    const scoped: { id: string; reason: string; appliesTo: { regex: string }[] }[] = [];
+    for (const permission of props.control.permissions) {
+      if (permission.resources === '*') {
+        role.addToPrincipalPolicy(
+          new PolicyStatement({ actions: [...permission.actions], resources: ['*'] }),
+        );
+        anyResourceReasons.push(
+          permission.reason ??
+            `${permission.actions.join(', ')} support no resource-level permissions`,
+        );
+        continue;
+      }
+      const arns = permission.resources.map((arn) => stack.formatArn(arn));
+      role.addToPrincipalPolicy(
+        new PolicyStatement({ actions: [...permission.actions], resources: arns }),
+      );
+      const wildcards = permission.resources.filter((arn) => arn.resourceName.includes('*'));
+      if (wildcards.length > 0) {
+        scoped.push({
+          id: 'AwsSolutions-IAM5',
+          reason: `${permission.actions.join(', ')} must reach any ${wildcards
+            .map((w) => w.resource)
+            .join(
+              ', ',
+            )} a finding names, in this account and region only; the function re-reads and checks each one before acting`,
+          appliesTo: wildcards.map((w) => ({
+            // Partition, region and account render as <AWS::...> tokens or literals.
+            regex: `/^Resource::arn:${ARN_PART}:${w.service}:${ARN_PART}:${ARN_PART}:${escapeRegex(`${w.resource}/${w.resourceName}`)}$/`,
+          })),
+        });
+      }
+    }
+    NagSuppressions.addResourceSuppressions(
+      role,
+      [
+        {
+          id: 'AwsSolutions-IAM5',
+          reason: `${anyResourceReasons.join('; ')}.`,
+          appliesTo: ['Resource::*'],
+        },
+        ...scoped,
+      ],
+      true,
+    );
+  }
+}

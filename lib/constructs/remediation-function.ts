@@ -1,0 +1,108 @@
+import { execFileSync } from 'node:child_process';
+import * as path from 'node:path';
+import { AssetHashType, DockerImage, Duration } from 'aws-cdk-lib';
+import { type IRole, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import {
+  Architecture,
+  Code,
+  type IFunction,
+  Function as LambdaFunction,
+  Runtime,
+  Tracing,
+} from 'aws-cdk-lib/aws-lambda';
+import { type ILogGroup, LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { METRICS_NAMESPACE, SERVICE_NAME } from '../../lambdas/core/powertools';
+import { HANDLER_FILE } from '../bundling/esbuild';
+
+const PROJECT_ROOT = path.resolve(import.meta.dirname, '..', '..');
+const BUNDLER_CLI = path.join(PROJECT_ROOT, 'lib', 'bundling', 'cli.ts');
+
+/**
+ * Bundles a handler with the project's own esbuild (see lib/bundling). No
+ * Docker: the image below is never pulled because local bundling always
+ * answers, and a bundling failure fails the synth rather than falling back.
+ */
+function bundledCode(entry: string): Code {
+  return Code.fromAsset(path.dirname(entry), {
+    assetHashType: AssetHashType.OUTPUT,
+    bundling: {
+      image: DockerImage.fromRegistry('unused-local-bundling-only'),
+      local: {
+        tryBundle(outputDir) {
+          execFileSync(process.execPath, ['--import', 'tsx', BUNDLER_CLI, entry, outputDir], {
+            cwd: PROJECT_ROOT,
+            stdio: ['ignore', 'inherit', 'inherit'],
+          });
+          return true;
+        },
+      },
+    },
+  });
+}
+
+export interface RemediationFunctionProps {
+  /** The TypeScript file exporting `handler`. */
+  readonly entry: string;
+  readonly description: string;
+  /** Variables besides the Powertools ones this construct sets. */
+  readonly environment: Readonly<Record<string, string>>;
+  /** @default Duration.minutes(5) */
+  readonly timeout?: Duration;
+  /** @default 256 */
+  readonly memorySize?: number;
+  /**
+   * Caps how many findings are worked on at once, which keeps a burst from
+   * throttling the EC2 API for everyone else in the account.
+   * @default 2
+   */
+  readonly reservedConcurrentExecutions?: number;
+  /** @default RetentionDays.ONE_MONTH */
+  readonly logRetention?: RetentionDays;
+}
+
+/**
+ * A Lambda function as every hubfix handler needs it: nodejs24.x on arm64,
+ * an ESM bundle built by the local esbuild with the AWS SDK inside, an
+ * explicit log group with retention, active tracing and reserved concurrency,
+ * and a role holding nothing but write access to its own log group until
+ * grants are added.
+ */
+export class RemediationFunction extends Construct {
+  readonly function: IFunction;
+  readonly role: IRole;
+  readonly logGroup: ILogGroup;
+
+  constructor(scope: Construct, id: string, props: RemediationFunctionProps) {
+    super(scope, id);
+    this.logGroup = new LogGroup(this, 'Logs', {
+      retention: props.logRetention ?? RetentionDays.ONE_MONTH,
+    });
+    const role = new Role(this, 'Role', {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: props.description,
+    });
+    this.logGroup.grantWrite(role);
+    this.role = role;
+
+    this.function = new LambdaFunction(this, 'Function', {
+      code: bundledCode(props.entry),
+      handler: `${path.parse(HANDLER_FILE).name}.handler`,
+      description: props.description,
+      runtime: Runtime.NODEJS_24_X,
+      architecture: Architecture.ARM_64,
+      memorySize: props.memorySize ?? 256,
+      timeout: props.timeout ?? Duration.minutes(5),
+      reservedConcurrentExecutions: props.reservedConcurrentExecutions ?? 2,
+      tracing: Tracing.ACTIVE,
+      logGroup: this.logGroup,
+      role,
+      environment: {
+        POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+        ...props.environment,
+      },
+    });
+  }
+}

@@ -1,0 +1,216 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { ConfigurationError } from '../../lambdas/core/errors';
+import { boolean, object, optional } from '../../lambdas/core/schema';
+import {
+  encodeSettings,
+  loadConfig,
+  parseConfig,
+  resolveSettings,
+  SETTINGS_ENV_LIMIT,
+} from '../../lib/config';
+import { CONTROLS, type ControlDefinition, findControl } from '../../lib/controls';
+
+const ROOT = path.resolve(import.meta.dirname, '..', '..');
+
+function issuesOf(input: unknown, controls: readonly ControlDefinition[] = CONTROLS): string[] {
+  try {
+    parseConfig(input, 'test.json', controls);
+  } catch (error) {
+    if (error instanceof ConfigurationError)
+      return error.issues.map((i) => `${i.path}: ${i.message}`);
+    throw error;
+  }
+  return [];
+}
+
+const ec2_2 = findControl('EC2.2');
+if (!ec2_2) throw new Error('EC2.2 is not registered');
+
+/** A notify-only control, to test the rules that apply to such controls. */
+const notifyOnly: ControlDefinition = {
+  meta: {
+    id: 'EC2.24',
+    title: 'paravirtual',
+    notifyOnly: true,
+    params: object({ verbose: optional(boolean(), false) }),
+  },
+  defaultMode: 'notify',
+  disruptive: false,
+  permissions: [],
+};
+
+describe('parseConfig', () => {
+  it('fills in every default from an empty file', () => {
+    const config = parseConfig({}, 'test.json');
+
+    expect(config).toEqual({
+      notifications: { emails: [] },
+      tags: {
+        optOut: { key: 'hubfix:auto-remediate', values: ['false', 'off'] },
+        suppress: { key: 'hubfix:suppress' },
+      },
+      defaults: { mode: undefined, dryRun: false },
+      allowList: [],
+      controls: {},
+      functions: { reservedConcurrency: 2, logRetentionDays: 30, memorySize: 256 },
+    });
+  });
+
+  it('accepts the shipped remediation.config.json', () => {
+    expect(() => loadConfig(path.join(ROOT, 'remediation.config.json'))).not.toThrow();
+  });
+
+  it.each([
+    [
+      { defaults: { mode: 'fix' } },
+      'defaults.mode: expected one of "off", "notify", "remediate", got "fix"',
+    ],
+    [
+      { controls: { 'EC2.2': { mode: 'auto' } } },
+      'controls["EC2.2"].mode: expected one of "off", "notify", "remediate", got "auto"',
+    ],
+    [
+      { controls: { 'EC2.2': { strategy: 'migrate' } } },
+      'controls["EC2.2"].strategy: expected one of "empty-if-unused", got "migrate"',
+    ],
+    [
+      { controls: { 'EC2.2': { mdoe: 'notify' } } },
+      'controls["EC2.2"].mdoe: is not a known setting (known here: mode, dryRun, strategy)',
+    ],
+    [
+      { controls: { 'EC9.99': {} } },
+      'controls["EC9.99"]: is not a control hubfix knows (known: EC2.2)',
+    ],
+    [
+      { notifications: { emails: ['ops-at-example.com'] } },
+      'notifications.emails[0]: expected an email address, got "ops-at-example.com"',
+    ],
+    [{ tags: { optOut: { key: '' } } }, 'tags.optOut.key: expected a non-empty string, got ""'],
+    [
+      { allowList: [{ accountIds: ['123'] }] },
+      'allowList[0].accountIds[0]: expected a 12-digit AWS account id, got "123"',
+    ],
+    [
+      { allowList: [{ tag: { environment: ['dev'] } }] },
+      'allowList[0].tag: is not a known setting (known here: tags, resourceIds, accountIds)',
+    ],
+    [
+      { functions: { logRetentionDays: 10 } },
+      'functions.logRetentionDays: expected one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653, got 10',
+    ],
+    [
+      { functions: { reservedConcurrency: 0 } },
+      'functions.reservedConcurrency: expected a whole number from 1 to 1000, got 0',
+    ],
+    [
+      { dryrun: true },
+      'dryrun: is not a known setting (known here: $schema, $comment, notifications, tags, defaults, allowList, controls, functions)',
+    ],
+    [[], '(root): expected an object, got an array'],
+  ])('names the bad path and why: %j', (input, issue) => {
+    expect(issuesOf(input)).toEqual([issue]);
+  });
+
+  it('reports every problem at once', () => {
+    expect(issuesOf({ defaults: { mode: 'x', dryRun: 'yes' }, allowList: 'all' })).toHaveLength(3);
+  });
+
+  it('refuses remediate mode for a control that has no automatic fix', () => {
+    expect(issuesOf({ controls: { 'EC2.24': { mode: 'remediate' } } }, [notifyOnly])).toEqual([
+      'controls["EC2.24"].mode: EC2.24 has no automatic fix; use "notify" or "off"',
+    ]);
+  });
+});
+
+describe('resolveSettings', () => {
+  it("takes the control's own mode, then defaults.mode, then the registry default", () => {
+    const own = parseConfig(
+      { defaults: { mode: 'notify' }, controls: { 'EC2.2': { mode: 'off' } } },
+      't',
+    );
+    const fromDefaults = parseConfig({ defaults: { mode: 'notify' } }, 't');
+    const fromRegistry = parseConfig({}, 't');
+
+    expect(resolveSettings(own, ec2_2).mode).toBe('off');
+    expect(resolveSettings(fromDefaults, ec2_2).mode).toBe('notify');
+    expect(resolveSettings(fromRegistry, ec2_2).mode).toBe(ec2_2.defaultMode);
+  });
+
+  it('never lets a notify-only control remediate, whatever the defaults say', () => {
+    const config = parseConfig({ defaults: { mode: 'remediate' } }, 't', [notifyOnly]);
+
+    expect(resolveSettings(config, notifyOnly)).toMatchObject({ mode: 'notify', notifyOnly: true });
+  });
+
+  it("carries tags, allow-list, dry run and the control's params with their defaults", () => {
+    const config = parseConfig(
+      { defaults: { dryRun: true }, allowList: [{ tags: { environment: ['dev'] } }] },
+      't',
+    );
+
+    expect(resolveSettings(config, ec2_2)).toEqual({
+      controlId: 'EC2.2',
+      mode: 'remediate',
+      dryRun: true,
+      notifyOnly: false,
+      tags: config.tags,
+      allowList: [{ tags: { environment: ['dev'] } }],
+      params: { strategy: 'empty-if-unused' },
+    });
+  });
+});
+
+describe('encodeSettings', () => {
+  it('refuses settings too large for a Lambda environment variable', () => {
+    const resourceIds = Array.from({ length: 200 }, (_, i) => `sg-${String(i).padStart(17, '0')}`);
+    const config = parseConfig({ allowList: [{ resourceIds }] }, 't');
+
+    expect(() => encodeSettings(resolveSettings(config, ec2_2))).toThrow(
+      new RegExp(
+        `allowList: the settings for EC2.2 are \\d+ bytes; Lambda environment variables allow about ${SETTINGS_ENV_LIMIT}`,
+      ),
+    );
+  });
+});
+
+describe('loadConfig', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'hubfix-config-'));
+
+  it('says when the file is missing', () => {
+    expect(() => loadConfig(path.join(dir, 'missing.json'))).toThrow(
+      '(file): cannot be read (ENOENT)',
+    );
+  });
+
+  it('says when the file is not JSON', () => {
+    const file = path.join(dir, 'broken.json');
+    writeFileSync(file, '{ "defaults": ');
+
+    expect(() => loadConfig(file)).toThrow('(file): is not valid JSON');
+  });
+
+  it('fails the synth with the path that is wrong and why', async () => {
+    // Prepare
+    const file = path.join(dir, 'bad.json');
+    writeFileSync(file, JSON.stringify({ controls: { 'EC2.2': { mode: 'fix' } } }));
+
+    // Act
+    const run = promisify(execFile)(process.execPath, ['--import', 'tsx', 'bin/app.ts'], {
+      cwd: ROOT,
+      env: { ...process.env, CDK_CONTEXT_JSON: JSON.stringify({ config: file }) },
+    });
+
+    // Assess
+    await expect(run).rejects.toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining(
+        `hubfix: ${file} is invalid:\n  - controls["EC2.2"].mode: expected one of "off", "notify", "remediate", got "fix"`,
+      ),
+    });
+  });
+});
