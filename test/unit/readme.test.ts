@@ -1,0 +1,53 @@
+/**
+ * The README is part of the product: these checks keep its controls table and
+ * permissions list in step with the registry.
+ */
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { CONTROLS } from '../../lib/controls';
+
+const README = readFileSync(path.resolve(import.meta.dirname, '..', '..', 'README.md'), 'utf8');
+
+/** The trimmed cells of the first table row under `heading` whose first cell is `key`. */
+function tableRow(key: string, heading: string): string[] | undefined {
+  const section = README.slice(README.indexOf(heading));
+  return section
+    .split('\n')
+    .filter((line) => line.startsWith('|'))
+    .map((line) =>
+      line
+        .split('|')
+        .slice(1, -1)
+        .map((cell) => cell.trim()),
+    )
+    .find((cells) => cells[0] === key);
+}
+
+describe('README', () => {
+  it('shows exactly the set-up and test commands CI runs', () => {
+    expect(README).toContain('npm ci');
+    expect(README).toContain('npm test');
+    expect(README).toContain('npx cdk deploy');
+    expect(README).toContain('npx cdk synth');
+  });
+
+  it.each(CONTROLS.map((c) => [c.meta.id, c] as const))(
+    'lists %s as available with its default mode',
+    (id, control) => {
+      const row = tableRow(id, '## Controls');
+
+      expect(row?.slice(-2)).toEqual([control.defaultMode, 'available']);
+    },
+  );
+
+  it.each(CONTROLS.map((c) => [c.meta.id, c] as const))(
+    'lists every IAM action %s uses',
+    (_id, control) => {
+      const permissions = README.slice(README.indexOf('## Permissions'));
+      for (const action of control.permissions.flatMap((p) => p.actions)) {
+        expect(permissions).toContain(`\`${action}\``);
+      }
+    },
+  );
+});
