@@ -6,6 +6,8 @@
  */
 import * as path from 'node:path';
 import type { Duration } from 'aws-cdk-lib';
+import type { IRole } from 'aws-cdk-lib/aws-iam';
+import type { Construct } from 'constructs';
 import { ec2_2Meta } from '../lambdas/controls/ec2-2/meta';
 import type { ObjectSchema } from '../lambdas/core/schema';
 import type { Mode } from '../lambdas/core/settings';
@@ -44,6 +46,13 @@ export interface ControlDefinition {
   readonly permissions: readonly Permission[];
   /** @default Duration.minutes(5) — a custom action may carry many findings. */
   readonly timeout?: Duration;
+  /**
+   * Makes what the control needs besides its function (a role for a service
+   * to assume, say) and grants the function what it needs on it. The values
+   * returned reach the control as `ctx.provisioned`.
+   * @default nothing is provisioned
+   */
+  readonly provision?: (scope: Construct, grantee: IRole) => Readonly<Record<string, string>>;
 }
 
 const DESCRIBE_ONLY = 'EC2 Describe* actions support no resource-level permissions';

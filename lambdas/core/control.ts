@@ -5,6 +5,7 @@
  * metrics and the ledger belong to the pipeline and are written once.
  */
 import type { AwsClientOptions } from './aws';
+import { ConfigurationError } from './errors';
 import type { Finding } from './finding';
 import type { ResourceRef, ResourceSpec } from './resource';
 import type { ObjectSchema, Schema } from './schema';
@@ -49,16 +50,38 @@ export interface ApplyResult {
 
 export type VerifyResult = { readonly ok: true } | { readonly ok: false; readonly reason: string };
 
+/**
+ * Names and ARNs of resources the stack made for a control (for example the
+ * role VPC flow logs deliver with), keyed as the registry's `provision` says.
+ */
+export type Provisioned = Readonly<Record<string, string>>;
+
 export interface FindingContext<Clients, Params> {
   readonly clients: Clients;
   readonly params: Params;
   readonly finding: Finding;
   readonly log: Log;
+  readonly provisioned: Provisioned;
 }
 
 export interface RollbackContext<Clients> {
   readonly clients: Clients;
   readonly log: Log;
+  readonly provisioned: Provisioned;
+}
+
+/** @throws ConfigurationError when the stack did not provision `key` for this control. */
+export function provisionedValue(ctx: { readonly provisioned: Provisioned }, key: string): string {
+  const value = ctx.provisioned[key];
+  if (!value) {
+    throw new ConfigurationError('the function environment', [
+      {
+        path: `HUBFIX_PROVISIONED.${key}`,
+        message: 'is required by this control but was not provisioned',
+      },
+    ]);
+  }
+  return value;
 }
 
 export interface Control<State, Before, Params, Clients> {

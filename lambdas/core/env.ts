@@ -3,9 +3,11 @@
  * value fails the cold start loudly instead of surfacing later as a wrong
  * decision. Adapters never read process.env; they get what they need here.
  */
+
+import type { Provisioned } from './control';
 import { ConfigurationError } from './errors';
 import type { CustomActionArns } from './pipeline';
-import { object, parseOrThrow, type Schema, string } from './schema';
+import { object, optional, parseOrThrow, record, type Schema, string } from './schema';
 import { type RuntimeSettings, runtimeSettingsSchema } from './settings';
 import type { Identity } from './trust';
 
@@ -16,6 +18,7 @@ export const ENVIRONMENT = {
   remediateActionArn: 'HUBFIX_REMEDIATE_ACTION_ARN',
   planActionArn: 'HUBFIX_PLAN_ACTION_ARN',
   account: 'HUBFIX_ACCOUNT_ID',
+  provisioned: 'HUBFIX_PROVISIONED',
   region: 'AWS_REGION',
 } as const;
 
@@ -24,6 +27,7 @@ export interface FunctionEnvironment<Params> {
   readonly topicArn: string;
   readonly actions: CustomActionArns;
   readonly self: Identity;
+  readonly provisioned: Provisioned;
 }
 
 const arn = string({ pattern: /^arn:aws[a-z-]*:[a-z0-9-]+:/, patternName: 'an ARN' });
@@ -39,6 +43,7 @@ const variablesSchema = object(
       pattern: /^[a-z]{2}(-[a-z]+)+-\d+$/,
       patternName: 'an AWS region',
     }),
+    [ENVIRONMENT.provisioned]: optional(string(), '{}'),
   },
   { unknownKeys: 'ignore' },
 );
@@ -74,7 +79,20 @@ export function readEnvironment<Params>(
       },
     ]);
   }
+  let provisionedJson: unknown;
+  try {
+    provisionedJson = JSON.parse(vars[ENVIRONMENT.provisioned]);
+  } catch (error) {
+    throw toError([{ path: ENVIRONMENT.provisioned, message: `is not JSON (${String(error)})` }]);
+  }
+  const provisioned = parseOrThrow(
+    record(string()),
+    provisionedJson,
+    toError,
+    ENVIRONMENT.provisioned,
+  );
   return {
+    provisioned,
     settings,
     topicArn: vars[ENVIRONMENT.topicArn],
     actions: {

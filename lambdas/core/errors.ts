@@ -75,6 +75,11 @@ export class PartialChangeError extends HubfixError {
   }
 }
 
+/** A recorded change cannot be undone, or not safely; nothing was changed by the attempt. */
+export class RollbackRefusedError extends HubfixError {
+  override readonly name = 'RollbackRefusedError';
+}
+
 /** Security Hub refused to update a finding (BatchUpdateFindings UnprocessedFindings). */
 export class FindingUpdateError extends HubfixError {
   override readonly name = 'FindingUpdateError';

@@ -76,6 +76,7 @@ export function createControlHandler<State, Before, Params, Clients extends obje
     clients,
     self: env.self,
     actions: env.actions,
+    provisioned: env.provisioned,
     findings: new SecurityHubFindingWriter(securityHub),
     notifier: new SnsNotifier(sns, env.topicArn),
     recorder: overrides.recorder ?? new LogChangeRecorder(logger),

@@ -10,7 +10,7 @@
  */
 import type { FindingUpdate, FindingWriter } from './adapters/security-hub';
 import type { Notification, Notifier } from './adapters/sns';
-import type { ChangePlan, Control, FindingContext, Log } from './control';
+import type { ChangePlan, Control, FindingContext, Log, Provisioned } from './control';
 import {
   describeError,
   IncompleteDeliveryError,
@@ -77,6 +77,8 @@ export interface PipelineOptions<State, Before, Params, Clients> {
   readonly clients: Clients;
   readonly self: Identity;
   readonly actions: CustomActionArns;
+  /** @default {} */
+  readonly provisioned?: Provisioned;
   readonly findings: FindingWriter;
   readonly notifier: Notifier;
   readonly recorder: ChangeRecorder;
@@ -325,6 +327,7 @@ export function createPipeline<State, Before, Params, Clients>(
       resource: resourceRaw,
       resourceId: trust.resource?.id ?? resourceRaw,
       request: request ?? 'imported',
+      automatic: !(settings.notifyOnly || control.notifyOnly),
     };
     const finish = async (decision: Decision, outcome: Outcome) => {
       const report: FindingReport = { ...baseReport, decision, outcome };
@@ -354,7 +357,13 @@ export function createPipeline<State, Before, Params, Clients>(
     if (screened) return finish(screened, { kind: 'IGNORED', reason: screened.reason });
     if (!trust.ok) throw new Error('screen() let an untrusted finding through');
 
-    const ctx: FindingContext<Clients, Params> = { clients, params: settings.params, finding, log };
+    const ctx: FindingContext<Clients, Params> = {
+      clients,
+      params: settings.params,
+      finding,
+      log,
+      provisioned: options.provisioned ?? {},
+    };
     let state: State | undefined;
     let tags: TagReading;
     try {

@@ -75,6 +75,8 @@ export interface FindingReport {
   /** The short id (sg-…, i-…), for subjects a person scans. */
   readonly resourceId: string;
   readonly request: Request;
+  /** False for notify-only controls: the plan is then what a person has to do. */
+  readonly automatic: boolean;
   readonly decision: Decision;
   readonly outcome: Outcome;
 }
@@ -185,13 +187,17 @@ function planSections(plan: Plan<unknown> | undefined, heading: string): string[
   ];
 }
 
-function outcomeSections(outcome: Outcome): string[] {
+function outcomeSections(report: FindingReport): string[] {
+  const { outcome } = report;
   switch (outcome.kind) {
     case 'IGNORED':
     case 'SUPPRESSED':
       return [];
     case 'NOTIFIED':
-      return planSections(outcome.plan, 'What a fix would do:');
+      return planSections(
+        outcome.plan,
+        report.automatic ? 'What a fix would do:' : 'What to do by hand (no automatic fix exists):',
+      );
     case 'PLANNED':
       return [
         ...planSections(outcome.plan, 'What the fix would do:'),
@@ -251,7 +257,7 @@ export function messageFor(
     `Request:   ${REQUEST_LABEL[report.request]}`,
     `Decision:  ${report.decision.kind}: ${report.decision.reason}`,
     `Outcome:   ${report.outcome.kind}`,
-    ...outcomeSections(report.outcome),
+    ...outcomeSections(report),
     '',
     'Finding:',
     `  ${report.findingId}`,

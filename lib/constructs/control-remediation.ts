@@ -94,6 +94,13 @@ export class ControlRemediation extends Construct {
         [ENVIRONMENT.account]: stack.account,
       },
     });
+    const provisioned = control.provision?.(this, this.handler.role) ?? {};
+    if (Object.keys(provisioned).length > 0) {
+      this.handler.function.addEnvironment(
+        ENVIRONMENT.provisioned,
+        stack.toJsonString(provisioned),
+      );
+    }
     const fn = this.handler.function;
     fn.configureAsyncInvoke({
       retryAttempts: LAMBDA_ASYNC_RETRY_ATTEMPTS,

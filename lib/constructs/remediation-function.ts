@@ -5,7 +5,6 @@ import { type IRole, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import {
   Architecture,
   Code,
-  type IFunction,
   Function as LambdaFunction,
   Runtime,
   Tracing,
@@ -69,7 +68,7 @@ export interface RemediationFunctionProps {
  * grants are added.
  */
 export class RemediationFunction extends Construct {
-  readonly function: IFunction;
+  readonly function: LambdaFunction;
   readonly role: IRole;
   readonly logGroup: ILogGroup;
 

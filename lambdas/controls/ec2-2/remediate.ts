@@ -15,7 +15,7 @@ import {
   type DescribeSecurityGroupsCommandOutput,
   EC2Client,
 } from '@aws-sdk/client-ec2';
-import type { Control, Tags } from '../../core/control';
+import type { Control } from '../../core/control';
 import { arnResource } from '../../core/resource';
 import { object, string } from '../../core/schema';
 import {
@@ -27,6 +27,7 @@ import {
   type SecurityGroupRuleRecord,
   securityGroupRulesSchema,
 } from '../../services/ec2/security-group-rules';
+import { tagsOf } from '../../services/ec2/tags';
 import { type Ec2_2Params, ec2_2Meta } from './meta';
 
 export interface Ec2Clients {
@@ -56,12 +57,6 @@ const LISTED = 5;
 
 function isNotFound(error: unknown): boolean {
   return error instanceof Error && error.name === 'InvalidGroup.NotFound';
-}
-
-function tagsOf(list: readonly { Key?: string; Value?: string }[] | undefined): Tags {
-  const tags: Record<string, string> = {};
-  for (const { Key, Value } of list ?? []) if (Key !== undefined) tags[Key] = Value ?? '';
-  return tags;
 }
 
 function listSome(items: readonly string[], more: boolean): string {

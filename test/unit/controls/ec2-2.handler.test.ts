@@ -12,76 +12,28 @@ import {
   RevokeSecurityGroupEgressCommand,
   RevokeSecurityGroupIngressCommand,
 } from '@aws-sdk/client-ec2';
-import { BatchUpdateFindingsCommand, SecurityHubClient } from '@aws-sdk/client-securityhub';
-import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import type { Context } from 'aws-lambda';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { BatchUpdateFindingsCommand } from '@aws-sdk/client-securityhub';
+import { describe, expect, it } from 'vitest';
 import { ec2_2 } from '../../../lambdas/controls/ec2-2/remediate';
 import { ConfigurationError } from '../../../lambdas/core/errors';
-import { createControlHandler } from '../../../lambdas/core/handler';
-import type { ChangeRecorder } from '../../../lambdas/core/pipeline';
-import { resetStrict, serviceError, strictMock } from '../../support/aws';
+import { serviceError, strictMock } from '../../support/aws';
 import {
   ACCOUNT,
   EC2_2_FINDING,
   EC2_2_GROUP_ID,
   importedEvent,
-  PLAN_ACTION_ARN,
   REGION,
-  REMEDIATE_ACTION_ARN,
 } from '../../support/fixtures';
+import { controlHarness, TOPIC_ARN } from '../../support/handler';
 
-const TOPIC = `arn:aws:sns:${REGION}:${ACCOUNT}:hubfix`;
-const settings = {
-  controlId: 'EC2.2',
-  mode: 'remediate',
-  dryRun: false,
-  notifyOnly: false,
-  tags: {
-    optOut: { key: 'hubfix:auto-remediate', values: ['false'] },
-    suppress: { key: 'hubfix:suppress' },
-  },
-  allowList: [],
-  params: { strategy: 'empty-if-unused' },
-};
-const env = {
-  HUBFIX_SETTINGS: JSON.stringify(settings),
-  HUBFIX_TOPIC_ARN: TOPIC,
-  HUBFIX_REMEDIATE_ACTION_ARN: REMEDIATE_ACTION_ARN,
-  HUBFIX_PLAN_ACTION_ARN: PLAN_ACTION_ARN,
-  HUBFIX_ACCOUNT_ID: ACCOUNT,
-  AWS_REGION: REGION,
-};
-const context = {
-  functionName: 'hubfix-ec2-2',
-  awsRequestId: 'request-1',
-  invokedFunctionArn: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:hubfix-ec2-2`,
-  getRemainingTimeInMillis: () => 60_000,
-} as Context;
-
-const ec2 = strictMock(EC2Client);
-const securityHub = strictMock(SecurityHubClient);
-const sns = strictMock(SNSClient);
-const recorded: unknown[] = [];
-const recorder: ChangeRecorder = {
-  async recordBefore(record) {
-    recorded.push(record.before);
-  },
-  async recordResult() {},
-};
-
-function handler(overrideEnv: Record<string, string | undefined> = {}) {
-  return createControlHandler(ec2_2, {
-    env: { ...env, ...overrideEnv },
-    clients: { ec2: new EC2Client({ region: REGION }) },
-    securityHub: new SecurityHubClient({ region: REGION }),
-    sns: new SNSClient({ region: REGION }),
-    recorder,
-    newChangeId: () => 'change-1',
-  });
+function setup() {
+  const ec2Client = new EC2Client({ region: REGION });
+  const ec2 = strictMock(ec2Client);
+  const harness = controlHarness(ec2_2, { clients: { ec2: ec2Client } });
+  return { ec2, ...harness };
 }
 
-function givenUnusedDefaultGroupWithRules() {
+function givenUnusedDefaultGroupWithRules(ec2: ReturnType<typeof setup>['ec2']) {
   ec2.on(DescribeSecurityGroupsCommand, { GroupIds: [EC2_2_GROUP_ID] }, true).resolves({
     SecurityGroups: [{ GroupId: EC2_2_GROUP_ID, GroupName: 'default', VpcId: 'vpc-1', Tags: [] }],
   });
@@ -110,60 +62,43 @@ function givenUnusedDefaultGroupWithRules() {
     })
     .resolves({ SecurityGroupRules: [] });
   ec2.on(DescribeNetworkInterfacesCommand).resolves({ NetworkInterfaces: [] });
-  ec2
-    .on(
-      DescribeSecurityGroupsCommand,
-      { Filters: [{ Name: 'ip-permission.group-id', Values: [EC2_2_GROUP_ID] }], MaxResults: 25 },
-      true,
-    )
-    .resolves({ SecurityGroups: [] });
-  ec2
-    .on(
-      DescribeSecurityGroupsCommand,
-      {
-        Filters: [{ Name: 'egress.ip-permission.group-id', Values: [EC2_2_GROUP_ID] }],
-        MaxResults: 25,
-      },
-      true,
-    )
-    .resolves({ SecurityGroups: [] });
+  for (const filter of ['ip-permission.group-id', 'egress.ip-permission.group-id']) {
+    ec2
+      .on(
+        DescribeSecurityGroupsCommand,
+        { Filters: [{ Name: filter, Values: [EC2_2_GROUP_ID] }], MaxResults: 25 },
+        true,
+      )
+      .resolves({ SecurityGroups: [] });
+  }
   ec2
     .on(DescribeSecurityGroupReferencesCommand, { GroupId: [EC2_2_GROUP_ID] }, true)
     .resolves({ SecurityGroupReferenceSet: [] });
 }
 
-beforeEach(() => {
-  resetStrict(ec2);
-  resetStrict(securityHub);
-  resetStrict(sns);
-  recorded.length = 0;
-});
-
 describe('EC2.2 handler', () => {
   it('empties an unused default group, resolves the finding and notifies', async () => {
     // Prepare
-    givenUnusedDefaultGroupWithRules();
-    ec2
+    const t = setup();
+    givenUnusedDefaultGroupWithRules(t.ec2);
+    t.ec2
       .on(
         RevokeSecurityGroupIngressCommand,
         { GroupId: EC2_2_GROUP_ID, SecurityGroupRuleIds: ['sgr-1'] },
         true,
       )
       .resolves({ Return: true });
-    ec2
+    t.ec2
       .on(
         RevokeSecurityGroupEgressCommand,
         { GroupId: EC2_2_GROUP_ID, SecurityGroupRuleIds: ['sgr-2'] },
         true,
       )
       .resolves({ Return: true });
-    securityHub
-      .on(BatchUpdateFindingsCommand)
-      .resolves({ ProcessedFindings: [], UnprocessedFindings: [] });
-    sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
+    t.acceptDeliveries();
 
     // Act
-    const result = await handler()(importedEvent([EC2_2_FINDING]), context);
+    const result = await t.invoke(importedEvent([EC2_2_FINDING]));
 
     // Assess
     expect(result).toEqual({
@@ -173,7 +108,7 @@ describe('EC2.2 handler', () => {
       rejected: 0,
       skipped: 0,
     });
-    expect(recorded).toEqual([
+    expect(t.records.map((r) => r.before)).toEqual([
       {
         groupId: EC2_2_GROUP_ID,
         vpcId: 'vpc-1',
@@ -195,77 +130,82 @@ describe('EC2.2 handler', () => {
         ],
       },
     ]);
-    expect(securityHub).toHaveReceivedCommandWith(BatchUpdateFindingsCommand, {
+    expect(t.securityHub).toHaveReceivedCommandWith(BatchUpdateFindingsCommand, {
       FindingIdentifiers: [
         { Id: EC2_2_FINDING.Id as string, ProductArn: EC2_2_FINDING.ProductArn as string },
       ],
       Workflow: { Status: 'RESOLVED' },
     });
-    expect(sns).toHaveReceivedCommandWith(PublishCommand, {
-      TopicArn: TOPIC,
+    expect(t.published()[0]).toMatchObject({
+      TopicArn: TOPIC_ARN,
       Subject: `hubfix REMEDIATED EC2.2 ${EC2_2_GROUP_ID} (${ACCOUNT} ${REGION})`,
     });
   });
 
   it('notifies instead of emptying a default group that interfaces still use', async () => {
-    givenUnusedDefaultGroupWithRules();
-    ec2.on(DescribeNetworkInterfacesCommand).resolves({
+    const t = setup();
+    givenUnusedDefaultGroupWithRules(t.ec2);
+    t.ec2.on(DescribeNetworkInterfacesCommand).resolves({
       NetworkInterfaces: [{ NetworkInterfaceId: 'eni-1', Description: 'web server' }],
     });
-    securityHub.on(BatchUpdateFindingsCommand).resolves({ UnprocessedFindings: [] });
-    sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
+    t.acceptDeliveries();
 
-    const result = await handler()(importedEvent([EC2_2_FINDING]), context);
+    const result = await t.invoke(importedEvent([EC2_2_FINDING]));
 
     expect(result.findings[0]?.outcome).toBe('BLOCKED');
-    expect(ec2).toHaveReceivedCommandTimes(RevokeSecurityGroupIngressCommand, 0);
-    expect(ec2).toHaveReceivedCommandTimes(RevokeSecurityGroupEgressCommand, 0);
-    expect(securityHub).toHaveReceivedCommandWith(BatchUpdateFindingsCommand, {
-      Workflow: { Status: 'NOTIFIED' },
-    });
+    expect(t.ec2).toHaveReceivedCommandTimes(RevokeSecurityGroupIngressCommand, 0);
+    expect(t.ec2).toHaveReceivedCommandTimes(RevokeSecurityGroupEgressCommand, 0);
+    expect(t.workflows()).toEqual(['NOTIFIED']);
   });
 
   it('makes no mutating call for a finding that names a non-default group', async () => {
-    ec2.on(DescribeSecurityGroupsCommand, { GroupIds: [EC2_2_GROUP_ID] }, true).resolves({
+    const t = setup();
+    t.ec2.on(DescribeSecurityGroupsCommand, { GroupIds: [EC2_2_GROUP_ID] }, true).resolves({
       SecurityGroups: [{ GroupId: EC2_2_GROUP_ID, GroupName: 'payments-db', VpcId: 'vpc-1' }],
     });
 
-    const result = await handler()(importedEvent([EC2_2_FINDING]), context);
+    const result = await t.invoke(importedEvent([EC2_2_FINDING]));
 
     expect(result.findings[0]?.outcome).toBe('IGNORED');
-    expect(ec2.commandCalls(RevokeSecurityGroupIngressCommand)).toHaveLength(0);
-    expect(securityHub.calls()).toHaveLength(0);
-    expect(sns.calls()).toHaveLength(0);
+    expect(t.ec2.commandCalls(RevokeSecurityGroupIngressCommand)).toHaveLength(0);
+    expect(t.securityHub.calls()).toHaveLength(0);
+    expect(t.sns.calls()).toHaveLength(0);
   });
 
   it('rejects a malformed event without calling AWS', async () => {
-    const result = await handler()({ hello: 'world' }, context);
+    const t = setup();
+
+    const result = await t.invoke({ hello: 'world' });
 
     expect(result.status).toBe('rejected');
-    expect([...ec2.calls(), ...securityHub.calls(), ...sns.calls()]).toHaveLength(0);
+    expect([...t.ec2.calls(), ...t.securityHub.calls(), ...t.sns.calls()]).toHaveLength(0);
   });
 
   it('surfaces an API failure in the finding and the notification', async () => {
-    givenUnusedDefaultGroupWithRules();
-    ec2
+    const t = setup();
+    givenUnusedDefaultGroupWithRules(t.ec2);
+    t.ec2
       .on(RevokeSecurityGroupIngressCommand)
       .rejects(serviceError('UnauthorizedOperation', 'not allowed'));
-    securityHub.on(BatchUpdateFindingsCommand).resolves({ UnprocessedFindings: [] });
-    sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
+    t.acceptDeliveries();
 
-    const result = await handler()(importedEvent([EC2_2_FINDING]), context);
+    const result = await t.invoke(importedEvent([EC2_2_FINDING]));
 
     expect(result.findings[0]?.outcome).toBe('FAILED');
-    const publish = sns.commandCalls(PublishCommand)[0]?.args[0].input;
-    expect(publish?.Message).toContain('UnauthorizedOperation: not allowed');
-    expect(publish?.Message).toContain('State left behind:\n  unchanged: no rule was revoked');
-    expect(publish?.MessageAttributes?.outcome?.StringValue).toBe('FAILED');
+    const [published] = t.published();
+    expect(published?.Message).toContain('UnauthorizedOperation: not allowed');
+    expect(published?.Message).toContain('State left behind:\n  unchanged: no rule was revoked');
+    expect(published?.MessageAttributes?.outcome?.StringValue).toBe('FAILED');
   });
 
   it('fails at cold start, naming the variable, when the environment is wrong', () => {
-    expect(() => handler({ HUBFIX_TOPIC_ARN: 'not-an-arn' })).toThrow(ConfigurationError);
-    expect(() => handler({ HUBFIX_TOPIC_ARN: 'not-an-arn' })).toThrow(
-      'HUBFIX_TOPIC_ARN: expected an ARN',
-    );
+    const make = () =>
+      controlHarness(ec2_2, {
+        clients: { ec2: new EC2Client({ region: REGION }) },
+        env: { HUBFIX_TOPIC_ARN: 'not-an-arn' },
+      });
+
+    expect(make).toThrow(ConfigurationError);
+    expect(make).toThrow('HUBFIX_TOPIC_ARN: expected an ARN');
   });
 });

@@ -18,11 +18,11 @@ import {
   type Ec2Clients,
   ec2_2,
 } from '../../../lambdas/controls/ec2-2/remediate';
-import type { ChangePlan, FindingContext, Log } from '../../../lambdas/core/control';
+import type { ChangePlan, FindingContext } from '../../../lambdas/core/control';
 import { PartialChangeError } from '../../../lambdas/core/errors';
-import type { Finding } from '../../../lambdas/core/finding';
 import type { ResourceRef } from '../../../lambdas/core/resource';
 import { resetStrict, serviceError, strictMock } from '../../support/aws';
+import { findingContext, rollbackContext } from '../../support/control';
 
 const GROUP = 'sg-0a1b2c3d4e5f60718';
 const VPC = 'vpc-0123456789abcdef0';
@@ -65,15 +65,11 @@ const SSH_INGRESS: SecurityGroupRule = {
   Description: 'temporary ssh',
 };
 
-const noLog: Log = { debug() {}, info() {}, warn() {}, error() {} };
 const ec2Mock = strictMock(EC2Client);
 const clients: Ec2Clients = { ec2: new EC2Client({ region: 'us-east-1' }) };
-const ctx: FindingContext<Ec2Clients, Ec2_2Params> = {
-  clients,
-  params: { strategy: 'empty-if-unused' },
-  finding: {} as Finding,
-  log: noLog,
-};
+const ctx: FindingContext<Ec2Clients, Ec2_2Params> = findingContext(clients, {
+  strategy: 'empty-if-unused',
+});
 
 function givenGroup(name: string, tags: { Key: string; Value: string }[] = []) {
   ec2Mock
@@ -435,7 +431,7 @@ describe('EC2.2 apply, verify, rollback', () => {
       .rejects(serviceError('InvalidPermission.Duplicate'));
 
     // Act
-    const restored = await ec2_2.rollback(before, { clients, log: noLog });
+    const restored = await ec2_2.rollback(before, rollbackContext(clients));
 
     // Assess
     expect(restored).toEqual([

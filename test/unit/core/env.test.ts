@@ -39,6 +39,7 @@ describe('readEnvironment', () => {
     const read = readEnvironment(env, ec2_2Meta);
 
     expect(read).toEqual({
+      provisioned: {},
       settings,
       topicArn: env.HUBFIX_TOPIC_ARN,
       actions: { remediate: env.HUBFIX_REMEDIATE_ACTION_ARN, plan: env.HUBFIX_PLAN_ACTION_ARN },
@@ -82,5 +83,22 @@ describe('readEnvironment', () => {
         readEnvironment({ ...env, HUBFIX_SETTINGS: JSON.stringify(other) }, ec2_2Meta),
       ),
     ).toEqual(['HUBFIX_SETTINGS.controlId: is EC2.19, but this function handles EC2.2']);
+  });
+});
+
+describe('readEnvironment: provisioned resources', () => {
+  it('reads what the stack provisioned for the control', () => {
+    const read = readEnvironment(
+      { ...env, HUBFIX_PROVISIONED: '{"deliveryRoleArn":"arn:aws:iam::111111111111:role/r"}' },
+      ec2_2Meta,
+    );
+
+    expect(read.provisioned).toEqual({ deliveryRoleArn: 'arn:aws:iam::111111111111:role/r' });
+  });
+
+  it('refuses provisioned values that are not strings', () => {
+    expect(
+      issuesOf(() => readEnvironment({ ...env, HUBFIX_PROVISIONED: '{"n":1}' }, ec2_2Meta)),
+    ).toEqual(['HUBFIX_PROVISIONED.n: expected a string, got 1']);
   });
 });

@@ -41,6 +41,7 @@ function report(outcome: Outcome): FindingReport {
     resource: 'arn:aws:ec2:us-east-1:111111111111:security-group/sg-1',
     resourceId: 'sg-1',
     request: 'imported',
+    automatic: true,
     decision: { kind: 'REMEDIATE', reason: 'allow-listed' },
     outcome,
   };
@@ -153,6 +154,14 @@ describe('messageFor', () => {
 
     expect(body).toContain('COULD NOT BE UPDATED: FindingNotFound');
     expect(body).toContain('What a fix would do:\n  1. revoke inbound rule sgr-1');
+  });
+
+  it('calls the plan of a notify-only control what to do by hand', () => {
+    const manual = { ...report(OUTCOMES[2]?.[0] as Outcome), automatic: false };
+
+    expect(messageFor(manual, { ok: true }, tagPolicy)).toContain(
+      'What to do by hand (no automatic fix exists):\n  1. revoke inbound rule sgr-1',
+    );
   });
 
   it('tells the state left behind after a failure', () => {

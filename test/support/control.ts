@@ -1,0 +1,43 @@
+/** Contexts for calling a control's functions directly in unit tests. */
+import type { FindingContext, Log, RollbackContext } from '../../lambdas/core/control';
+import { type Finding, parseFinding } from '../../lambdas/core/finding';
+import type { Json } from './fixtures';
+
+export const silentLog: Log = { debug() {}, info() {}, warn() {}, error() {} };
+
+/** A typed finding from fixture JSON; throws if the JSON is not a valid finding. */
+export function typedFinding(json: Json): Finding {
+  const parsed = parseFinding(json, 0);
+  if (!parsed.ok) throw parsed.error;
+  return parsed.finding;
+}
+
+export function findingContext<Clients, Params>(
+  clients: Clients,
+  params: Params,
+  options: { finding?: Json; provisioned?: Readonly<Record<string, string>> } = {},
+): FindingContext<Clients, Params> {
+  return {
+    clients,
+    params,
+    finding: typedFinding(
+      options.finding ?? {
+        Id: 'finding-1',
+        ProductArn: 'arn:aws:securityhub:us-east-1::product/aws/securityhub',
+        GeneratorId: 'security-control/TEST.1',
+        AwsAccountId: '111111111111',
+        UpdatedAt: '2026-11-22T10:00:00Z',
+        Resources: [],
+      },
+    ),
+    log: silentLog,
+    provisioned: options.provisioned ?? {},
+  };
+}
+
+export function rollbackContext<Clients>(
+  clients: Clients,
+  provisioned: Readonly<Record<string, string>> = {},
+): RollbackContext<Clients> {
+  return { clients, log: silentLog, provisioned };
+}
