@@ -57,6 +57,7 @@ export interface HubfixConfig {
     readonly logRetentionDays: number;
     readonly memorySize: number;
   };
+  readonly ledger: { readonly retentionDays: number };
 }
 
 const retentionDays: Schema<number> = {
@@ -133,6 +134,7 @@ function controlsSchema(
 }
 
 const DEFAULT_FUNCTIONS = { reservedConcurrency: 2, logRetentionDays: 30, memorySize: 256 };
+const DEFAULT_LEDGER = { retentionDays: 365 };
 
 function fileSchema(controls: readonly ControlDefinition[]) {
   return object({
@@ -156,6 +158,12 @@ function fileSchema(controls: readonly ControlDefinition[]) {
       }),
       DEFAULT_FUNCTIONS,
     ),
+    ledger: optional(
+      object({
+        retentionDays: optional(integer({ min: 1, max: 3650 }), DEFAULT_LEDGER.retentionDays),
+      }),
+      DEFAULT_LEDGER,
+    ),
   });
 }
 
@@ -175,6 +183,7 @@ export function parseConfig(
     allowList: file.allowList,
     controls: file.controls,
     functions: file.functions,
+    ledger: file.ledger,
   };
 }
 

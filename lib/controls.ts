@@ -17,6 +17,11 @@ export interface ScopedArn {
   readonly service: string;
   readonly resource: string;
   readonly resourceName: string;
+  /**
+   * The ARN's region field.
+   * @default the stack's region; '' for global services such as IAM
+   */
+  readonly region?: string;
 }
 
 export interface Permission {
@@ -27,6 +32,13 @@ export interface Permission {
    */
   readonly resources: readonly ScopedArn[] | '*';
   readonly reason?: string;
+  /**
+   * IAM conditions on the grant, e.g. `iam:PassedToService` for `iam:PassRole`.
+   * @default no conditions
+   */
+  readonly conditions?: Readonly<
+    Record<string, Readonly<Record<string, string | readonly string[]>>>
+  >;
 }
 
 export interface ControlMeta {

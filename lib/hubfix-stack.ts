@@ -1,8 +1,11 @@
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
-import { Alias } from 'aws-cdk-lib/aws-kms';
+import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { AttributeType, Billing, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Key } from 'aws-cdk-lib/aws-kms';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
+import { LEDGER_INDEX } from '../lambdas/core/adapters/ledger';
 import { type HubfixConfig, resolveSettings } from './config';
 import { ActionTarget } from './constructs/action-target';
 import { ControlRemediation } from './constructs/control-remediation';
@@ -25,6 +28,9 @@ export const PLAN_ACTION_ID = 'HubfixPlan';
 /** One deployment per account and region. */
 export class HubfixStack extends Stack {
   readonly topic: Topic;
+  /** Every change hubfix makes: before-state, result, rollbacks. */
+  readonly ledger: TableV2;
+  readonly idempotencyTable: TableV2;
   readonly remediateAction: ActionTarget;
   readonly planAction: ActionTarget;
   readonly controls: ReadonlyMap<string, ControlRemediation>;
@@ -33,10 +39,23 @@ export class HubfixStack extends Stack {
     super(scope, id, props);
     const { config } = props;
 
+    // A key of our own rather than aws/sns: CloudWatch alarms (the
+    // dead-letter alarms) can only publish to a topic whose key lets them.
+    const topicKey = new Key(this, 'NotificationsKey', {
+      description: 'hubfix: encrypts the notification topic',
+      enableKeyRotation: true,
+    });
+    topicKey.addToResourcePolicy(
+      new PolicyStatement({
+        principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'aws:SourceAccount': this.account } },
+      }),
+    );
     this.topic = new Topic(this, 'Notifications', {
       displayName: 'hubfix',
-      // The AWS-managed key: encrypted at rest with nothing to administer.
-      masterKey: Alias.fromAliasName(this, 'SnsManagedKey', 'alias/aws/sns'),
+      masterKey: topicKey,
       enforceSSL: true,
     });
     for (const email of config.notifications.emails) {
@@ -56,6 +75,29 @@ export class HubfixStack extends Stack {
         'Dry run: write into each selected finding what hubfix would change, and change nothing.',
     });
 
+    this.ledger = new TableV2(this, 'Ledger', {
+      partitionKey: { name: 'changeId', type: AttributeType.STRING },
+      billing: Billing.onDemand(),
+      timeToLiveAttribute: 'expiresAt',
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      globalSecondaryIndexes: [
+        {
+          indexName: LEDGER_INDEX,
+          partitionKey: { name: 'entity', type: AttributeType.STRING },
+          sortKey: { name: 'createdAt', type: AttributeType.STRING },
+        },
+      ],
+      // The ledger is how changes are undone: it outlives the stack.
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.idempotencyTable = new TableV2(this, 'Idempotency', {
+      partitionKey: { name: 'id', type: AttributeType.STRING },
+      billing: Billing.onDemand(),
+      timeToLiveAttribute: 'expiration',
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+
     const controls = new Map<string, ControlRemediation>();
     for (const control of props.controls ?? CONTROLS) {
       controls.set(
@@ -64,6 +106,9 @@ export class HubfixStack extends Stack {
           control,
           settings: resolveSettings(config, control),
           topic: this.topic,
+          ledger: this.ledger,
+          ledgerRetentionDays: config.ledger.retentionDays,
+          idempotencyTable: this.idempotencyTable,
           remediateAction: this.remediateAction,
           planAction: this.planAction,
           reservedConcurrency: config.functions.reservedConcurrency,
@@ -75,6 +120,10 @@ export class HubfixStack extends Stack {
     this.controls = controls;
 
     new CfnOutput(this, 'NotificationTopicArn', { value: this.topic.topicArn });
+    new CfnOutput(this, 'LedgerTableName', {
+      value: this.ledger.tableName,
+      description: 'Read by `npx hubfix history` and `npx hubfix rollback`',
+    });
     new CfnOutput(this, 'RemediateActionArn', { value: this.remediateAction.actionTargetArn });
     new CfnOutput(this, 'PlanActionArn', { value: this.planAction.actionTargetArn });
   }

@@ -19,6 +19,9 @@ export const ENVIRONMENT = {
   planActionArn: 'HUBFIX_PLAN_ACTION_ARN',
   account: 'HUBFIX_ACCOUNT_ID',
   provisioned: 'HUBFIX_PROVISIONED',
+  ledgerTable: 'HUBFIX_LEDGER_TABLE',
+  ledgerRetentionDays: 'HUBFIX_LEDGER_RETENTION_DAYS',
+  idempotencyTable: 'HUBFIX_IDEMPOTENCY_TABLE',
   region: 'AWS_REGION',
 } as const;
 
@@ -28,9 +31,13 @@ export interface FunctionEnvironment<Params> {
   readonly actions: CustomActionArns;
   readonly self: Identity;
   readonly provisioned: Provisioned;
+  readonly ledger: { readonly tableName: string; readonly retentionDays: number };
+  readonly idempotencyTable: string;
 }
 
 const arn = string({ pattern: /^arn:aws[a-z-]*:[a-z0-9-]+:/, patternName: 'an ARN' });
+
+const tableName = string({ pattern: /^[\w.-]{3,255}$/, patternName: 'a DynamoDB table name' });
 
 const variablesSchema = object(
   {
@@ -44,6 +51,12 @@ const variablesSchema = object(
       patternName: 'an AWS region',
     }),
     [ENVIRONMENT.provisioned]: optional(string(), '{}'),
+    [ENVIRONMENT.ledgerTable]: tableName,
+    [ENVIRONMENT.ledgerRetentionDays]: string({
+      pattern: /^[1-9]\d{0,4}$/,
+      patternName: 'a number of days',
+    }),
+    [ENVIRONMENT.idempotencyTable]: tableName,
   },
   { unknownKeys: 'ignore' },
 );
@@ -93,6 +106,11 @@ export function readEnvironment<Params>(
   );
   return {
     provisioned,
+    ledger: {
+      tableName: vars[ENVIRONMENT.ledgerTable],
+      retentionDays: Number(vars[ENVIRONMENT.ledgerRetentionDays]),
+    },
+    idempotencyTable: vars[ENVIRONMENT.idempotencyTable],
     settings,
     topicArn: vars[ENVIRONMENT.topicArn],
     actions: {

@@ -75,6 +75,11 @@ export class PartialChangeError extends HubfixError {
   }
 }
 
+/** A ledger entry is missing fields or holds values hubfix does not know. */
+export class LedgerEntryError extends HubfixError {
+  override readonly name = 'LedgerEntryError';
+}
+
 /** A recorded change cannot be undone, or not safely; nothing was changed by the attempt. */
 export class RollbackRefusedError extends HubfixError {
   override readonly name = 'RollbackRefusedError';

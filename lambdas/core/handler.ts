@@ -7,16 +7,19 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecurityHubClient } from '@aws-sdk/client-securityhub';
 import { SNSClient } from '@aws-sdk/client-sns';
 import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { DynamoDbOnceGuard } from './adapters/idempotency';
+import { DynamoDbLedger } from './adapters/ledger';
 import { SecurityHubFindingWriter } from './adapters/security-hub';
 import { SnsNotifier } from './adapters/sns';
 import { awsClientOptions } from './aws';
 import type { Control } from './control';
 import { readEnvironment } from './env';
-import { LogChangeRecorder } from './log-recorder';
-import { type BatchResult, type ChangeRecorder, createPipeline } from './pipeline';
+import { type BatchResult, type ChangeRecorder, createPipeline, type OnceGuard } from './pipeline';
 import { countMetric, logger, metrics, tracer } from './powertools';
 
 /** Seams for tests; a deployed function uses none of them. */
@@ -26,6 +29,8 @@ export interface HandlerOverrides<Clients> {
   readonly securityHub?: SecurityHubClient;
   readonly sns?: SNSClient;
   readonly recorder?: ChangeRecorder;
+  readonly guard?: OnceGuard;
+  readonly dynamodb?: DynamoDBClient;
   readonly newChangeId?: () => string;
 }
 
@@ -39,6 +44,7 @@ export interface HandlerResult {
   }[];
   readonly rejected: number;
   readonly skipped: number;
+  readonly duplicates: number;
 }
 
 function summarise(result: BatchResult): HandlerResult {
@@ -52,6 +58,7 @@ function summarise(result: BatchResult): HandlerResult {
     })),
     rejected: result.rejected.length,
     skipped: result.skipped,
+    duplicates: result.duplicates,
   };
 }
 
@@ -64,11 +71,15 @@ export function createControlHandler<State, Before, Params, Clients extends obje
   const clients = overrides.clients ?? control.createClients(sdk);
   const securityHub = overrides.securityHub ?? new SecurityHubClient(sdk);
   const sns = overrides.sns ?? new SNSClient(sdk);
-  for (const client of [securityHub, sns, ...Object.values(clients)]) {
+  const dynamodb = overrides.dynamodb ?? new DynamoDBClient(sdk);
+  for (const client of [securityHub, sns, dynamodb, ...Object.values(clients)]) {
     tracer.captureAWSv3Client(client);
   }
   logger.appendPersistentKeys({ control: control.id });
   metrics.setDefaultDimensions({ control: control.id });
+
+  const guard =
+    overrides.guard ?? new DynamoDbOnceGuard(dynamodb, { tableName: env.idempotencyTable });
 
   const pipeline = createPipeline({
     control,
@@ -79,13 +90,15 @@ export function createControlHandler<State, Before, Params, Clients extends obje
     provisioned: env.provisioned,
     findings: new SecurityHubFindingWriter(securityHub),
     notifier: new SnsNotifier(sns, env.topicArn),
-    recorder: overrides.recorder ?? new LogChangeRecorder(logger),
+    recorder: overrides.recorder ?? new DynamoDbLedger(dynamodb, env.ledger),
+    guard,
     log: logger,
     metrics: countMetric,
     newChangeId: overrides.newChangeId ?? (() => crypto.randomUUID()),
   });
 
-  return middy(async (event: unknown): Promise<HandlerResult> => {
+  return middy(async (event: unknown, context: Context): Promise<HandlerResult> => {
+    guard.registerLambdaContext?.(context);
     return summarise(await pipeline.processEvent(event));
   })
     .use(injectLambdaContext(logger, { resetKeys: true }))

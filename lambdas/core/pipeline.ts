@@ -8,6 +8,7 @@
  * Findings are handled one at a time so that one finding's failure cannot
  * stop the others, and so API pressure stays gentle in a large batch.
  */
+import type { Context } from 'aws-lambda';
 import type { FindingUpdate, FindingWriter } from './adapters/security-hub';
 import type { Notification, Notifier } from './adapters/sns';
 import type { ChangePlan, Control, FindingContext, Log, Provisioned } from './control';
@@ -66,6 +67,28 @@ export interface MetricsPort {
   count(name: string): void;
 }
 
+export type OnceResult<T> =
+  | { readonly kind: 'ran' | 'replayed'; readonly value: T }
+  /** The same work is running elsewhere right now; this delivery does nothing. */
+  | { readonly kind: 'in-progress' };
+
+/**
+ * Runs work once per key. A repeat gets the first run's result; when the work
+ * throws, nothing is remembered, so a retry runs it again.
+ */
+export interface OnceGuard {
+  run<T>(key: string, work: () => Promise<T>): Promise<OnceResult<T>>;
+  /** Lets in-progress records expire with the invocation that holds them. */
+  registerLambdaContext?(context: Context): void;
+}
+
+/** For tests and tools that want every delivery handled. */
+export const everyTime: OnceGuard = {
+  async run(_key, work) {
+    return { kind: 'ran', value: await work() };
+  },
+};
+
 export interface CustomActionArns {
   readonly remediate: string;
   readonly plan: string;
@@ -85,6 +108,8 @@ export interface PipelineOptions<State, Before, Params, Clients> {
   readonly log: Log;
   readonly metrics: MetricsPort;
   readonly newChangeId: () => string;
+  /** @default everyTime */
+  readonly guard?: OnceGuard;
 }
 
 export interface HandledFinding {
@@ -101,6 +126,8 @@ export interface BatchResult {
   readonly rejected: readonly { readonly findingId: string | undefined; readonly error: string }[];
   /** Findings of other controls in the same custom-action event. */
   readonly skipped: number;
+  /** Findings already handled (a repeated delivery) or being handled right now. */
+  readonly duplicates: number;
 }
 
 /** Adds the finding's identity to every log line of one finding's handling. */
@@ -111,6 +138,22 @@ function logFor(log: Log, keys: Record<string, unknown>): Log {
     warn: (message, ...extra) => log.warn(message, keys, ...extra),
     error: (message, ...extra) => log.error(message, keys, ...extra),
   };
+}
+
+/**
+ * What makes two deliveries "the same": the finding as of its last update,
+ * and the request. A person's custom action adds the event id, so that
+ * choosing Remediate again is a new request while EventBridge redelivering the
+ * same event is not.
+ */
+export function onceKey(
+  event: FindingsEvent,
+  finding: Finding,
+  request: Request | undefined,
+): string {
+  const parts = [finding.id, finding.updatedAt, request ?? 'unknown-action'];
+  if (event.trigger.kind === 'custom-action') parts.push(event.eventId);
+  return parts.join('|');
 }
 
 export function requestFor(event: FindingsEvent, actions: CustomActionArns): Request | undefined {
@@ -431,43 +474,79 @@ export function createPipeline<State, Before, Params, Clients>(
           issues: error.issues,
         });
         metrics.count('MalformedEvent');
-        return { eventId: undefined, status: 'rejected', handled: [], rejected: [], skipped: 0 };
+        return {
+          eventId: undefined,
+          status: 'rejected',
+          handled: [],
+          rejected: [],
+          skipped: 0,
+          duplicates: 0,
+        };
       }
       const request = requestFor(event, options.actions);
       const handled: HandledFinding[] = [];
       const rejected: { findingId: string | undefined; error: string }[] = [];
       const failures: { findingId: string; error: string }[] = [];
       let skipped = 0;
+      let duplicates = 0;
+      const guard = options.guard ?? everyTime;
 
       for (const parsed of event.findings) {
         if (!parsed.ok) {
           rejected.push(rejectMalformed(parsed));
           continue;
         }
+        const finding = parsed.finding;
         // A custom action sends every selected finding to every matching
         // rule; the others belong to other controls' functions.
-        if (parsed.finding.controlId !== control.id) {
+        if (finding.controlId !== control.id) {
           skipped += 1;
           continue;
         }
         try {
-          const result = await handleFinding(event, parsed.finding, request);
-          handled.push(result);
-          for (const status of [result.findingUpdate, result.notification]) {
-            if (status.ok === false)
-              failures.push({ findingId: parsed.finding.id, error: status.error });
+          const once = await guard.run(onceKey(event, finding, request), async () => {
+            const result = await handleFinding(event, finding, request);
+            const undelivered = [result.findingUpdate, result.notification].flatMap((status) =>
+              status.ok === false ? [{ findingId: finding.id, error: status.error }] : [],
+            );
+            // Throwing forgets this run, so the retry handles the finding again.
+            if (undelivered.length > 0) throw new IncompleteDeliveryError(undelivered);
+            return result;
+          });
+          if (once.kind === 'ran') {
+            handled.push(once.value);
+            continue;
           }
+          duplicates += 1;
+          metrics.count(once.kind === 'replayed' ? 'DuplicateDelivery' : 'DuplicateInProgress');
+          options.log.info(
+            once.kind === 'replayed'
+              ? 'finding already handled; nothing done again'
+              : 'finding is being handled by another delivery; nothing done',
+            { findingId: finding.id },
+          );
         } catch (error) {
+          if (error instanceof IncompleteDeliveryError) {
+            failures.push(...error.failures);
+            continue;
+          }
           options.log.error('finding handling failed unexpectedly', {
-            findingId: parsed.finding.id,
+            findingId: finding.id,
             error: describeError(error),
           });
           metrics.count('Error');
-          failures.push({ findingId: parsed.finding.id, error: describeError(error) });
+          failures.push({ findingId: finding.id, error: describeError(error) });
         }
       }
       if (failures.length > 0) throw new IncompleteDeliveryError(failures);
-      return { eventId: event.eventId, status: 'processed', handled, rejected, skipped };
+      return {
+        eventId: event.eventId,
+        status: 'processed',
+        handled,
+        rejected,
+        skipped,
+        duplicates,
+      };
     },
   };
 }

@@ -1,4 +1,7 @@
 import { Duration, Stack } from 'aws-cdk-lib';
+import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
@@ -20,6 +23,12 @@ export interface ControlRemediationProps {
   readonly control: ControlDefinition;
   readonly settings: RuntimeSettings<unknown>;
   readonly topic: ITopic;
+  /** Where before-states and results of changes are recorded. */
+  readonly ledger: ITableV2;
+  /** How long ledger entries are kept, in days. */
+  readonly ledgerRetentionDays: number;
+  /** Where the function remembers which findings it has handled. */
+  readonly idempotencyTable: ITableV2;
   readonly remediateAction: IActionTarget;
   readonly planAction: IActionTarget;
   /** @default 2 */
@@ -92,6 +101,9 @@ export class ControlRemediation extends Construct {
         [ENVIRONMENT.remediateActionArn]: props.remediateAction.actionTargetArn,
         [ENVIRONMENT.planActionArn]: props.planAction.actionTargetArn,
         [ENVIRONMENT.account]: stack.account,
+        [ENVIRONMENT.ledgerTable]: props.ledger.tableName,
+        [ENVIRONMENT.ledgerRetentionDays]: String(props.ledgerRetentionDays),
+        [ENVIRONMENT.idempotencyTable]: props.idempotencyTable.tableName,
       },
     });
     const provisioned = control.provision?.(this, this.handler.role) ?? {};
@@ -109,6 +121,7 @@ export class ControlRemediation extends Construct {
     });
 
     this.grantPermissions(props);
+    this.alarmOnDeadLetters(props.topic, controlId);
 
     const source = {
       productArn: stack.formatArn({
@@ -139,10 +152,44 @@ export class ControlRemediation extends Construct {
     });
   }
 
+  private alarmOnDeadLetters(topic: ITopic, controlId: string): void {
+    const alarm = new Alarm(this, 'DeadLetterAlarm', {
+      alarmDescription: `hubfix ${controlId}: events could not be delivered or kept failing; they are in the dead-letter queue`,
+      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+        period: Duration.minutes(5),
+        statistic: 'Maximum',
+      }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+    alarm.addAlarmAction(new SnsAction(topic));
+  }
+
   private grantPermissions(props: ControlRemediationProps): void {
     const stack = Stack.of(this);
     const { role } = this.handler;
     props.topic.grantPublish(role);
+    // Exactly the item operations the ledger and Powertools idempotency use,
+    // on the tables themselves (not their indexes).
+    role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
+        resources: [props.ledger.tableArn],
+      }),
+    );
+    role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: [
+          'dynamodb:GetItem',
+          'dynamodb:PutItem',
+          'dynamodb:UpdateItem',
+          'dynamodb:DeleteItem',
+        ],
+        resources: [props.idempotencyTable.tableArn],
+      }),
+    );
     role.addToPrincipalPolicy(
       new PolicyStatement({
         actions: ['securityhub:BatchUpdateFindings'],
@@ -169,7 +216,11 @@ export class ControlRemediation extends Construct {
       }
       const arns = permission.resources.map((arn) => stack.formatArn(arn));
       role.addToPrincipalPolicy(
-        new PolicyStatement({ actions: [...permission.actions], resources: arns }),
+        new PolicyStatement({
+          actions: [...permission.actions],
+          resources: arns,
+          conditions: permission.conditions,
+        }),
       );
       const wildcards = permission.resources.filter((arn) => arn.resourceName.includes('*'));
       if (wildcards.length > 0) {
@@ -194,6 +245,12 @@ export class ControlRemediation extends Construct {
           id: 'AwsSolutions-IAM5',
           reason: `${anyResourceReasons.join('; ')}.`,
           appliesTo: ['Resource::*'],
+        },
+        {
+          id: 'AwsSolutions-IAM5',
+          reason:
+            'Publishing to the encrypted topic needs the GenerateDataKey variants, granted on the topic key only.',
+          appliesTo: ['Action::kms:GenerateDataKey*'],
         },
         ...scoped,
       ],

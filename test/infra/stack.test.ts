@@ -2,11 +2,13 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { Annotations, Match } from 'aws-cdk-lib/assertions';
+import { App, Stack } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { type CfnRole, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { describe, expect, it } from 'vitest';
 import { bundleHandler, HANDLER_FILE } from '../../lib/bundling/esbuild';
 import { resolveSettings } from '../../lib/config';
-import { CONTROLS, handlerEntry } from '../../lib/controls';
+import { CONTROLS, type ControlDefinition, handlerEntry } from '../../lib/controls';
 import { PLAN_ACTION_ID, REMEDIATE_ACTION_ID } from '../../lib/hubfix-stack';
 import { ACCOUNT, REGION } from '../support/fixtures';
 import { resolveIntrinsics } from '../support/intrinsics';
@@ -20,6 +22,48 @@ const { template, stack, config: parsed } = synthesize({ config, nag: true });
 const resources = resourcesOf(template);
 
 type Statement = { Action: string | string[]; Resource: unknown; Effect: string };
+
+/** Every handler bundled once, in parallel (esbuild runs concurrent builds on all cores). */
+const bundles = new Map(
+  CONTROLS.map((control) => {
+    const outdir = mkdtempSync(path.join(tmpdir(), 'hubfix-bundle-'));
+    const build = bundleHandler(handlerEntry(control.meta.id), outdir).then((metafile) => ({
+      outdir,
+      metafile,
+    }));
+    // Each test awaits its own; a failure surfaces there, not as an unhandled rejection.
+    build.catch(() => {});
+    return [control.meta.id, build] as const;
+  }),
+);
+
+function bundled(controlId: string) {
+  const build = bundles.get(controlId);
+  if (!build) throw new Error(`no bundle for ${controlId}`);
+  return build;
+}
+
+/** The actions a control's `provision` grants its function, found by running it on a probe role. */
+function provisionedActions(control: ControlDefinition): string[] {
+  if (!control.provision) return [];
+  const probe = new Stack(new App(), 'Probe', { env: { account: ACCOUNT, region: REGION } });
+  const role = new Role(probe, 'Function', {
+    assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+  });
+  control.provision(probe, role);
+  const policies = Object.values(resourcesOf(Template.fromStack(probe))).filter(
+    (r) =>
+      r.Type === 'AWS::IAM::Policy' &&
+      (r.Properties.Roles as { Ref: string }[]).some(
+        (ref) => ref.Ref === probe.getLogicalId(role.node.defaultChild as CfnRole),
+      ),
+  );
+  return policies.flatMap((p) =>
+    (p.Properties.PolicyDocument as { Statement: Statement[] }).Statement.flatMap((s) =>
+      Array.isArray(s.Action) ? s.Action : [s.Action],
+    ),
+  );
+}
 
 function logicalIdOf(
   type: string,
@@ -60,10 +104,21 @@ function statementsOf(functionId: string): Statement[] {
 describe('the stack', () => {
   it('has one encrypted notification topic with the configured email subscriptions', () => {
     template.resourceCountIs('AWS::SNS::Topic', 1);
-    const topic = Object.values(resources).find((r) => r.Type === 'AWS::SNS::Topic');
-    expect(resolveIntrinsics(topic?.Properties.KmsMasterKeyId)).toBe(
-      `arn:aws:kms:${REGION}:${ACCOUNT}:alias/aws/sns`,
-    );
+    template.hasResourceProperties('AWS::SNS::Topic', {
+      KmsMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('NotificationsKey'), 'Arn'] },
+    });
+    template.hasResourceProperties('AWS::KMS::Key', {
+      EnableKeyRotation: true,
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Principal: { Service: 'cloudwatch.amazonaws.com' },
+            Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+            Condition: { StringEquals: { 'aws:SourceAccount': ACCOUNT } },
+          }),
+        ]),
+      },
+    });
     template.resourceCountIs('AWS::SNS::Subscription', 2);
     template.hasResourceProperties('AWS::SNS::Subscription', {
       Protocol: 'email',
@@ -83,6 +138,42 @@ describe('the stack', () => {
     expect(resolveIntrinsics(stack.resolve(stack.remediateAction.actionTargetArn))).toBe(
       `arn:aws:securityhub:${REGION}:${ACCOUNT}:action/custom/${REMEDIATE_ACTION_ID}`,
     );
+  });
+
+  it('keeps a ledger that outlives the stack: on-demand, TTL, point-in-time recovery, a time index', () => {
+    template.hasResource('AWS::DynamoDB::GlobalTable', {
+      DeletionPolicy: 'Retain',
+      Properties: Match.objectLike({
+        KeySchema: [{ AttributeName: 'changeId', KeyType: 'HASH' }],
+        BillingMode: 'PAY_PER_REQUEST',
+        TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+        Replicas: [
+          Match.objectLike({
+            PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+          }),
+        ],
+        GlobalSecondaryIndexes: [
+          Match.objectLike({
+            IndexName: 'byTime',
+            KeySchema: [
+              { AttributeName: 'entity', KeyType: 'HASH' },
+              { AttributeName: 'createdAt', KeyType: 'RANGE' },
+            ],
+          }),
+        ],
+      }),
+    });
+    template.hasOutput('LedgerTableName', { Value: { Ref: Match.stringLikeRegexp('^Ledger') } });
+  });
+
+  it('keeps an idempotency table with the key and TTL Powertools expects', () => {
+    template.hasResource('AWS::DynamoDB::GlobalTable', {
+      DeletionPolicy: 'Delete',
+      Properties: Match.objectLike({
+        KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+        TimeToLiveSpecification: { AttributeName: 'expiration', Enabled: true },
+      }),
+    });
   });
 
   it('deploys one function, two rules and one dead-letter queue per registered control', () => {
@@ -122,6 +213,9 @@ describe.each(CONTROLS.map((c) => [c.meta.id, c] as const))('control %s', (contr
       HUBFIX_REMEDIATE_ACTION_ARN: `arn:aws:securityhub:${REGION}:${ACCOUNT}:action/custom/${REMEDIATE_ACTION_ID}`,
       HUBFIX_PLAN_ACTION_ARN: `arn:aws:securityhub:${REGION}:${ACCOUNT}:action/custom/${PLAN_ACTION_ID}`,
       HUBFIX_TOPIC_ARN: { Ref: expect.any(String) },
+      HUBFIX_LEDGER_TABLE: { Ref: expect.stringMatching(/^Ledger/) },
+      HUBFIX_LEDGER_RETENTION_DAYS: '365',
+      HUBFIX_IDEMPOTENCY_TABLE: { Ref: expect.stringMatching(/^Idempotency/) },
       POWERTOOLS_SERVICE_NAME: 'hubfix',
     });
   });
@@ -164,6 +258,7 @@ describe.each(CONTROLS.map((c) => [c.meta.id, c] as const))('control %s', (contr
     );
     const expected = new Set([
       ...control.permissions.flatMap((p) => p.actions),
+      ...provisionedActions(control),
       'securityhub:BatchUpdateFindings',
       'sns:Publish',
       'logs:CreateLogStream',
@@ -173,12 +268,60 @@ describe.each(CONTROLS.map((c) => [c.meta.id, c] as const))('control %s', (contr
       'sqs:SendMessage',
       'sqs:GetQueueAttributes',
       'sqs:GetQueueUrl',
+      'kms:Decrypt',
+      'kms:GenerateDataKey*',
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:DeleteItem',
     ]);
+    const ledgerWrite = statementsOf(functionId).find(
+      (s) => Array.isArray(s.Action) && s.Action.join() === 'dynamodb:PutItem,dynamodb:UpdateItem',
+    );
+    expect(ledgerWrite?.Resource).toEqual({
+      'Fn::GetAtt': [expect.stringMatching(/^Ledger/), 'Arn'],
+    });
     expect([...actions].sort()).toEqual([...expected].sort());
     const update = statementsOf(functionId).find(
       (s) => s.Action === 'securityhub:BatchUpdateFindings',
     );
     expect(JSON.stringify(update?.Resource)).toContain(':hub/default');
+  });
+
+  it('alarms to the topic as soon as an event lands in its dead-letter queue', () => {
+    const invokeConfig = Object.values(resources).find(
+      (r) =>
+        r.Type === 'AWS::Lambda::EventInvokeConfig' &&
+        (r.Properties.FunctionName as { Ref: string }).Ref === functionId,
+    );
+    if (!invokeConfig) throw new Error(`no async invoke config for ${functionId}`);
+    const destination = (
+      invokeConfig.Properties.DestinationConfig as {
+        OnFailure: { Destination: { 'Fn::GetAtt': [string] } };
+      }
+    ).OnFailure.Destination;
+    const queueId = destination['Fn::GetAtt'][0];
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [queueId, 'QueueName'] } }],
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+      AlarmActions: [{ Ref: Match.stringLikeRegexp('^Notifications') }],
+    });
+  });
+
+  it('keeps the conditions its registry entry puts on a grant', () => {
+    for (const permission of control.permissions.filter((p) => p.conditions)) {
+      const statement = statementsOf(functionId).find(
+        (s) =>
+          JSON.stringify(s.Action) ===
+          JSON.stringify(
+            permission.actions.length === 1 ? permission.actions[0] : permission.actions,
+          ),
+      ) as (Statement & { Condition?: unknown }) | undefined;
+      expect(statement?.Condition).toEqual(permission.conditions);
+    }
   });
 
   it('uses no AWS managed policies', () => {
@@ -188,11 +331,8 @@ describe.each(CONTROLS.map((c) => [c.meta.id, c] as const))('control %s', (contr
   });
 
   it('bundles its handler as one minified ESM file with the AWS SDK inside, under 1 MB', async () => {
-    // Prepare
-    const outdir = mkdtempSync(path.join(tmpdir(), 'hubfix-bundle-'));
-
-    // Act
-    const metafile = await bundleHandler(handlerEntry(controlId), outdir);
+    // Act: every handler is bundled at once, in parallel; this control's bundle is read here.
+    const { outdir, metafile } = await bundled(controlId);
 
     // Assess
     const bundle = readFileSync(path.join(outdir, HANDLER_FILE), 'utf8');

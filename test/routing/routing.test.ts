@@ -163,9 +163,9 @@ describe.each([...registered])('routing matrix for %s', (controlId) => {
     ],
     [
       'a legacy finding of a similar id',
-      withChanges(failed, { 'ProductFields.ControlId': `${controlId}9` }),
+      withChanges(failed, { 'ProductFields.ControlId': `${controlId}999` }),
     ],
-    ['a consolidated finding of a similar id', consolidated(failed, `${controlId}9`)],
+    ['a consolidated finding of a similar id', consolidated(failed, `${controlId}999`)],
     [
       'a finding with the id only in its title',
       withChanges(consolidated(failed, 'CloudTrail.2'), { Title: controlId }),

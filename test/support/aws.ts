@@ -9,12 +9,26 @@ export class UnexpectedCallError extends Error {
   override readonly name = 'UnexpectedCallError';
 }
 
+/**
+ * Every stub made here, so test/setup.ts can restore them after each file:
+ * test files share a module cache (isolate: false, for speed), and a stub
+ * left on a client class would answer for the next file's real clients.
+ */
+const stubs = new Set<{ restore(): void }>();
+
+export function restoreAllStubs(): void {
+  for (const stub of stubs) stub.restore();
+  stubs.clear();
+}
+
 export function strictMock<TInput extends object, TOutput extends MetadataBearer, TConfiguration>(
   client:
     | Client<TInput, TOutput, TConfiguration>
     | { prototype: Client<TInput, TOutput, TConfiguration> },
 ): AwsStub<TInput, TOutput, TConfiguration> {
-  return resetStrict(mockClient(client));
+  const stub = mockClient(client);
+  stubs.add(stub);
+  return resetStrict(stub);
 }
 
 /** Forgets prepared answers and calls; anything unprepared rejects again. */

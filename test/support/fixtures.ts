@@ -67,7 +67,9 @@ export function importedEvent(findings: readonly Json[], overrides: Json = {}): 
     account: ACCOUNT,
     time: '2026-11-22T10:00:00Z',
     region: REGION,
-    resources: findings.map((f) => f.Id),
+    resources: findings.flatMap((f) =>
+      typeof f === 'object' && f !== null && typeof f.Id === 'string' ? [f.Id] : [],
+    ),
     detail: { findings },
     ...overrides,
   };

@@ -8,7 +8,13 @@ import { PublishCommand, type PublishCommandInput, SNSClient } from '@aws-sdk/cl
 import type { Context } from 'aws-lambda';
 import type { Control } from '../../lambdas/core/control';
 import { createControlHandler } from '../../lambdas/core/handler';
-import type { ChangeRecord, ChangeRecorder, ChangeResult } from '../../lambdas/core/pipeline';
+import {
+  type ChangeRecord,
+  type ChangeRecorder,
+  type ChangeResult,
+  everyTime,
+  type OnceGuard,
+} from '../../lambdas/core/pipeline';
 import type { RuntimeSettings } from '../../lambdas/core/settings';
 import { strictMock } from './aws';
 import { ACCOUNT, PLAN_ACTION_ARN, REGION, REMEDIATE_ACTION_ARN } from './fixtures';
@@ -32,6 +38,8 @@ export interface HarnessOptions<Params, Clients> {
   readonly provisioned?: Readonly<Record<string, string>>;
   /** Raw environment overrides, to test cold-start validation. */
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /** @default everyTime: every delivery is handled (idempotency has its own tests) */
+  readonly guard?: OnceGuard;
 }
 
 export function controlHarness<State, Before, Params, Clients extends object>(
@@ -77,6 +85,9 @@ export function controlHarness<State, Before, Params, Clients extends object>(
     HUBFIX_PLAN_ACTION_ARN: PLAN_ACTION_ARN,
     HUBFIX_ACCOUNT_ID: ACCOUNT,
     HUBFIX_PROVISIONED: JSON.stringify(options.provisioned ?? {}),
+    HUBFIX_LEDGER_TABLE: 'hubfix-ledger',
+    HUBFIX_LEDGER_RETENTION_DAYS: '365',
+    HUBFIX_IDEMPOTENCY_TABLE: 'hubfix-idempotency',
     AWS_REGION: REGION,
     ...options.env,
   };
@@ -87,6 +98,7 @@ export function controlHarness<State, Before, Params, Clients extends object>(
     securityHub: securityHubClient,
     sns: snsClient,
     recorder,
+    guard: options.guard ?? everyTime,
     newChangeId: () => 'change-1',
   });
 

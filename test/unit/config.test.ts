@@ -58,6 +58,7 @@ describe('parseConfig', () => {
       allowList: [],
       controls: {},
       functions: { reservedConcurrency: 2, logRetentionDays: 30, memorySize: 256 },
+      ledger: { retentionDays: 365 },
     });
   });
 
@@ -84,7 +85,7 @@ describe('parseConfig', () => {
     ],
     [
       { controls: { 'EC9.99': {} } },
-      'controls["EC9.99"]: is not a control hubfix knows (known: EC2.2)',
+      `controls["EC9.99"]: is not a control hubfix knows (known: ${CONTROLS.map((c) => c.meta.id).join(', ')})`,
     ],
     [
       { notifications: { emails: ['ops-at-example.com'] } },
@@ -109,7 +110,7 @@ describe('parseConfig', () => {
     ],
     [
       { dryrun: true },
-      'dryrun: is not a known setting (known here: $schema, $comment, notifications, tags, defaults, allowList, controls, functions)',
+      'dryrun: is not a known setting (known here: $schema, $comment, notifications, tags, defaults, allowList, controls, functions, ledger)',
     ],
     [[], '(root): expected an object, got an array'],
   ])('names the bad path and why: %j', (input, issue) => {

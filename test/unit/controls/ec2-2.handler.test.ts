@@ -107,6 +107,7 @@ describe('EC2.2 handler', () => {
       findings: [{ findingId: EC2_2_FINDING.Id, decision: 'REMEDIATE', outcome: 'REMEDIATED' }],
       rejected: 0,
       skipped: 0,
+      duplicates: 0,
     });
     expect(t.records.map((r) => r.before)).toEqual([
       {

@@ -20,6 +20,9 @@ const env = {
   HUBFIX_PLAN_ACTION_ARN: 'arn:aws:securityhub:us-east-1:111111111111:action/custom/HubfixPlan',
   HUBFIX_ACCOUNT_ID: '111111111111',
   AWS_REGION: 'us-east-1',
+  HUBFIX_LEDGER_TABLE: 'hubfix-ledger',
+  HUBFIX_LEDGER_RETENTION_DAYS: '365',
+  HUBFIX_IDEMPOTENCY_TABLE: 'hubfix-idempotency',
   UNRELATED: 'ignored',
 };
 
@@ -40,6 +43,8 @@ describe('readEnvironment', () => {
 
     expect(read).toEqual({
       provisioned: {},
+      ledger: { tableName: 'hubfix-ledger', retentionDays: 365 },
+      idempotencyTable: 'hubfix-idempotency',
       settings,
       topicArn: env.HUBFIX_TOPIC_ARN,
       actions: { remediate: env.HUBFIX_REMEDIATE_ACTION_ARN, plan: env.HUBFIX_PLAN_ACTION_ARN },
