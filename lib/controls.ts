@@ -5,10 +5,14 @@
  * here.
  */
 import * as path from 'node:path';
-import type { Duration } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import type { IRole } from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import { ec2_2Meta } from '../lambdas/controls/ec2-2/meta';
+import { ec2_9Meta, TEMPORARY_TAG } from '../lambdas/controls/ec2-9/meta';
+import { ec2_15Meta } from '../lambdas/controls/ec2-15/meta';
+import { ec2_18Meta } from '../lambdas/controls/ec2-18/meta';
+import { ec2_19Meta } from '../lambdas/controls/ec2-19/meta';
 import type { ObjectSchema } from '../lambdas/core/schema';
 import type { Mode } from '../lambdas/core/settings';
 
@@ -87,6 +91,131 @@ export const CONTROLS: readonly ControlDefinition[] = [
       },
       {
         actions: ['ec2:RevokeSecurityGroupIngress', 'ec2:RevokeSecurityGroupEgress'],
+        resources: [{ service: 'ec2', resource: 'security-group', resourceName: '*' }],
+      },
+    ],
+  },
+  {
+    meta: ec2_9Meta,
+    defaultMode: 'notify',
+    disruptive: true,
+    // The temporary Elastic IP technique waits for an interface to attach and
+    // to detach (about a minute each at most, again in its cleanup), and a
+    // custom action may carry several instances.
+    timeout: Duration.minutes(10),
+    permissions: [
+      {
+        actions: [
+          'ec2:DescribeInstances',
+          'ec2:DescribeAddresses',
+          'ec2:DescribeNetworkInterfaces',
+          'ec2:DescribeSubnets',
+        ],
+        resources: '*',
+        reason: DESCRIBE_ONLY,
+      },
+      {
+        actions: ['ec2:AllocateAddress'],
+        resources: '*',
+        reason:
+          'ec2:AllocateAddress makes a new Elastic IP whose id is not known beforehand; EC2.9 allocates one only for the temporary Elastic IP technique and releases it before it finishes',
+      },
+      {
+        actions: ['ec2:ModifyNetworkInterfaceAttribute'],
+        resources: [{ service: 'ec2', resource: 'network-interface', resourceName: '*' }],
+      },
+      {
+        // The temporary interface and Elastic IP are tagged as they are made...
+        actions: ['ec2:CreateTags'],
+        resources: [
+          { service: 'ec2', resource: 'network-interface', resourceName: '*' },
+          { service: 'ec2', resource: 'elastic-ip', resourceName: '*' },
+        ],
+        conditions: {
+          StringEquals: { 'ec2:CreateAction': ['CreateNetworkInterface', 'AllocateAddress'] },
+        },
+      },
+      {
+        // ...so that only those can be deleted or released.
+        actions: ['ec2:DeleteNetworkInterface'],
+        resources: [{ service: 'ec2', resource: 'network-interface', resourceName: '*' }],
+        conditions: { Null: { [`aws:ResourceTag/${TEMPORARY_TAG}`]: 'false' } },
+      },
+      {
+        actions: ['ec2:CreateNetworkInterface'],
+        resources: [
+          { service: 'ec2', resource: 'network-interface', resourceName: '*' },
+          { service: 'ec2', resource: 'subnet', resourceName: '*' },
+          { service: 'ec2', resource: 'security-group', resourceName: '*' },
+        ],
+      },
+      {
+        actions: ['ec2:AttachNetworkInterface', 'ec2:DetachNetworkInterface'],
+        resources: [
+          { service: 'ec2', resource: 'instance', resourceName: '*' },
+          { service: 'ec2', resource: 'network-interface', resourceName: '*' },
+        ],
+      },
+      {
+        actions: ['ec2:AssociateAddress', 'ec2:DisassociateAddress'],
+        resources: [
+          { service: 'ec2', resource: 'elastic-ip', resourceName: '*' },
+          { service: 'ec2', resource: 'network-interface', resourceName: '*' },
+          { service: 'ec2', resource: 'instance', resourceName: '*' },
+        ],
+      },
+      {
+        actions: ['ec2:ReleaseAddress'],
+        resources: [{ service: 'ec2', resource: 'elastic-ip', resourceName: '*' }],
+        conditions: { Null: { [`aws:ResourceTag/${TEMPORARY_TAG}`]: 'false' } },
+      },
+      {
+        // Only used when disableSubnetAutoAssign is on.
+        actions: ['ec2:ModifySubnetAttribute'],
+        resources: [{ service: 'ec2', resource: 'subnet', resourceName: '*' }],
+      },
+    ],
+  },
+  {
+    meta: ec2_15Meta,
+    defaultMode: 'remediate',
+    disruptive: false,
+    permissions: [
+      { actions: ['ec2:DescribeSubnets'], resources: '*', reason: DESCRIBE_ONLY },
+      {
+        actions: ['ec2:ModifySubnetAttribute'],
+        resources: [{ service: 'ec2', resource: 'subnet', resourceName: '*' }],
+      },
+    ],
+  },
+  {
+    meta: ec2_18Meta,
+    defaultMode: 'notify',
+    disruptive: true,
+    permissions: [
+      {
+        actions: ['ec2:DescribeSecurityGroups', 'ec2:DescribeSecurityGroupRules'],
+        resources: '*',
+        reason: DESCRIBE_ONLY,
+      },
+      {
+        actions: ['ec2:RevokeSecurityGroupIngress'],
+        resources: [{ service: 'ec2', resource: 'security-group', resourceName: '*' }],
+      },
+    ],
+  },
+  {
+    meta: ec2_19Meta,
+    defaultMode: 'notify',
+    disruptive: true,
+    permissions: [
+      {
+        actions: ['ec2:DescribeSecurityGroups', 'ec2:DescribeSecurityGroupRules'],
+        resources: '*',
+        reason: DESCRIBE_ONLY,
+      },
+      {
+        actions: ['ec2:RevokeSecurityGroupIngress'],
         resources: [{ service: 'ec2', resource: 'security-group', resourceName: '*' }],
       },
     ],

@@ -1,0 +1,180 @@
+/**
+ * Inbound security group rules open to the whole internet, shared by EC2.18
+ * (only authorized ports may be open) and EC2.19 (no high-risk port may be
+ * open). Both revoke only the offending rules: a rule whose source is
+ * another group, a prefix list or a narrower CIDR, and every outbound rule,
+ * is never touched. Each control supplies only its judgement of a rule.
+ */
+import {
+  DescribeSecurityGroupsCommand,
+  type DescribeSecurityGroupsCommandOutput,
+  type EC2Client,
+} from '@aws-sdk/client-ec2';
+import type { Plan, ReadResult, VerifyResult } from '../../core/control';
+import type { ResourceRef } from '../../core/resource';
+import { object, string } from '../../core/schema';
+import { ALL_PORTS, type PortRange } from './ports';
+import {
+  describeRule,
+  listRules,
+  manualRestoreCommands,
+  type SecurityGroupRuleRecord,
+  securityGroupRulesSchema,
+} from './security-group-rules';
+import { tagsOf } from './tags';
+
+export const ANY_IPV4 = '0.0.0.0/0';
+export const ANY_IPV6 = '::/0';
+
+/** What a rule lets in, with protocol numbers and "all ports" spelt out. */
+export type Traffic =
+  | { readonly kind: 'all' }
+  | { readonly kind: 'ports'; readonly protocol: 'tcp' | 'udp'; readonly range: PortRange }
+  | { readonly kind: 'other'; readonly protocol: string };
+
+/** Why a rule open to the internet offends, or undefined when it may stay. */
+export type Judge = (traffic: Traffic) => string | undefined;
+
+export interface Offence {
+  readonly rule: SecurityGroupRuleRecord;
+  readonly why: string;
+}
+
+export interface SecurityGroupState {
+  readonly groupId: string;
+  readonly groupName: string;
+  readonly vpcId: string;
+  /** Every rule of the group; the control's judge picks the offending ones. */
+  readonly rules: readonly SecurityGroupRuleRecord[];
+}
+
+export const openIngressBefore = object({
+  groupId: string({ minLength: 1 }),
+  vpcId: string({ minLength: 1 }),
+  rules: securityGroupRulesSchema,
+});
+
+export interface OpenIngressBefore {
+  readonly groupId: string;
+  readonly vpcId: string;
+  /** The revoked rules, exactly as they were. */
+  readonly rules: readonly SecurityGroupRuleRecord[];
+}
+
+const PROTOCOLS: Readonly<Record<string, 'tcp' | 'udp' | 'all'>> = {
+  tcp: 'tcp',
+  '6': 'tcp',
+  udp: 'udp',
+  '17': 'udp',
+  '-1': 'all',
+};
+
+/** Inbound, and open to any IPv4 or any IPv6 address: nothing else is ours to touch. */
+export function isOpenToInternet(rule: SecurityGroupRuleRecord): boolean {
+  return (
+    !rule.egress &&
+    rule.referencedGroupId === undefined &&
+    rule.prefixListId === undefined &&
+    (rule.cidrIpv4 === ANY_IPV4 || rule.cidrIpv6 === ANY_IPV6)
+  );
+}
+
+export function trafficOf(rule: SecurityGroupRuleRecord): Traffic {
+  const protocol = PROTOCOLS[rule.protocol.toLowerCase()];
+  if (protocol === 'all') return { kind: 'all' };
+  if (protocol === undefined) return { kind: 'other', protocol: rule.protocol };
+  const { fromPort, toPort } = rule;
+  if (fromPort === undefined || fromPort === -1) {
+    return { kind: 'ports', protocol, range: ALL_PORTS };
+  }
+  const to = toPort === undefined || toPort === -1 ? fromPort : Math.max(fromPort, toPort);
+  return { kind: 'ports', protocol, range: { from: fromPort, to } };
+}
+
+export function offences(rules: readonly SecurityGroupRuleRecord[], judge: Judge): Offence[] {
+  const found: Offence[] = [];
+  for (const rule of rules) {
+    if (!isOpenToInternet(rule)) continue;
+    const why = judge(trafficOf(rule));
+    if (why !== undefined) found.push({ rule, why });
+  }
+  return found;
+}
+
+function isNotFound(error: unknown): boolean {
+  return error instanceof Error && error.name === 'InvalidGroup.NotFound';
+}
+
+/** The group's name, VPC, tags and every rule, live. */
+export async function readSecurityGroup(
+  ec2: EC2Client,
+  ref: ResourceRef,
+): Promise<ReadResult<SecurityGroupState>> {
+  let response: DescribeSecurityGroupsCommandOutput;
+  try {
+    response = await ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [ref.id] }));
+  } catch (error) {
+    if (isNotFound(error)) return { kind: 'not-applicable', reason: `${ref.id} no longer exists` };
+    throw error;
+  }
+  const group = response.SecurityGroups?.[0];
+  if (!group) return { kind: 'not-applicable', reason: `${ref.id} no longer exists` };
+  return {
+    kind: 'found',
+    state: {
+      groupId: ref.id,
+      groupName: group.GroupName ?? '?',
+      vpcId: group.VpcId ?? '?',
+      rules: await listRules(ec2, ref.id),
+    },
+    tags: tagsOf(group.Tags),
+  };
+}
+
+/**
+ * Revoke exactly the offending rules. `what` finishes "open to the internet
+ * …", e.g. "on a high-risk port".
+ */
+export function planRevocation(
+  state: SecurityGroupState,
+  judge: Judge,
+  what: string,
+): Plan<OpenIngressBefore> {
+  const where = `${state.groupId} (${state.groupName}) of ${state.vpcId}`;
+  const found = offences(state.rules, judge);
+  if (found.length === 0) {
+    return {
+      kind: 'compliant',
+      summary: `no inbound rule of ${where} is open to the internet ${what}`,
+    };
+  }
+  const rules = found.map((offence) => offence.rule);
+  return {
+    kind: 'change',
+    summary: `revoke ${found.length} inbound rule(s) of ${where} open to the internet ${what}`,
+    steps: [
+      ...found.map((offence) => `revoke ${describeRule(offence.rule)}: ${offence.why}`),
+      `check that no inbound rule of ${state.groupId} is open to the internet ${what}; every other rule stays`,
+    ],
+    before: { groupId: state.groupId, vpcId: state.vpcId, rules },
+    undo: manualRestoreCommands(state.groupId, rules),
+  };
+}
+
+/** Re-lists the rules; other rules may remain, offending ones may not. */
+export async function verifyRevocation(
+  ec2: EC2Client,
+  groupId: string,
+  judge: Judge,
+  what: string,
+): Promise<VerifyResult> {
+  const left = offences(await listRules(ec2, groupId), judge);
+  return left.length === 0
+    ? { ok: true }
+    : {
+        ok: false,
+        reason: `${left.length} inbound rule(s) of ${groupId} are still open to the internet ${what}: ${left
+          .map((offence) => offence.rule.ruleId)
+          .join(', ')}`,
+      };
+}
