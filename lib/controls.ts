@@ -13,6 +13,8 @@ import { ec2_9Meta, TEMPORARY_TAG } from '../lambdas/controls/ec2-9/meta';
 import { ec2_15Meta } from '../lambdas/controls/ec2-15/meta';
 import { ec2_18Meta } from '../lambdas/controls/ec2-18/meta';
 import { ec2_19Meta } from '../lambdas/controls/ec2-19/meta';
+import { ecs_2Meta } from '../lambdas/controls/ecs-2/meta';
+import { ecs_16Meta } from '../lambdas/controls/ecs-16/meta';
 import type { ObjectSchema } from '../lambdas/core/schema';
 import type { Mode } from '../lambdas/core/settings';
 
@@ -217,6 +219,65 @@ export const CONTROLS: readonly ControlDefinition[] = [
       {
         actions: ['ec2:RevokeSecurityGroupIngress'],
         resources: [{ service: 'ec2', resource: 'security-group', resourceName: '*' }],
+      },
+    ],
+  },
+  {
+    meta: ecs_2Meta,
+    defaultMode: 'notify',
+    disruptive: true,
+    permissions: [
+      {
+        actions: ['ecs:DescribeServices', 'ecs:UpdateService'],
+        // `service/*` also covers old-format service ARNs, which name no cluster.
+        resources: [{ service: 'ecs', resource: 'service', resourceName: '*' }],
+      },
+      {
+        actions: ['ecs:ListClusters'],
+        resources: '*',
+        reason:
+          'ecs:ListClusters supports no resource-level permissions; ECS.2 lists clusters only to find an old-format service ARN that names none',
+      },
+      {
+        actions: ['ec2:DescribeRouteTables', 'ec2:DescribeSubnets'],
+        resources: '*',
+        reason: DESCRIBE_ONLY,
+      },
+    ],
+  },
+  {
+    meta: ecs_16Meta,
+    defaultMode: 'notify',
+    disruptive: true,
+    // Lambda's maximum: the wait for a steady replacement task set (at most
+    // ECS_16_MAX_STABILITY_SECONDS) plus the calls around it.
+    timeout: Duration.minutes(15),
+    permissions: [
+      {
+        // TagResource: CreateTaskSet carries the old task set's tags.
+        actions: [
+          'ecs:DescribeTaskSets',
+          'ecs:CreateTaskSet',
+          'ecs:DeleteTaskSet',
+          'ecs:TagResource',
+        ],
+        resources: [{ service: 'ecs', resource: 'task-set', resourceName: '*/*/*' }],
+      },
+      {
+        actions: ['ecs:DescribeServices', 'ecs:UpdateServicePrimaryTaskSet'],
+        resources: [{ service: 'ecs', resource: 'service', resourceName: '*/*' }],
+      },
+      {
+        // CreateTaskSet passes the task definition's task and execution
+        // roles on to ECS tasks; only that use of a role is allowed.
+        actions: ['iam:PassRole'],
+        resources: [{ service: 'iam', region: '', resource: 'role', resourceName: '*' }],
+        conditions: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
+      },
+      {
+        actions: ['ec2:DescribeRouteTables', 'ec2:DescribeSubnets'],
+        resources: '*',
+        reason: DESCRIBE_ONLY,
       },
     ],
   },

@@ -1,0 +1,157 @@
+/**
+ * ECS.16 end to end through the exported handler shape, with every AWS client
+ * mocked strictly and a clock that waits no real time.
+ */
+import { createHash } from 'node:crypto';
+import { DescribeRouteTablesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import {
+  CreateTaskSetCommand,
+  DeleteTaskSetCommand,
+  DescribeServicesCommand,
+  DescribeTaskSetsCommand,
+  ECSClient,
+  type TaskSet,
+  UpdateServicePrimaryTaskSetCommand,
+} from '@aws-sdk/client-ecs';
+import { BatchUpdateFindingsCommand } from '@aws-sdk/client-securityhub';
+import { describe, expect, it } from 'vitest';
+import { createEcs16 } from '../../../lambdas/controls/ecs-16/remediate';
+import { strictMock } from '../../support/aws';
+import { ACCOUNT, EC2_2_FINDING, importedEvent, REGION, withChanges } from '../../support/fixtures';
+import { controlHarness } from '../../support/handler';
+
+const CLUSTER_ARN = `arn:aws:ecs:${REGION}:${ACCOUNT}:cluster/prod`;
+const SERVICE_ARN = `arn:aws:ecs:${REGION}:${ACCOUNT}:service/prod/web`;
+const OLD_ID = 'ecs-svc/1111111111111111111';
+const OLD_ARN = `arn:aws:ecs:${REGION}:${ACCOUNT}:task-set/prod/web/${OLD_ID}`;
+const NEW_ID = 'ecs-svc/2222222222222222222';
+const NEW_ARN = `arn:aws:ecs:${REGION}:${ACCOUNT}:task-set/prod/web/${NEW_ID}`;
+const FINDING_ID = `arn:aws:securityhub:${REGION}:${ACCOUNT}:security-control/ECS.16/finding/7d3e1f00-1111-4222-8333-944455556666`;
+// Security Hub has no ASFF type for AWS::ECS::TaskSet; the finding may call it Other.
+const FINDING = withChanges(EC2_2_FINDING, {
+  Id: FINDING_ID,
+  GeneratorId: 'security-control/ECS.16',
+  'Compliance.SecurityControlId': 'ECS.16',
+  'ProductFields.ControlId': undefined,
+  Title: 'ECS task sets should not automatically assign public IP addresses',
+  Resources: [{ Type: 'Other', Id: OLD_ARN, Partition: 'aws', Region: REGION }],
+});
+const TOKEN = `hubfix-${createHash('sha256')
+  .update(`${OLD_ARN}|${FINDING_ID}|${String(EC2_2_FINDING.UpdatedAt)}`)
+  .digest('hex')
+  .slice(0, 29)}`;
+
+function taskSet(id: string, arn: string, assignPublicIp: 'ENABLED' | 'DISABLED'): TaskSet {
+  return {
+    id,
+    taskSetArn: arn,
+    clusterArn: CLUSTER_ARN,
+    serviceArn: SERVICE_ARN,
+    status: 'PRIMARY',
+    taskDefinition: 'web:7',
+    launchType: 'FARGATE',
+    networkConfiguration: { awsvpcConfiguration: { subnets: ['subnet-a'], assignPublicIp } },
+    scale: { value: 100, unit: 'PERCENT' },
+    stabilityStatus: 'STEADY_STATE',
+    tags: [],
+  };
+}
+
+describe('ECS.16 handler', () => {
+  it('replaces a public task set, resolves the finding and records the old one', async () => {
+    // Prepare
+    let now = 0;
+    const control = createEcs16({
+      now: () => now,
+      sleep: async (ms) => {
+        now += ms;
+      },
+    });
+    const ecsClient = new ECSClient({ region: REGION });
+    const ec2Client = new EC2Client({ region: REGION });
+    const ecs = strictMock(ecsClient);
+    const ec2 = strictMock(ec2Client);
+    const t = controlHarness(control, { clients: { ecs: ecsClient, ec2: ec2Client } });
+    ecs
+      .on(
+        DescribeTaskSetsCommand,
+        { cluster: 'prod', service: 'web', taskSets: [OLD_ARN], include: ['TAGS'] },
+        true,
+      )
+      .resolves({ taskSets: [taskSet(OLD_ID, OLD_ARN, 'ENABLED')] });
+    ecs
+      .on(DescribeServicesCommand)
+      .resolves({ services: [{ status: 'ACTIVE', deploymentController: { type: 'EXTERNAL' } }] });
+    ec2.on(DescribeRouteTablesCommand).resolves({
+      RouteTables: [
+        {
+          VpcId: 'vpc-1',
+          Associations: [{ SubnetId: 'subnet-a' }],
+          Routes: [{ DestinationCidrBlock: '0.0.0.0/0', NatGatewayId: 'nat-1', State: 'active' }],
+        },
+      ],
+    });
+    ecs
+      .on(
+        CreateTaskSetCommand,
+        {
+          cluster: CLUSTER_ARN,
+          service: SERVICE_ARN,
+          taskDefinition: 'web:7',
+          networkConfiguration: {
+            awsvpcConfiguration: { subnets: ['subnet-a'], assignPublicIp: 'DISABLED' },
+          },
+          launchType: 'FARGATE',
+          scale: { value: 100, unit: 'PERCENT' },
+          clientToken: TOKEN,
+        },
+        true,
+      )
+      .resolves({ taskSet: { id: NEW_ID, taskSetArn: NEW_ARN } });
+    ecs
+      .on(
+        DescribeTaskSetsCommand,
+        { cluster: CLUSTER_ARN, service: SERVICE_ARN, taskSets: [NEW_ARN] },
+        true,
+      )
+      .resolves({ taskSets: [{ ...taskSet(NEW_ID, NEW_ARN, 'DISABLED'), status: 'ACTIVE' }] });
+    ecs
+      .on(
+        UpdateServicePrimaryTaskSetCommand,
+        { cluster: CLUSTER_ARN, service: SERVICE_ARN, primaryTaskSet: NEW_ARN },
+        true,
+      )
+      .resolves({});
+    ecs
+      .on(
+        DeleteTaskSetCommand,
+        { cluster: CLUSTER_ARN, service: SERVICE_ARN, taskSet: OLD_ARN, force: true },
+        true,
+      )
+      .resolves({});
+    ecs
+      .on(DescribeTaskSetsCommand, { cluster: CLUSTER_ARN, service: SERVICE_ARN }, true)
+      .resolves({ taskSets: [taskSet(NEW_ID, NEW_ARN, 'DISABLED')] });
+    t.acceptDeliveries();
+
+    // Act
+    const result = await t.invoke(importedEvent([FINDING]));
+
+    // Assess
+    expect(result.findings).toEqual([
+      { findingId: FINDING_ID, decision: 'REMEDIATE', outcome: 'REMEDIATED' },
+    ]);
+    expect(t.records[0]?.before).toMatchObject({
+      cluster: CLUSTER_ARN,
+      service: SERVICE_ARN,
+      taskSet: { id: OLD_ID, arn: OLD_ARN, primary: true, network: { assignPublicIp: 'ENABLED' } },
+    });
+    expect(t.securityHub).toHaveReceivedCommandWith(BatchUpdateFindingsCommand, {
+      Workflow: { Status: 'RESOLVED' },
+    });
+    expect(t.published()[0]?.Subject).toBe(
+      `hubfix REMEDIATED ECS.16 prod/web/${OLD_ID} (${ACCOUNT} ${REGION})`,
+    );
+    expect(now).toBe(15_000);
+  });
+});
