@@ -8,11 +8,21 @@ import * as path from 'node:path';
 import { Duration } from 'aws-cdk-lib';
 import type { IRole } from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
+import { ec2_1Meta } from '../lambdas/controls/ec2-1/meta';
 import { ec2_2Meta } from '../lambdas/controls/ec2-2/meta';
+import { ec2_6Meta } from '../lambdas/controls/ec2-6/meta';
+import {
+  FLOW_LOG_DELIVERY_ROLE_NAME,
+  FLOW_LOGS_SERVICE,
+  provisionFlowLogDeliveryRole,
+} from '../lambdas/controls/ec2-6/provision';
+import { ec2_7Meta } from '../lambdas/controls/ec2-7/meta';
+import { ec2_8Meta } from '../lambdas/controls/ec2-8/meta';
 import { ec2_9Meta, TEMPORARY_TAG } from '../lambdas/controls/ec2-9/meta';
 import { ec2_15Meta } from '../lambdas/controls/ec2-15/meta';
 import { ec2_18Meta } from '../lambdas/controls/ec2-18/meta';
 import { ec2_19Meta } from '../lambdas/controls/ec2-19/meta';
+import { ec2_24Meta } from '../lambdas/controls/ec2-24/meta';
 import { ecs_2Meta } from '../lambdas/controls/ecs-2/meta';
 import { ecs_16Meta } from '../lambdas/controls/ecs-16/meta';
 import type { ObjectSchema } from '../lambdas/core/schema';
@@ -77,6 +87,29 @@ const DESCRIBE_ONLY = 'EC2 Describe* actions support no resource-level permissio
 
 export const CONTROLS: readonly ControlDefinition[] = [
   {
+    meta: ec2_1Meta,
+    defaultMode: 'remediate',
+    disruptive: false,
+    permissions: [
+      {
+        actions: [
+          'ec2:DescribeSnapshots',
+          'ec2:GetSnapshotBlockPublicAccessState',
+          'ec2:EnableSnapshotBlockPublicAccess',
+        ],
+        resources: '*',
+        reason:
+          'EC2 DescribeSnapshots and the account-level snapshot block public access actions support no resource-level permissions',
+      },
+      {
+        actions: ['ec2:ModifySnapshotAttribute'],
+        resources: '*',
+        reason:
+          'EC2 snapshot ARNs carry no account (arn:aws:ec2:<region>::snapshot/<id>), so an ARN scoped to this account would match none; the function only modifies snapshots DescribeSnapshots lists for OwnerIds self',
+      },
+    ],
+  },
+  {
     meta: ec2_2Meta,
     defaultMode: 'remediate',
     disruptive: false,
@@ -94,6 +127,76 @@ export const CONTROLS: readonly ControlDefinition[] = [
       {
         actions: ['ec2:RevokeSecurityGroupIngress', 'ec2:RevokeSecurityGroupEgress'],
         resources: [{ service: 'ec2', resource: 'security-group', resourceName: '*' }],
+      },
+    ],
+  },
+  {
+    meta: ec2_6Meta,
+    defaultMode: 'remediate',
+    disruptive: false,
+    permissions: [
+      {
+        actions: ['ec2:DescribeVpcs', 'ec2:DescribeFlowLogs'],
+        resources: '*',
+        reason: DESCRIBE_ONLY,
+      },
+      {
+        actions: ['ec2:CreateFlowLogs'],
+        resources: [
+          { service: 'ec2', resource: 'vpc', resourceName: '*' },
+          { service: 'ec2', resource: 'vpc-flow-log', resourceName: '*' },
+        ],
+      },
+      {
+        actions: ['logs:CreateLogGroup', 'logs:PutRetentionPolicy'],
+        // Renders arn:<partition>:logs:<region>:<account>:log-group:/hubfix/vpc-flow-logs/*
+        resources: [
+          { service: 'logs', resource: 'log-group:/hubfix/vpc-flow-logs', resourceName: '*' },
+        ],
+      },
+      {
+        // CreateFlowLogs hands the delivery role the stack provisions to VPC
+        // flow logs: only that role, and only to that service.
+        actions: ['iam:PassRole'],
+        resources: [
+          {
+            service: 'iam',
+            region: '',
+            resource: 'role',
+            resourceName: FLOW_LOG_DELIVERY_ROLE_NAME,
+          },
+        ],
+        conditions: { StringEquals: { 'iam:PassedToService': FLOW_LOGS_SERVICE } },
+      },
+    ],
+    provision: provisionFlowLogDeliveryRole,
+  },
+  {
+    meta: ec2_7Meta,
+    defaultMode: 'remediate',
+    disruptive: false,
+    permissions: [
+      {
+        actions: ['ec2:GetEbsEncryptionByDefault', 'ec2:EnableEbsEncryptionByDefault'],
+        resources: '*',
+        reason:
+          'EBS encryption by default is an account setting with no resource-level permissions',
+      },
+    ],
+  },
+  {
+    meta: ec2_8Meta,
+    defaultMode: 'notify',
+    disruptive: true,
+    permissions: [
+      {
+        actions: ['ec2:DescribeInstances', 'cloudwatch:GetMetricData'],
+        resources: '*',
+        reason: 'EC2 Describe* and CloudWatch GetMetricData support no resource-level permissions',
+      },
+      {
+        actions: ['ec2:ModifyInstanceMetadataOptions'],
+        resources: [{ service: 'ec2', resource: 'instance', resourceName: '*' }],
       },
     ],
   },
@@ -221,6 +324,12 @@ export const CONTROLS: readonly ControlDefinition[] = [
         resources: [{ service: 'ec2', resource: 'security-group', resourceName: '*' }],
       },
     ],
+  },
+  {
+    meta: ec2_24Meta,
+    defaultMode: 'notify',
+    disruptive: false,
+    permissions: [{ actions: ['ec2:DescribeInstances'], resources: '*', reason: DESCRIBE_ONLY }],
   },
   {
     meta: ecs_2Meta,

@@ -1,0 +1,429 @@
+import {
+  DescribeSnapshotsCommand,
+  DisableSnapshotBlockPublicAccessCommand,
+  EC2Client,
+  EnableSnapshotBlockPublicAccessCommand,
+  GetSnapshotBlockPublicAccessStateCommand,
+  ModifySnapshotAttributeCommand,
+  type Snapshot,
+} from '@aws-sdk/client-ec2';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { BlockPublicAccessState, Ec2_1Params } from '../../../lambdas/controls/ec2-1/meta';
+import {
+  type Ec2_1Before,
+  type Ec2_1Clients,
+  ec2_1,
+  type PublicSnapshotsState,
+} from '../../../lambdas/controls/ec2-1/remediate';
+import type { ChangePlan, FindingContext } from '../../../lambdas/core/control';
+import { PartialChangeError, RollbackRefusedError } from '../../../lambdas/core/errors';
+import type { ResourceRef } from '../../../lambdas/core/resource';
+import { resetStrict, serviceError, strictMock } from '../../support/aws';
+import { findingContext, rollbackContext } from '../../support/control';
+
+const ACCOUNT = '111111111111';
+const REGION = 'us-east-1';
+const ref: ResourceRef = {
+  type: 'AwsAccount',
+  raw: `AWS::::Account:${ACCOUNT}`,
+  partition: 'aws',
+  account: ACCOUNT,
+  region: REGION,
+  id: ACCOUNT,
+};
+const SNAP_1 = 'snap-0000000000000000a';
+const SNAP_2 = 'snap-0000000000000000b';
+const SNAP_3 = 'snap-0000000000000000c';
+
+const ec2Mock = strictMock(EC2Client);
+const clients: Ec2_1Clients = { ec2: new EC2Client({ region: REGION }) };
+const off: FindingContext<Ec2_1Clients, Ec2_1Params> = findingContext(clients, {
+  blockPublicAccess: 'off',
+});
+const blockNew: FindingContext<Ec2_1Clients, Ec2_1Params> = findingContext(clients, {
+  blockPublicAccess: 'block-new-sharing',
+});
+
+function snapshot(id: string, extra: Partial<Snapshot> = {}): Snapshot {
+  return { SnapshotId: id, VolumeId: 'vol-0123456789abcdef0', VolumeSize: 8, ...extra };
+}
+
+/** Each call lists the given pages in turn (one describe sequence per argument). */
+function givenPublic(...listings: Snapshot[][][]) {
+  const first = ec2Mock.on(
+    DescribeSnapshotsCommand,
+    { OwnerIds: ['self'], RestorableByUserIds: ['all'], MaxResults: 1000, NextToken: undefined },
+    true,
+  );
+  listings.forEach((pages, listing) => {
+    first.resolvesOnce({
+      Snapshots: pages[0] ?? [],
+      NextToken: pages.length > 1 ? `l${listing}-page-1` : undefined,
+    });
+    pages.slice(1).forEach((snapshots, index) => {
+      const page = index + 1;
+      ec2Mock
+        .on(
+          DescribeSnapshotsCommand,
+          {
+            OwnerIds: ['self'],
+            RestorableByUserIds: ['all'],
+            MaxResults: 1000,
+            NextToken: `l${listing}-page-${page}`,
+          },
+          true,
+        )
+        .resolves({
+          Snapshots: snapshots,
+          NextToken: page < pages.length - 1 ? `l${listing}-page-${page + 1}` : undefined,
+        });
+    });
+  });
+}
+
+function givenBlockPublicAccess(...states: BlockPublicAccessState[]) {
+  const stub = ec2Mock.on(GetSnapshotBlockPublicAccessStateCommand, {}, true);
+  for (const State of states) stub.resolvesOnce({ State });
+}
+
+function givenMadePrivate(...ids: string[]) {
+  for (const id of ids) {
+    ec2Mock
+      .on(
+        ModifySnapshotAttributeCommand,
+        {
+          SnapshotId: id,
+          Attribute: 'createVolumePermission',
+          OperationType: 'remove',
+          GroupNames: ['all'],
+        },
+        true,
+      )
+      .resolves({});
+  }
+}
+
+function givenMadePublic(...ids: string[]) {
+  for (const id of ids) {
+    ec2Mock
+      .on(
+        ModifySnapshotAttributeCommand,
+        {
+          SnapshotId: id,
+          Attribute: 'createVolumePermission',
+          OperationType: 'add',
+          GroupNames: ['all'],
+        },
+        true,
+      )
+      .resolves({});
+  }
+}
+
+async function readFound(ctx = off): Promise<PublicSnapshotsState> {
+  const read = await ec2_1.readState(ref, ctx);
+  if (read.kind !== 'found') throw new Error(`expected found, got ${JSON.stringify(read)}`);
+  return read.state;
+}
+
+function changePlan(state: PublicSnapshotsState, ctx = off): ChangePlan<Ec2_1Before> {
+  const plan = ec2_1.plan(state, ctx);
+  if (plan.kind !== 'change') throw new Error('expected a change plan');
+  return plan;
+}
+
+function stateWith(ids: string[], blockPublicAccess?: BlockPublicAccessState) {
+  return {
+    account: ACCOUNT,
+    region: REGION,
+    snapshots: ids.map((snapshotId) => ({
+      snapshotId,
+      volumeId: undefined,
+      sizeGiB: undefined,
+      description: undefined,
+    })),
+    blockPublicAccess,
+  };
+}
+
+beforeEach(() => {
+  resetStrict(ec2Mock);
+});
+
+describe('EC2.1 happy path', () => {
+  it('lists public snapshots across pages, makes each private with exact inputs and verifies none is left', async () => {
+    // Prepare
+    givenPublic(
+      [
+        [snapshot(SNAP_1, { Description: 'nightly db backup' })],
+        [snapshot(SNAP_2)],
+        [snapshot(SNAP_3)],
+      ],
+      [[]],
+    );
+    givenMadePrivate(SNAP_1, SNAP_2, SNAP_3);
+
+    // Act
+    const read = await ec2_1.readState(ref, off);
+    if (read.kind !== 'found') throw new Error('expected found');
+    const plan = changePlan(read.state);
+    const blockers = await ec2_1.preflight(read.state, off);
+    const applied = await ec2_1.apply(read.state, plan, off);
+    const verdict = await ec2_1.verify(read.state, off);
+
+    // Assess
+    expect(read.tags).toEqual({});
+    expect(plan.summary).toBe(
+      `make 3 public EBS snapshot(s) private in account ${ACCOUNT}, ${REGION}`,
+    );
+    expect(plan.steps[0]).toBe(
+      `make ${SNAP_1} (of vol-0123456789abcdef0, 8 GiB, "nightly db backup") private: remove the permission of group "all" to create volumes from it`,
+    );
+    expect(plan.before).toEqual({
+      account: ACCOUNT,
+      region: REGION,
+      snapshotIds: [SNAP_1, SNAP_2, SNAP_3],
+    });
+    expect(plan.undo[0]).toBe(
+      `aws ec2 modify-snapshot-attribute --region ${REGION} --snapshot-id ${SNAP_1} --attribute createVolumePermission --operation-type add --group-names all  # makes ${SNAP_1} public again`,
+    );
+    expect(blockers).toEqual([]);
+    expect(applied.changes).toEqual([
+      `made ${SNAP_1} private (group "all" may no longer restore it)`,
+      `made ${SNAP_2} private (group "all" may no longer restore it)`,
+      `made ${SNAP_3} private (group "all" may no longer restore it)`,
+    ]);
+    expect(verdict).toEqual({ ok: true });
+    expect(ec2Mock).toHaveReceivedCommandTimes(ModifySnapshotAttributeCommand, 3);
+    // Block public access is not configured, so it is neither read nor changed.
+    expect(ec2Mock).toHaveReceivedCommandTimes(GetSnapshotBlockPublicAccessStateCommand, 0);
+  });
+
+  it('also turns on block public access when configured, and records the previous state', async () => {
+    // Prepare
+    givenPublic([[snapshot(SNAP_1)]], [[]]);
+    givenBlockPublicAccess('unblocked', 'block-new-sharing');
+    givenMadePrivate(SNAP_1);
+    ec2Mock
+      .on(EnableSnapshotBlockPublicAccessCommand, { State: 'block-new-sharing' }, true)
+      .resolves({ State: 'block-new-sharing' });
+
+    // Act
+    const state = await readFound(blockNew);
+    const plan = changePlan(state, blockNew);
+    const applied = await ec2_1.apply(state, plan, blockNew);
+    const verdict = await ec2_1.verify(state, blockNew);
+
+    // Assess
+    expect(plan.summary).toBe(
+      `make 1 public EBS snapshot(s) private and turn on snapshot block public access (block-new-sharing) in account ${ACCOUNT}, ${REGION}`,
+    );
+    expect(plan.before.blockPublicAccess).toEqual({
+      previous: 'unblocked',
+      applied: 'block-new-sharing',
+    });
+    expect(plan.undo[0]).toBe(`aws ec2 disable-snapshot-block-public-access --region ${REGION}`);
+    expect(applied.changes.at(-1)).toBe(
+      `turned on snapshot block public access "block-new-sharing" in ${REGION} (was unblocked)`,
+    );
+    expect(verdict).toEqual({ ok: true });
+  });
+});
+
+describe('EC2.1 plan', () => {
+  it('sees an account without public snapshots as compliant', async () => {
+    givenPublic([[]]);
+
+    expect(ec2_1.plan(await readFound(), off)).toEqual({
+      kind: 'compliant',
+      summary: `no EBS snapshot of account ${ACCOUNT} in ${REGION} is public`,
+    });
+  });
+
+  it('never weakens a stronger block public access already in place', () => {
+    const plan = ec2_1.plan(stateWith([], 'block-all-sharing'), blockNew);
+
+    expect(plan).toEqual({
+      kind: 'compliant',
+      summary: `no EBS snapshot of account ${ACCOUNT} in ${REGION} is public; snapshot block public access is block-all-sharing`,
+    });
+  });
+
+  it('plans only block public access when no snapshot is public but the setting is weaker', () => {
+    const plan = changePlan(stateWith([], 'unblocked'), blockNew);
+
+    expect(plan.summary).toBe(
+      `turn on snapshot block public access (block-new-sharing) in account ${ACCOUNT}, ${REGION}`,
+    );
+    expect(plan.before.snapshotIds).toEqual([]);
+  });
+});
+
+describe('EC2.1 apply', () => {
+  it('says which snapshots were made private and which are still public when one fails mid-list', async () => {
+    // Prepare
+    const state = stateWith([SNAP_1, SNAP_2, SNAP_3]);
+    givenMadePrivate(SNAP_1);
+    ec2Mock
+      .on(ModifySnapshotAttributeCommand, { SnapshotId: SNAP_2 })
+      .rejects(serviceError('UnauthorizedOperation', 'not allowed'));
+
+    // Act
+    const apply = ec2_1.apply(state, changePlan(state), off);
+
+    // Assess
+    await expect(apply).rejects.toBeInstanceOf(PartialChangeError);
+    await expect(apply).rejects.toMatchObject({
+      message: `making ${SNAP_2} private failed: UnauthorizedOperation: not allowed`,
+      stateLeft: `made private: ${SNAP_1}; still public: ${SNAP_2}, ${SNAP_3}`,
+    });
+    expect(ec2Mock).toHaveReceivedCommandTimes(ModifySnapshotAttributeCommand, 2);
+  });
+
+  it('skips a snapshot deleted in the meantime', async () => {
+    const state = stateWith([SNAP_1, SNAP_2]);
+    ec2Mock
+      .on(ModifySnapshotAttributeCommand, { SnapshotId: SNAP_1 })
+      .rejects(serviceError('InvalidSnapshot.NotFound'));
+    givenMadePrivate(SNAP_2);
+
+    const applied = await ec2_1.apply(state, changePlan(state), off);
+
+    expect(applied.changes).toEqual([
+      `${SNAP_1} no longer existed; nothing to do`,
+      `made ${SNAP_2} private (group "all" may no longer restore it)`,
+    ]);
+  });
+
+  it('reports the snapshots done when block public access cannot be turned on', async () => {
+    const state = stateWith([SNAP_1], 'unblocked');
+    givenMadePrivate(SNAP_1);
+    ec2Mock
+      .on(EnableSnapshotBlockPublicAccessCommand)
+      .rejects(serviceError('UnauthorizedOperation'));
+
+    await expect(ec2_1.apply(state, changePlan(state, blockNew), blockNew)).rejects.toMatchObject({
+      stateLeft: `made private: ${SNAP_1}; snapshot block public access is still unblocked (or unconfirmed)`,
+    });
+  });
+});
+
+describe('EC2.1 verify', () => {
+  it('names the snapshots that are still public', async () => {
+    givenPublic([[snapshot(SNAP_2)]]);
+
+    expect(await ec2_1.verify(stateWith([SNAP_2]), off)).toEqual({
+      ok: false,
+      reason: `1 snapshot(s) are still public in ${REGION}: ${SNAP_2}`,
+    });
+  });
+
+  it('fails when block public access is weaker than configured', async () => {
+    givenPublic([[]]);
+    givenBlockPublicAccess('unblocked');
+
+    expect(await ec2_1.verify(stateWith([]), blockNew)).toEqual({
+      ok: false,
+      reason: 'snapshot block public access reads unblocked, not block-new-sharing',
+    });
+  });
+
+  it('lets a read failure through', async () => {
+    ec2Mock.on(DescribeSnapshotsCommand).rejects(serviceError('RequestLimitExceeded'));
+
+    await expect(ec2_1.readState(ref, off)).rejects.toThrow('RequestLimitExceeded');
+  });
+});
+
+describe('EC2.1 rollback', () => {
+  it('unblocks public sharing first, makes each recorded snapshot public again and says so', async () => {
+    // Prepare
+    ec2Mock.on(DisableSnapshotBlockPublicAccessCommand, {}, true).resolves({ State: 'unblocked' });
+    givenMadePublic(SNAP_1);
+    ec2Mock
+      .on(ModifySnapshotAttributeCommand, { SnapshotId: SNAP_2, OperationType: 'add' })
+      .rejects(serviceError('InvalidSnapshot.NotFound'));
+    const before: Ec2_1Before = {
+      account: ACCOUNT,
+      region: REGION,
+      snapshotIds: [SNAP_1, SNAP_2],
+      blockPublicAccess: { previous: 'unblocked', applied: 'block-all-sharing' },
+    };
+
+    // Act
+    const lines = await ec2_1.rollback(before, rollbackContext(clients));
+
+    // Assess
+    expect(lines).toEqual([
+      `turned snapshot block public access off in ${REGION}`,
+      `made ${SNAP_1} PUBLIC again: anyone can create a volume from it, as before hubfix's change`,
+      `${SNAP_2} no longer exists; nothing to restore`,
+    ]);
+    const order = ec2Mock.calls().map((c) => c.args[0].constructor.name);
+    expect(order[0]).toBe('DisableSnapshotBlockPublicAccessCommand');
+  });
+
+  it('puts a previous blocking state back last, after re-sharing', async () => {
+    ec2Mock.on(DisableSnapshotBlockPublicAccessCommand, {}, true).resolves({});
+    givenMadePublic(SNAP_1);
+    ec2Mock
+      .on(EnableSnapshotBlockPublicAccessCommand, { State: 'block-new-sharing' }, true)
+      .resolves({ State: 'block-new-sharing' });
+
+    const lines = await ec2_1.rollback(
+      {
+        account: ACCOUNT,
+        region: REGION,
+        snapshotIds: [SNAP_1],
+        blockPublicAccess: { previous: 'block-new-sharing', applied: 'block-all-sharing' },
+      },
+      rollbackContext(clients),
+    );
+
+    expect(lines.at(-1)).toBe(
+      `set snapshot block public access back to "block-new-sharing" in ${REGION}`,
+    );
+    expect(ec2Mock.calls().map((c) => c.args[0].constructor.name)).toEqual([
+      'DisableSnapshotBlockPublicAccessCommand',
+      'ModifySnapshotAttributeCommand',
+      'EnableSnapshotBlockPublicAccessCommand',
+    ]);
+  });
+
+  it('says what was restored when re-sharing fails part-way', async () => {
+    givenMadePublic(SNAP_1);
+    ec2Mock
+      .on(ModifySnapshotAttributeCommand, { SnapshotId: SNAP_2, OperationType: 'add' })
+      .rejects(serviceError('UnauthorizedOperation'));
+
+    await expect(
+      ec2_1.rollback(
+        { account: ACCOUNT, region: REGION, snapshotIds: [SNAP_1, SNAP_2] },
+        rollbackContext(clients),
+      ),
+    ).rejects.toMatchObject({ stateLeft: expect.stringContaining(`made ${SNAP_1} PUBLIC again`) });
+  });
+
+  it('refuses to roll back from another region', async () => {
+    const elsewhere = { ec2: new EC2Client({ region: 'eu-west-1' }) };
+
+    await expect(
+      ec2_1.rollback(
+        { account: ACCOUNT, region: REGION, snapshotIds: [SNAP_1] },
+        rollbackContext(elsewhere),
+      ),
+    ).rejects.toBeInstanceOf(RollbackRefusedError);
+  });
+
+  it('validates a before-state read back from the ledger', () => {
+    const valid = { account: ACCOUNT, region: REGION, snapshotIds: [SNAP_1] };
+    expect(ec2_1.before.parse(valid, 'before').ok).toBe(true);
+    expect(ec2_1.before.parse({ ...valid, snapshotIds: ['vol-1'] }, 'before').ok).toBe(false);
+    expect(
+      ec2_1.before.parse(
+        { ...valid, blockPublicAccess: { previous: 'open', applied: 'block-new-sharing' } },
+        'before',
+      ).ok,
+    ).toBe(false);
+  });
+});
