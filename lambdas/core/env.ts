@@ -9,6 +9,7 @@ import { ConfigurationError } from './errors';
 import type { CustomActionArns } from './pipeline';
 import { object, optional, parseOrThrow, record, type Schema, string } from './schema';
 import { type RuntimeSettings, runtimeSettingsSchema } from './settings';
+import { type DaemonAddress, parseDaemonAddress } from './tracing';
 import type { Identity } from './trust';
 
 /** Variable names, shared with the stack that sets them. */
@@ -22,6 +23,8 @@ export const ENVIRONMENT = {
   ledgerTable: 'HUBFIX_LEDGER_TABLE',
   ledgerRetentionDays: 'HUBFIX_LEDGER_RETENTION_DAYS',
   idempotencyTable: 'HUBFIX_IDEMPOTENCY_TABLE',
+  /** Set by Lambda when active tracing is on. */
+  xrayDaemon: 'AWS_XRAY_DAEMON_ADDRESS',
   region: 'AWS_REGION',
 } as const;
 
@@ -33,6 +36,8 @@ export interface FunctionEnvironment<Params> {
   readonly provisioned: Provisioned;
   readonly ledger: { readonly tableName: string; readonly retentionDays: number };
   readonly idempotencyTable: string;
+  /** Where trace segments go; undefined when tracing is off. */
+  readonly xrayDaemon: DaemonAddress | undefined;
 }
 
 const arn = string({ pattern: /^arn:aws[a-z-]*:[a-z0-9-]+:/, patternName: 'an ARN' });
@@ -111,6 +116,7 @@ export function readEnvironment<Params>(
       retentionDays: Number(vars[ENVIRONMENT.ledgerRetentionDays]),
     },
     idempotencyTable: vars[ENVIRONMENT.idempotencyTable],
+    xrayDaemon: parseDaemonAddress(env[ENVIRONMENT.xrayDaemon]),
     settings,
     topicArn: vars[ENVIRONMENT.topicArn],
     actions: {

@@ -6,7 +6,6 @@
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecurityHubClient } from '@aws-sdk/client-securityhub';
 import { SNSClient } from '@aws-sdk/client-sns';
@@ -20,7 +19,8 @@ import { awsClientOptions } from './aws';
 import type { Control } from './control';
 import { readEnvironment } from './env';
 import { type BatchResult, type ChangeRecorder, createPipeline, type OnceGuard } from './pipeline';
-import { countMetric, logger, metrics, tracer } from './powertools';
+import { countMetric, logger, metrics, SERVICE_NAME } from './powertools';
+import { type SegmentSink, Tracer, UdpSegmentSink } from './tracing';
 
 /** Seams for tests; a deployed function uses none of them. */
 export interface HandlerOverrides<Clients> {
@@ -32,6 +32,7 @@ export interface HandlerOverrides<Clients> {
   readonly guard?: OnceGuard;
   readonly dynamodb?: DynamoDBClient;
   readonly newChangeId?: () => string;
+  readonly traceSink?: SegmentSink;
 }
 
 export interface HandlerResult {
@@ -72,8 +73,17 @@ export function createControlHandler<State, Before, Params, Clients extends obje
   const securityHub = overrides.securityHub ?? new SecurityHubClient(sdk);
   const sns = overrides.sns ?? new SNSClient(sdk);
   const dynamodb = overrides.dynamodb ?? new DynamoDBClient(sdk);
+  const variables = overrides.env ?? process.env;
+  const tracer = new Tracer({
+    sink: overrides.traceSink ?? (env.xrayDaemon ? new UdpSegmentSink(env.xrayDaemon) : undefined),
+    // Lambda sets the trace header anew for each invocation.
+    traceHeader: () => variables._X_AMZN_TRACE_ID,
+    service: SERVICE_NAME,
+    region: env.self.region,
+    annotations: { control: control.id },
+  });
   for (const client of [securityHub, sns, dynamodb, ...Object.values(clients)]) {
-    tracer.captureAWSv3Client(client);
+    tracer.instrument(client);
   }
   logger.appendPersistentKeys({ control: control.id });
   metrics.setDefaultDimensions({ control: control.id });
@@ -102,6 +112,6 @@ export function createControlHandler<State, Before, Params, Clients extends obje
     return summarise(await pipeline.processEvent(event));
   })
     .use(injectLambdaContext(logger, { resetKeys: true }))
-    .use(captureLambdaHandler(tracer))
+    .use(tracer.middleware())
     .use(logMetrics(metrics, { captureColdStartMetric: true }));
 }
