@@ -59,6 +59,8 @@ export default async function setup(project: TestProject) {
   const endpoint = `http://127.0.0.1:${port}`;
   const server = spawn('python3', ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)], {
     stdio: ['ignore', 'ignore', 'pipe'],
+    // The sample findings' account, so the ARNs moto makes are the ones hubfix trusts.
+    env: { ...process.env, MOTO_ACCOUNT_ID: '111111111111' },
   });
   let stderr = '';
   server.stderr?.on('data', (chunk: Buffer) => {
