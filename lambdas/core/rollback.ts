@@ -4,7 +4,8 @@
  * rollback with the operator's credentials, and record what happened, whether
  * it worked, was refused or failed.
  */
-import type { ChangeStatus, LedgerEntry, RollbackAttempt } from './adapters/ledger';
+import type { ChangeStatus } from './adapters/ledger';
+import type { LedgerEntry, RollbackAttempt } from './adapters/ledger-admin';
 import type { Control, Log } from './control';
 import { describeError, PartialChangeError, RollbackRefusedError } from './errors';
 

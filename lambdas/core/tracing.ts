@@ -8,7 +8,7 @@
  * on to the service called.
  */
 import { randomBytes } from 'node:crypto';
-import { createSocket, type Socket } from 'node:dgram';
+import type { Socket } from 'node:dgram';
 import type { MiddlewareObj } from '@middy/core';
 import type {
   BuildMiddleware,
@@ -87,7 +87,8 @@ export class UdpSegmentSink implements SegmentSink {
 
   send(subsegment: Subsegment): void {
     if (!this.socket) {
-      this.socket = createSocket('udp4');
+      // Loaded on first use: functions that never send a trace never pay for dgram.
+      this.socket = process.getBuiltinModule('node:dgram').createSocket('udp4');
       // Tracing must never keep the function's event loop alive.
       this.socket.unref();
     }

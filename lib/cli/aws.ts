@@ -3,7 +3,7 @@ import { createInterface } from 'node:readline/promises';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { DynamoDbLedger } from '../../lambdas/core/adapters/ledger';
+import { DynamoDbLedgerAdmin } from '../../lambdas/core/adapters/ledger-admin';
 import { awsClientOptions } from '../../lambdas/core/aws';
 import type { Control } from '../../lambdas/core/control';
 import { controlFolder, findControl } from '../controls';
@@ -32,12 +32,8 @@ export function realDeps(): CliDeps {
     out: (line) => process.stdout.write(`${line}\n`),
     err: (line) => process.stderr.write(`${line}\n`),
     env: process.env,
-    // Entries are read, never expired, from here; retention only matters when writing.
     ledger: (table, region) =>
-      new DynamoDbLedger(new DynamoDBClient(awsClientOptions(region)), {
-        tableName: table,
-        retentionDays: 1,
-      }),
+      new DynamoDbLedgerAdmin(new DynamoDBClient(awsClientOptions(region)), table),
     async tableOfStack(stack, region) {
       const cloudFormation = new CloudFormationClient(awsClientOptions(region));
       const response = await cloudFormation.send(new DescribeStacksCommand({ StackName: stack }));

@@ -10,7 +10,7 @@
  * Everything runs with the caller's own AWS credentials.
  */
 import { parseArgs } from 'node:util';
-import type { LedgerEntry } from '../../lambdas/core/adapters/ledger';
+import type { LedgerEntry } from '../../lambdas/core/adapters/ledger-admin';
 import type { Control, Log } from '../../lambdas/core/control';
 import { describeError } from '../../lambdas/core/errors';
 import { type RollbackLedger, rollbackChange } from '../../lambdas/core/rollback';

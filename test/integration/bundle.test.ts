@@ -15,7 +15,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { describe, expect, it } from 'vitest';
-import { DynamoDbLedger } from '../../lambdas/core/adapters/ledger';
+import { DynamoDbLedgerAdmin } from '../../lambdas/core/adapters/ledger-admin';
 import { bundleHandler, HANDLER_FILE } from '../../lib/bundling/esbuild';
 import { handlerEntry } from '../../lib/controls';
 import {
@@ -116,10 +116,7 @@ describe.skipIf(!motoAvailable)(againstMoto('the EC2.2 bundle'), () => {
     expect(findingUpdates.map((u) => u.Workflow?.Status)).toEqual(['RESOLVED']);
     const after = await ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [groupId] }));
     expect(after.SecurityGroups?.[0]?.IpPermissions).toEqual([]);
-    const [entry] = await new DynamoDbLedger(dynamodb, {
-      tableName: tables.ledger,
-      retentionDays: 30,
-    }).recent(5);
+    const [entry] = await new DynamoDbLedgerAdmin(dynamodb, tables.ledger).recent(5);
     expect(entry).toMatchObject({ controlId: 'EC2.2', status: 'REMEDIATED' });
   });
 });

@@ -21,6 +21,7 @@ import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { inject } from 'vitest';
 import { DynamoDbOnceGuard } from '../../lambdas/core/adapters/idempotency';
 import { DynamoDbLedger } from '../../lambdas/core/adapters/ledger';
+import { DynamoDbLedgerAdmin } from '../../lambdas/core/adapters/ledger-admin';
 import { SecurityHubFindingWriter } from '../../lambdas/core/adapters/security-hub';
 import { SnsNotifier } from '../../lambdas/core/adapters/sns';
 import { awsClientOptions } from '../../lambdas/core/aws';
@@ -205,5 +206,5 @@ export async function motoPipeline<State, Before, Params, Clients>(
     metrics: { count() {} },
     newChangeId: () => `change-${++changes}`,
   });
-  return { pipeline, ledger, dynamodb, tables };
+  return { pipeline, ledger: new DynamoDbLedgerAdmin(dynamodb, tables.ledger), dynamodb, tables };
 }

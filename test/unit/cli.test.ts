@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ec2_2 } from '../../lambdas/controls/ec2-2/remediate';
-import type { LedgerEntry } from '../../lambdas/core/adapters/ledger';
+import type { LedgerEntry } from '../../lambdas/core/adapters/ledger-admin';
 import { loadControl } from '../../lib/cli/aws';
 import { type CliDeps, type CliLedger, formatHistory, main } from '../../lib/cli/main';
 

@@ -1,21 +1,12 @@
 /**
  * The ledger: one DynamoDB item per change, written BEFORE the change with
  * what it will remove, updated after with what happened, and updated again if
- * the change is rolled back. It is what `npx hubfix history` and
- * `npx hubfix rollback` read.
+ * the change is rolled back. Functions only write it (this module); reading
+ * and rolling back is ledger-admin.ts, used by `npx hubfix`.
  */
-import {
-  ConditionalCheckFailedException,
-  type DynamoDBClient,
-  GetItemCommand,
-  PutItemCommand,
-  QueryCommand,
-  UpdateItemCommand,
-} from '@aws-sdk/client-dynamodb';
-import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import { LedgerEntryError } from '../errors';
+import { type DynamoDBClient, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import type { ChangeRecord, ChangeRecorder, ChangeResult } from '../pipeline';
-import { array, type Infer, integer, object, oneOf, optional, string } from '../schema';
 
 export const LEDGER_INDEX = 'byTime';
 /** Every change item carries this, so the time index can list them newest first. */
@@ -29,37 +20,6 @@ export const CHANGE_STATUSES = [
   'ROLLED_BACK',
 ] as const;
 export type ChangeStatus = (typeof CHANGE_STATUSES)[number];
-
-const rollbackAttemptSchema = object({
-  at: string(),
-  by: string(),
-  outcome: oneOf(['ROLLED_BACK', 'REFUSED', 'FAILED']),
-  lines: optional(array(string()), []),
-  error: optional(string()),
-});
-export type RollbackAttempt = Infer<typeof rollbackAttemptSchema>;
-
-export const ledgerEntrySchema = object(
-  {
-    changeId: string({ minLength: 1 }),
-    controlId: string({ minLength: 1 }),
-    findingId: string(),
-    resource: string(),
-    summary: string(),
-    /** The before-state as JSON text, exactly as the control produced it. */
-    before: string(),
-    status: oneOf(CHANGE_STATUSES),
-    createdAt: string(),
-    completedAt: optional(string()),
-    changes: optional(array(string()), []),
-    error: optional(string()),
-    stateLeft: optional(string()),
-    rollbacks: optional(array(rollbackAttemptSchema), []),
-    expiresAt: integer(),
-  },
-  { unknownKeys: 'ignore' },
-);
-export type LedgerEntry = Infer<typeof ledgerEntrySchema>;
 
 export interface LedgerOptions {
   readonly tableName: string;
@@ -131,86 +91,4 @@ export class DynamoDbLedger implements ChangeRecorder {
       }),
     );
   }
-
-  async get(changeId: string): Promise<LedgerEntry | undefined> {
-    const response = await this.client.send(
-      new GetItemCommand({
-        TableName: this.options.tableName,
-        Key: marshall({ changeId }),
-        ConsistentRead: true,
-      }),
-    );
-    return response.Item ? toEntry(response.Item) : undefined;
-  }
-
-  /** The most recent changes, newest first. */
-  async recent(limit: number): Promise<LedgerEntry[]> {
-    const response = await this.client.send(
-      new QueryCommand({
-        TableName: this.options.tableName,
-        IndexName: LEDGER_INDEX,
-        KeyConditionExpression: 'entity = :entity',
-        ExpressionAttributeValues: marshall({ ':entity': LEDGER_ENTITY }),
-        ScanIndexForward: false,
-        Limit: limit,
-      }),
-    );
-    return (response.Items ?? []).map(toEntry);
-  }
-
-  /**
-   * Claims an entry for rollback. Only one rollback can hold it: a second
-   * caller, or a change that is not in `from`, gets false.
-   */
-  async claimForRollback(changeId: string, from: readonly ChangeStatus[]): Promise<boolean> {
-    const allowed = Object.fromEntries(from.map((status, i) => [`:from${i}`, status]));
-    try {
-      await this.client.send(
-        new UpdateItemCommand({
-          TableName: this.options.tableName,
-          Key: marshall({ changeId }),
-          UpdateExpression: 'SET #status = :rolling',
-          ConditionExpression: `#status IN (${Object.keys(allowed).join(', ')})`,
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: marshall({ ':rolling': 'ROLLING_BACK', ...allowed }),
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
-  }
-
-  /** Records a rollback attempt and the status the entry ends in. */
-  async recordRollback(
-    changeId: string,
-    status: ChangeStatus,
-    attempt: RollbackAttempt,
-  ): Promise<void> {
-    await this.client.send(
-      new UpdateItemCommand({
-        TableName: this.options.tableName,
-        Key: marshall({ changeId }),
-        UpdateExpression:
-          'SET #status = :status, rollbacks = list_append(if_not_exists(rollbacks, :empty), :attempt)',
-        ConditionExpression: 'attribute_exists(changeId)',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: marshall(
-          { ':status': status, ':attempt': [attempt], ':empty': [] },
-          { removeUndefinedValues: true },
-        ),
-      }),
-    );
-  }
-}
-
-function toEntry(item: Parameters<typeof unmarshall>[0]): LedgerEntry {
-  const result = ledgerEntrySchema.parse(unmarshall(item), 'ledger entry');
-  if (!result.ok) {
-    throw new LedgerEntryError(
-      `the ledger holds an entry hubfix cannot read: ${result.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
-    );
-  }
-  return result.value;
 }

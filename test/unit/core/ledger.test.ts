@@ -9,6 +9,7 @@ import {
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { DynamoDbLedger } from '../../../lambdas/core/adapters/ledger';
+import { DynamoDbLedgerAdmin } from '../../../lambdas/core/adapters/ledger-admin';
 import { LedgerEntryError } from '../../../lambdas/core/errors';
 import { resetStrict, strictMock } from '../../support/aws';
 
@@ -17,6 +18,7 @@ const NOW = new Date('2026-11-22T10:00:00.000Z');
 const client = new DynamoDBClient({ region: 'us-east-1' });
 const dynamodb = strictMock(client);
 const ledger = new DynamoDbLedger(client, { tableName: TABLE, retentionDays: 30, now: () => NOW });
+const admin = new DynamoDbLedgerAdmin(client, TABLE);
 
 const stored = {
   changeId: 'change-1',
@@ -158,8 +160,8 @@ describe('DynamoDbLedger', () => {
       )
       .resolves({ Items: [marshall(stored)] });
 
-    const entry = await ledger.get('change-1');
-    const recent = await ledger.recent(5);
+    const entry = await admin.get('change-1');
+    const recent = await admin.recent(5);
 
     expect(entry).toMatchObject({ changeId: 'change-1', status: 'REMEDIATED', rollbacks: [] });
     expect(recent).toEqual([entry]);
@@ -168,7 +170,7 @@ describe('DynamoDbLedger', () => {
   it('says when an entry cannot be read rather than guessing', async () => {
     dynamodb.on(GetItemCommand).resolves({ Item: marshall({ ...stored, status: 'WEIRD' }) });
 
-    await expect(ledger.get('change-1')).rejects.toThrow(LedgerEntryError);
+    await expect(admin.get('change-1')).rejects.toThrow(LedgerEntryError);
   });
 
   it('lets only one rollback claim an entry', async () => {
@@ -189,8 +191,8 @@ describe('DynamoDbLedger', () => {
       .resolvesOnce({})
       .rejectsOnce(new ConditionalCheckFailedException({ message: 'no', $metadata: {} }));
 
-    expect(await ledger.claimForRollback('change-1', ['REMEDIATED', 'FAILED'])).toBe(true);
-    expect(await ledger.claimForRollback('change-1', ['REMEDIATED', 'FAILED'])).toBe(false);
+    expect(await admin.claimForRollback('change-1', ['REMEDIATED', 'FAILED'])).toBe(true);
+    expect(await admin.claimForRollback('change-1', ['REMEDIATED', 'FAILED'])).toBe(false);
   });
 
   it('appends each rollback attempt to the entry', async () => {
@@ -220,7 +222,7 @@ describe('DynamoDbLedger', () => {
       )
       .resolves({});
 
-    await ledger.recordRollback('change-1', 'ROLLED_BACK', attempt);
+    await admin.recordRollback('change-1', 'ROLLED_BACK', attempt);
 
     expect(dynamodb).toHaveReceivedCommandTimes(UpdateItemCommand, 1);
   });

@@ -1,9 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type {
-  ChangeStatus,
-  LedgerEntry,
-  RollbackAttempt,
-} from '../../../lambdas/core/adapters/ledger';
+import type { ChangeStatus } from '../../../lambdas/core/adapters/ledger';
+import type { LedgerEntry, RollbackAttempt } from '../../../lambdas/core/adapters/ledger-admin';
 import type { Control } from '../../../lambdas/core/control';
 import { PartialChangeError, RollbackRefusedError } from '../../../lambdas/core/errors';
 import { type RollbackLedger, rollbackChange } from '../../../lambdas/core/rollback';
