@@ -1,0 +1,65 @@
+import { readFileSync } from 'node:fs';
+import type { Scenario } from '../scenario';
+
+const GROUP = 'sg-1234123f';
+const finding = JSON.parse(
+  readFileSync(
+    new URL('../../test/fixtures/findings/asr-ec2.2-finding.json', import.meta.url),
+    'utf8',
+  ),
+) as Record<string, unknown>;
+
+const RULES = [
+  {
+    SecurityGroupRuleId: 'sgr-1',
+    GroupId: GROUP,
+    IsEgress: false,
+    IpProtocol: '-1',
+    ReferencedGroupInfo: { GroupId: GROUP },
+  },
+  {
+    SecurityGroupRuleId: 'sgr-2',
+    GroupId: GROUP,
+    IsEgress: true,
+    IpProtocol: '-1',
+    CidrIpv4: '0.0.0.0/0',
+  },
+];
+
+export const scenario: Scenario = {
+  finding,
+  answers: (tags) => ({
+    ec2: {
+      DescribeSecurityGroups: (input) =>
+        'GroupIds' in input
+          ? {
+              SecurityGroups: [
+                {
+                  GroupId: GROUP,
+                  GroupName: 'default',
+                  VpcId: 'vpc-1',
+                  Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
+                },
+              ],
+            }
+          : { SecurityGroups: [] },
+      // Read, then verify after the revoke.
+      DescribeSecurityGroupRules: [{ SecurityGroupRules: RULES }, { SecurityGroupRules: [] }],
+      DescribeNetworkInterfaces: { NetworkInterfaces: [] },
+      DescribeSecurityGroupReferences: { SecurityGroupReferenceSet: [] },
+      RevokeSecurityGroupIngress: { Return: true },
+      RevokeSecurityGroupEgress: { Return: true },
+    },
+  }),
+  minimum: {
+    remediate: {
+      resourceCalls: 8,
+      why: 'read the group with its tags and rules (1); preflight: interfaces in it, groups referencing it inbound and outbound (filters are ANDed, so two calls), peered references (4); revoke inbound and outbound, separate APIs (2); verify no rules left (1). hubfix also reads the rules by id (+1), to revoke and record exactly those',
+    },
+    notify: {
+      resourceCalls: 1,
+      why: 'read the group: its tags, and the rules a fix would revoke (1)',
+    },
+    suppress: { resourceCalls: 1, why: 'read the group and its tags (1)' },
+  },
+};

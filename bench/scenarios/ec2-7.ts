@@ -1,0 +1,37 @@
+import { readFileSync } from 'node:fs';
+import type { Scenario } from '../scenario';
+
+const event = JSON.parse(
+  readFileSync(
+    new URL('../../test/fixtures/findings/asr-ec2.7-imported-event.json', import.meta.url),
+    'utf8',
+  ),
+) as { detail: { findings: Record<string, unknown>[] } };
+const finding = event.detail.findings[0];
+if (!finding) throw new Error('the EC2.7 fixture event holds no finding');
+
+export const scenario: Scenario = {
+  finding,
+  // An account has no EC2 tags: the control reads them as none, so `tags` is
+  // ignored, so the scenario has no suppress outcome (see Scenario.minimum).
+  answers: () => ({
+    ec2: {
+      // Read: off; verify after the change: on.
+      GetEbsEncryptionByDefault: [
+        { EbsEncryptionByDefault: false },
+        { EbsEncryptionByDefault: true },
+      ],
+      EnableEbsEncryptionByDefault: { EbsEncryptionByDefault: true },
+    },
+  }),
+  minimum: {
+    remediate: {
+      resourceCalls: 3,
+      why: 'read encryption by default (1); turn it on (1); read it back to verify (1)',
+    },
+    notify: {
+      resourceCalls: 1,
+      why: 'read encryption by default, to say whether a fix would turn it on (1)',
+    },
+  },
+};

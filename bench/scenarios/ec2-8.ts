@@ -1,0 +1,68 @@
+import { readFileSync } from 'node:fs';
+import type { Scenario } from '../scenario';
+
+const INSTANCE = 'i-077c4d5f32561ac45';
+const finding = JSON.parse(
+  readFileSync(
+    new URL('../../test/fixtures/findings/asr-ec2.8-finding.json', import.meta.url),
+    'utf8',
+  ),
+) as Record<string, unknown>;
+
+function described(httpTokens: string, state: string, tags: Readonly<Record<string, string>>) {
+  return {
+    Reservations: [
+      {
+        Instances: [
+          {
+            InstanceId: INSTANCE,
+            State: { Name: 'running' },
+            MetadataOptions: {
+              State: state,
+              HttpTokens: httpTokens,
+              HttpEndpoint: 'enabled',
+              HttpPutResponseHopLimit: 2,
+            },
+            Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
+          },
+        ],
+      },
+    ],
+  };
+}
+
+export const scenario: Scenario = {
+  finding,
+  answers: (tags) => ({
+    ec2: {
+      // Read: tokens optional; verify after the change: required (still pending on the host).
+      DescribeInstances: [
+        described('optional', 'applied', tags),
+        described('required', 'pending', tags),
+      ],
+      ModifyInstanceMetadataOptions: {
+        InstanceId: INSTANCE,
+        InstanceMetadataOptions: { State: 'pending', HttpTokens: 'required' },
+      },
+    },
+    cloudwatch: {
+      // No IMDSv1 call on any day of the 14-day window, so the change is not blocked.
+      GetMetricData: {
+        MetricDataResults: [
+          { Id: 'imdsv1', StatusCode: 'Complete', Values: new Array<number>(14).fill(0) },
+        ],
+      },
+    },
+  }),
+  minimum: {
+    remediate: {
+      resourceCalls: 4,
+      why: 'read the instance (metadata options, tags) (1); preflight: MetadataNoToken over the window, so no IMDSv1 user breaks (1); require tokens (1); read the instance to verify (1)',
+    },
+    notify: {
+      resourceCalls: 1,
+      why: 'read the instance: its HttpTokens, endpoint and hop limit say what a fix would change (1)',
+    },
+    suppress: { resourceCalls: 1, why: 'read the instance and its tags (1)' },
+  },
+};

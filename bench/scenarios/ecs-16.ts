@@ -1,0 +1,105 @@
+import { readFileSync } from 'node:fs';
+import { createEcs16 } from '../../lambdas/controls/ecs-16/remediate';
+import type { Scenario } from '../scenario';
+
+const CLUSTER_ARN = 'arn:aws:ecs:us-east-1:111111111111:cluster/prod';
+const SERVICE_ARN = 'arn:aws:ecs:us-east-1:111111111111:service/prod/web';
+const OLD_ID = 'ecs-svc/1111111111111111111';
+const OLD_ARN = `arn:aws:ecs:us-east-1:111111111111:task-set/prod/web/${OLD_ID}`;
+const NEW_ID = 'ecs-svc/2222222222222222222';
+const NEW_ARN = `arn:aws:ecs:us-east-1:111111111111:task-set/prod/web/${NEW_ID}`;
+const base = JSON.parse(
+  readFileSync(
+    new URL('../../test/fixtures/findings/asr-ec2.2-finding.json', import.meta.url),
+    'utf8',
+  ),
+) as Record<string, unknown>;
+
+const finding: Record<string, unknown> = {
+  ...base,
+  Id: 'arn:aws:securityhub:us-east-1:111111111111:subscription/aws-foundational-security-best-practices/v/1.0.0/ECS.16/finding/7d3e1f00-1111-4222-8333-944455556666',
+  GeneratorId: 'aws-foundational-security-best-practices/v/1.0.0/ECS.16',
+  ProductFields: { ...(base.ProductFields as Record<string, unknown>), ControlId: 'ECS.16' },
+  Title: 'ECS.16 ECS task sets should not automatically assign public IP addresses',
+  // Security Hub has no ASFF type for AWS::ECS::TaskSet; the finding calls it Other.
+  Resources: [{ Type: 'Other', Id: OLD_ARN, Partition: 'aws', Region: 'us-east-1' }],
+};
+
+function taskSet(
+  id: string,
+  arn: string,
+  status: 'PRIMARY' | 'ACTIVE',
+  assignPublicIp: 'ENABLED' | 'DISABLED',
+  tags: Readonly<Record<string, string>>,
+) {
+  return {
+    id,
+    taskSetArn: arn,
+    clusterArn: CLUSTER_ARN,
+    serviceArn: SERVICE_ARN,
+    status,
+    taskDefinition: 'arn:aws:ecs:us-east-1:111111111111:task-definition/web:7',
+    launchType: 'FARGATE',
+    networkConfiguration: {
+      awsvpcConfiguration: { subnets: ['subnet-a'], securityGroups: ['sg-1'], assignPublicIp },
+    },
+    scale: { value: 100, unit: 'PERCENT' },
+    // Steady at once, so the wait ends at its first poll.
+    stabilityStatus: 'STEADY_STATE',
+    tags: Object.entries(tags).map(([key, value]) => ({ key, value })),
+  };
+}
+
+export const scenario: Scenario = {
+  // Against canned answers there is nothing to wait for: the waits take no time.
+  control: () => createEcs16({ now: () => Date.now(), sleep: async () => {} }),
+  // A replacement task set of a small Fargate service is typically steady within a minute.
+  typicalWaitSeconds: 60,
+  finding,
+  answers: (tags) => ({
+    ecs: {
+      // One command, three questions: the read (the finding's task set, with
+      // tags), the stability poll (the new task set, no tags) and the verify
+      // (every task set of the service: only the new one, now primary).
+      DescribeTaskSets: (input) => {
+        if (input.taskSets === undefined) {
+          return { taskSets: [taskSet(NEW_ID, NEW_ARN, 'PRIMARY', 'DISABLED', tags)] };
+        }
+        return 'include' in input
+          ? { taskSets: [taskSet(OLD_ID, OLD_ARN, 'PRIMARY', 'ENABLED', tags)] }
+          : { taskSets: [taskSet(NEW_ID, NEW_ARN, 'ACTIVE', 'DISABLED', tags)] };
+      },
+      DescribeServices: {
+        services: [
+          { serviceArn: SERVICE_ARN, status: 'ACTIVE', deploymentController: { type: 'EXTERNAL' } },
+        ],
+      },
+      CreateTaskSet: { taskSet: { id: NEW_ID, taskSetArn: NEW_ARN } },
+      UpdateServicePrimaryTaskSet: {},
+      DeleteTaskSet: {},
+    },
+    ec2: {
+      // The subnet has its own route table, with a NAT route: the tasks keep internet access.
+      DescribeRouteTables: {
+        RouteTables: [
+          {
+            VpcId: 'vpc-1',
+            Associations: [{ SubnetId: 'subnet-a' }],
+            Routes: [{ DestinationCidrBlock: '0.0.0.0/0', NatGatewayId: 'nat-1', State: 'active' }],
+          },
+        ],
+      },
+    },
+  }),
+  minimum: {
+    remediate: {
+      resourceCalls: 8,
+      why: 'read the task set with its tags, network and stability (1); preflight: the service (ACTIVE, EXTERNAL controller) and the route table of its subnet, for a NAT route (2); create the replacement (1); poll it until steady, at least once (1); make it primary, the old one was (1); delete the old one (1); verify: the task sets of the service (1)',
+    },
+    notify: {
+      resourceCalls: 1,
+      why: 'read the task set (tags, network, task definition, scale, primary), which is all the plan needs (1)',
+    },
+    suppress: { resourceCalls: 1, why: 'read the task set and its tags (1)' },
+  },
+};
