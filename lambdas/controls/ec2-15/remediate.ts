@@ -11,8 +11,8 @@
  */
 import { EC2Client } from '@aws-sdk/client-ec2';
 import type { Control } from '../../core/control';
-import { arnResource } from '../../core/resource';
 import { array, object, oneOf, string } from '../../core/schema';
+import { subnetResource } from '../../services/ec2/resources';
 import {
   AUTO_ASSIGN_ATTRIBUTES,
   type AutoAssignAttribute,
@@ -55,12 +55,7 @@ function labels(attributes: readonly AutoAssignAttribute[]): string {
 
 export const ec2_15: Control<SubnetState, Ec2_15Before, Ec2_15Params, Ec2Clients> = {
   ...ec2_15Meta,
-  resource: arnResource({
-    types: ['AwsEc2Subnet'],
-    service: 'ec2',
-    resourceType: 'subnet',
-    idPattern: /^subnet-[0-9a-f]{8,17}$/,
-  }),
+  resource: subnetResource(),
   before: ec2_15Before,
 
   createClients: (options) => ({ ec2: new EC2Client(options) }),

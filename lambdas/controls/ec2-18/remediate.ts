@@ -13,7 +13,6 @@
 import { EC2Client } from '@aws-sdk/client-ec2';
 import type { Control } from '../../core/control';
 import type { Finding } from '../../core/finding';
-import { arnResource } from '../../core/resource';
 import {
   type Judge,
   type OpenIngressBefore,
@@ -29,6 +28,7 @@ import {
   type PortRange,
   parsePortSpec,
 } from '../../services/ec2/ports';
+import { securityGroupResource } from '../../services/ec2/resources';
 import { restoreRules, revokeRules } from '../../services/ec2/security-group-rules';
 import { type Ec2_18Params, ec2_18Meta } from './meta';
 
@@ -111,12 +111,7 @@ function judgeFor(ctx: { readonly finding: Finding; readonly params: Ec2_18Param
 
 export const ec2_18: Control<SecurityGroupState, OpenIngressBefore, Ec2_18Params, Ec2Clients> = {
   ...ec2_18Meta,
-  resource: arnResource({
-    types: ['AwsEc2SecurityGroup'],
-    service: 'ec2',
-    resourceType: 'security-group',
-    idPattern: /^sg-[0-9a-f]{8,17}$/,
-  }),
+  resource: securityGroupResource(),
   before: openIngressBefore,
 
   createClients: (options) => ({ ec2: new EC2Client(options) }),

@@ -9,7 +9,6 @@
  */
 import { EC2Client } from '@aws-sdk/client-ec2';
 import type { Control } from '../../core/control';
-import { arnResource } from '../../core/resource';
 import {
   type OpenIngressBefore,
   openIngressBefore,
@@ -20,6 +19,7 @@ import {
   verifyRevocation,
 } from '../../services/ec2/open-ingress';
 import { portsWithin } from '../../services/ec2/ports';
+import { securityGroupResource } from '../../services/ec2/resources';
 import { restoreRules, revokeRules } from '../../services/ec2/security-group-rules';
 import { type Ec2_19Params, ec2_19Meta } from './meta';
 
@@ -52,12 +52,7 @@ export function highRiskJudge(traffic: Traffic): string | undefined {
 
 export const ec2_19: Control<SecurityGroupState, OpenIngressBefore, Ec2_19Params, Ec2Clients> = {
   ...ec2_19Meta,
-  resource: arnResource({
-    types: ['AwsEc2SecurityGroup'],
-    service: 'ec2',
-    resourceType: 'security-group',
-    idPattern: /^sg-[0-9a-f]{8,17}$/,
-  }),
+  resource: securityGroupResource(),
   before: openIngressBefore,
 
   createClients: (options) => ({ ec2: new EC2Client(options) }),

@@ -16,8 +16,8 @@ import {
   EC2Client,
 } from '@aws-sdk/client-ec2';
 import type { Control } from '../../core/control';
-import { arnResource } from '../../core/resource';
 import { object, string } from '../../core/schema';
+import { securityGroupResource } from '../../services/ec2/resources';
 import {
   describeRule,
   listRules,
@@ -118,12 +118,7 @@ async function peeredReferences(ec2: EC2Client, groupId: string): Promise<string
 
 export const ec2_2: Control<DefaultGroupState, Ec2_2Before, Ec2_2Params, Ec2Clients> = {
   ...ec2_2Meta,
-  resource: arnResource({
-    types: ['AwsEc2SecurityGroup'],
-    service: 'ec2',
-    resourceType: 'security-group',
-    idPattern: /^sg-[0-9a-f]{8,17}$/,
-  }),
+  resource: securityGroupResource(),
   before: ec2_2Before,
 
   createClients: (options) => ({ ec2: new EC2Client(options) }),

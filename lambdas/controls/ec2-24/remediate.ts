@@ -15,9 +15,9 @@
 import { EC2Client, type Instance } from '@aws-sdk/client-ec2';
 import type { Control } from '../../core/control';
 import { RollbackRefusedError } from '../../core/errors';
-import { arnResource } from '../../core/resource';
 import { object, string } from '../../core/schema';
 import { describeInstance } from '../../services/ec2/instances';
+import { instanceResource } from '../../services/ec2/resources';
 import { tagsOf } from '../../services/ec2/tags';
 import { type Ec2_24Params, ec2_24Meta } from './meta';
 
@@ -150,12 +150,7 @@ function addressStep(state: ParavirtualInstanceState): string {
 export const ec2_24: Control<ParavirtualInstanceState, Ec2_24Before, Ec2_24Params, Ec2_24Clients> =
   {
     ...ec2_24Meta,
-    resource: arnResource({
-      types: ['AwsEc2Instance'],
-      service: 'ec2',
-      resourceType: 'instance',
-      idPattern: /^i-[0-9a-f]{8,17}$/,
-    }),
+    resource: instanceResource(),
     before: ec2_24Before,
 
     createClients: (options) => ({ ec2: new EC2Client(options) }),

@@ -31,8 +31,8 @@ import {
 } from '@aws-sdk/client-ec2';
 import { type Control, provisionedValue } from '../../core/control';
 import { describeError, PartialChangeError } from '../../core/errors';
-import { arnResource } from '../../core/resource';
 import { array, integer, object, oneOf, string } from '../../core/schema';
+import { vpcResource } from '../../services/ec2/resources';
 import { tagsOf } from '../../services/ec2/tags';
 import { EC2_6_TRAFFIC_TYPES, type Ec2_6Params, ec2_6Meta, FLOW_LOG_GROUP_PREFIX } from './meta';
 
@@ -128,12 +128,7 @@ function unsuccessful(items: readonly UnsuccessfulItem[]): string {
 
 export const ec2_6: Control<VpcFlowLogState, Ec2_6Before, Ec2_6Params, Ec2_6Clients> = {
   ...ec2_6Meta,
-  resource: arnResource({
-    types: ['AwsEc2Vpc'],
-    service: 'ec2',
-    resourceType: 'vpc',
-    idPattern: /^vpc-[0-9a-f]{8,17}$/,
-  }),
+  resource: vpcResource(),
   before: ec2_6Before,
 
   createClients: (options) => ({

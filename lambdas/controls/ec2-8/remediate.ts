@@ -20,9 +20,9 @@ import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwat
 import { EC2Client, ModifyInstanceMetadataOptionsCommand } from '@aws-sdk/client-ec2';
 import type { Control } from '../../core/control';
 import { describeError, PartialChangeError, RollbackRefusedError } from '../../core/errors';
-import { arnResource } from '../../core/resource';
 import { object, oneOf, string } from '../../core/schema';
 import { describeInstance } from '../../services/ec2/instances';
+import { instanceResource } from '../../services/ec2/resources';
 import { tagsOf } from '../../services/ec2/tags';
 import { type Ec2_8Params, ec2_8Meta } from './meta';
 
@@ -110,12 +110,7 @@ export function createEc2_8(
 ): Control<InstanceMetadataState, Ec2_8Before, Ec2_8Params, Ec2_8Clients> {
   return {
     ...ec2_8Meta,
-    resource: arnResource({
-      types: ['AwsEc2Instance'],
-      service: 'ec2',
-      resourceType: 'instance',
-      idPattern: /^i-[0-9a-f]{8,17}$/,
-    }),
+    resource: instanceResource(),
     before: ec2_8Before,
 
     createClients: (options) => ({

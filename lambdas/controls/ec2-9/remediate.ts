@@ -23,11 +23,12 @@ import {
 } from '@aws-sdk/client-ec2';
 import type { ChangePlan, Control } from '../../core/control';
 import { describeError, PartialChangeError, RollbackRefusedError } from '../../core/errors';
-import { arnResource } from '../../core/resource';
 import { boolean, isRecord, object, oneOf, type Schema, string } from '../../core/schema';
 import { describeInstance } from '../../services/ec2/instances';
+import { instanceResource } from '../../services/ec2/resources';
 import { autoAssignCommand, describeSubnet, setAutoAssign } from '../../services/ec2/subnets';
 import { tagsOf } from '../../services/ec2/tags';
+import { type Polling, pollingWindow, systemClock, waitFor } from '../../services/wait';
 import { type Ec2_9Params, ec2_9Meta } from './meta';
 import {
   type FallbackTarget,
@@ -35,7 +36,9 @@ import {
   needsTemporaryInterface,
   releaseWithTemporaryElasticIp,
 } from './temporary-interface';
-import { sleep, VERIFY_POLLING } from './wait';
+
+/** How long verify waits for a dropped address to disappear from the instance. */
+const VERIFY_POLLING: Polling = { attempts: 5, intervalMs: 2_000 };
 
 export interface Ec2Clients {
   readonly ec2: EC2Client;
@@ -238,12 +241,7 @@ async function removeAddress(
 
 export const ec2_9: Control<InstanceState, Ec2_9Before, Ec2_9Params, Ec2Clients> = {
   ...ec2_9Meta,
-  resource: arnResource({
-    types: ['AwsEc2Instance'],
-    service: 'ec2',
-    resourceType: 'instance',
-    idPattern: /^i-[0-9a-f]{8,17}$/,
-  }),
+  resource: instanceResource(),
   before: ec2_9Before,
 
   createClients: (options) => ({ ec2: new EC2Client(options) }),
@@ -367,16 +365,16 @@ export const ec2_9: Control<InstanceState, Ec2_9Before, Ec2_9Params, Ec2Clients>
 
   async verify(state, { clients: { ec2 } }) {
     // Dropping an address is usually visible at once; a short, bounded lag is allowed.
-    for (let attempt = 1; ; attempt += 1) {
+    let seen: string | undefined;
+    const verdict = await waitFor(systemClock, pollingWindow(VERIFY_POLLING), async () => {
       const instance = await describeInstance(ec2, state.instanceId);
-      if (!instance) return { ok: false, reason: `${state.instanceId} no longer exists` };
-      const seen = instance.PublicIpAddress;
-      if (seen === undefined) return { ok: true };
-      if (attempt >= VERIFY_POLLING.attempts) {
-        return { ok: false, reason: `${state.instanceId} still has public IPv4 address ${seen}` };
-      }
-      await sleep(VERIFY_POLLING.intervalMs);
-    }
+      if (!instance) return { ok: false as const, reason: `${state.instanceId} no longer exists` };
+      seen = instance.PublicIpAddress;
+      return seen === undefined ? { ok: true as const } : undefined;
+    });
+    return verdict.done
+      ? verdict.value
+      : { ok: false, reason: `${state.instanceId} still has public IPv4 address ${seen}` };
   },
 
   async rollback(before, { clients: { ec2 } }) {

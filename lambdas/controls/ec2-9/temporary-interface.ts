@@ -28,8 +28,11 @@ import {
   ReleaseAddressCommand,
 } from '@aws-sdk/client-ec2';
 import { describeError, PartialChangeError } from '../../core/errors';
+import { bound, type Polling, poll, systemClock } from '../../services/wait';
 import { TEMPORARY_TAG } from './meta';
-import { bound, INTERFACE_POLLING, poll } from './wait';
+
+/** Network interface attach and detach usually settle in seconds. */
+export const INTERFACE_POLLING: Polling = { attempts: 30, intervalMs: 2_000 };
 
 export interface FallbackTarget {
   readonly instanceId: string;
@@ -110,6 +113,7 @@ async function detach(ec2: EC2Client, held: Held): Promise<void> {
   );
   // An interface can only be deleted once it is fully detached ("available").
   const detached = await poll(
+    systemClock,
     INTERFACE_POLLING,
     async () => (await interfaceNow(ec2, interfaceId))?.Status === 'available',
   );
@@ -250,6 +254,7 @@ export async function releaseWithTemporaryElasticIp(
       // Disassociating before the second interface is attached would get
       // the instance a fresh public address.
       const ready = await poll(
+        systemClock,
         INTERFACE_POLLING,
         async () => (await interfaceNow(ec2, interfaceId))?.Attachment?.Status === 'attached',
       );

@@ -45,7 +45,7 @@ import {
   type TaskSetRecord,
   taskSetRecordSchema,
 } from '../../services/ecs/task-sets';
-import { type Clock, systemClock } from '../../services/ecs/wait';
+import { type Clock, systemClock } from '../../services/wait';
 import { type Ecs_16Params, ecs_16Meta } from './meta';
 
 export interface EcsClients {

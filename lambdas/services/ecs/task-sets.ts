@@ -27,9 +27,8 @@ import {
   type Schema,
   string,
 } from '../../core/schema';
+import { type Clock, waitFor } from '../wait';
 import { type AssignPublicIp, awsVpcOf, awsVpcSchema, networkConfiguration } from './network';
-import type { Clock } from './wait';
-import { waitFor } from './wait';
 
 /** How often a new task set's stability is checked (the ECS CLI waiter uses 15 s too). */
 export const STABILITY_POLL_MS = 15_000;

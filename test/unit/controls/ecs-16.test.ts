@@ -24,7 +24,7 @@ import {
 import type { ChangePlan, FindingContext } from '../../../lambdas/core/control';
 import { PartialChangeError, RollbackRefusedError } from '../../../lambdas/core/errors';
 import type { ResourceRef } from '../../../lambdas/core/resource';
-import type { Clock } from '../../../lambdas/services/ecs/wait';
+import type { Clock } from '../../../lambdas/services/wait';
 import { findControl } from '../../../lib/controls';
 import { resetStrict, serviceError, strictMock } from '../../support/aws';
 import { findingContext, rollbackContext } from '../../support/control';
