@@ -10,13 +10,6 @@ import { type BuildOptions, build, type Metafile, type Plugin } from 'esbuild';
 export const HANDLER_FILE = 'index.mjs';
 
 /**
- * ESM output can still meet CommonJS dependencies (the X-Ray SDK behind the
- * tracer); they need a real `require`.
- */
-const ESM_REQUIRE_SHIM =
-  "import{createRequire as __hubfixCreateRequire}from'node:module';const require=__hubfixCreateRequire(import.meta.url);";
-
-/**
  * The SDK's schema modules describe every shape of a service in one file.
  * Their members carry traits as `{ [_xN]: _m }`, computed keys that are
  * module-level string constants. esbuild cannot prove an object with several
@@ -87,7 +80,6 @@ export function handlerBuildOptions(entry: string, outdir: string): BuildOptions
     sourcemap: false,
     // Prefer each package's ES module build, which esbuild can tree-shake.
     mainFields: ['module', 'main'],
-    banner: { js: ESM_REQUIRE_SHIM },
     metafile: true,
     logLevel: 'error',
     plugins: [inlineSdkSchemaKeys, lazyBuiltinsForMiddy],

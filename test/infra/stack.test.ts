@@ -341,6 +341,8 @@ describe.each(CONTROLS.map((c) => [c.meta.id, c] as const))('control %s', (contr
     const inputs = Object.keys(metafile.inputs);
     expect(inputs.some((i) => i.includes('node_modules/@aws-sdk/client-'))).toBe(true);
     expect(bundle).toMatch(/export\s*\{[^}]*\bhandler\b/);
+    // An ES module has no require: a CommonJS dependency would fail only when first called.
+    expect(bundle).not.toContain('Dynamic require of');
   });
 });
 
