@@ -22,6 +22,7 @@ import type { Measurement, OutcomeCalls } from './measure';
 import type { MinimumCalls, Scenario } from './scenario';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
+const BIOME = path.join(ROOT, 'node_modules', '.bin', 'biome');
 const OUT = path.join(ROOT, 'bench', 'out');
 const IMPORT_RUNS = Number(process.env.BENCH_IMPORT_RUNS ?? 15);
 const CPU_ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 1000);
@@ -401,11 +402,22 @@ async function main(): Promise<void> {
       : `${over.length} of ${rows.length} controls over budget: ${over.join(', ')}.`;
   process.stdout.write(`${summary}\n`);
   if (only.length === 0) {
+    const resultsJson = path.join(ROOT, 'bench', 'results.json');
     writeFileSync(
-      path.join(ROOT, 'bench', 'results.json'),
-      `${JSON.stringify({ generatedAt: new Date().toISOString(), node: process.version, budgets: BUDGETS, costAssumptions: COST_ASSUMPTIONS, rows, costs: costModel(rows) }, null, 2)}\n`,
+      resultsJson,
+      JSON.stringify({
+        generatedAt: new Date().toISOString(),
+        node: process.version,
+        budgets: BUDGETS,
+        costAssumptions: COST_ASSUMPTIONS,
+        rows,
+        costs: costModel(rows),
+      }),
     );
     writeFileSync(path.join(ROOT, 'bench', 'results.md'), markdown(rows, summary));
+    // Committed results pass `npm run lint` as written, with no exception for them.
+    const format = spawnSync(BIOME, ['format', '--write', resultsJson], { encoding: 'utf8' });
+    if (format.status !== 0) throw new Error(`formatting ${resultsJson} failed:\n${format.stderr}`);
   }
   process.exitCode = over.length === 0 ? 0 : 1;
 }
