@@ -85,6 +85,19 @@ export interface ControlDefinition {
 
 const DESCRIBE_ONLY = 'EC2 Describe* actions support no resource-level permissions';
 
+/** EC2.18 and EC2.19 differ only in which world-open inbound rules offend. */
+const REVOKE_WORLD_OPEN_INGRESS: readonly Permission[] = [
+  {
+    actions: ['ec2:DescribeSecurityGroups', 'ec2:DescribeSecurityGroupRules'],
+    resources: '*',
+    reason: DESCRIBE_ONLY,
+  },
+  {
+    actions: ['ec2:RevokeSecurityGroupIngress'],
+    resources: [{ service: 'ec2', resource: 'security-group', resourceName: '*' }],
+  },
+];
+
 export const CONTROLS: readonly ControlDefinition[] = [
   {
     meta: ec2_1Meta,
@@ -297,33 +310,13 @@ export const CONTROLS: readonly ControlDefinition[] = [
     meta: ec2_18Meta,
     defaultMode: 'notify',
     disruptive: true,
-    permissions: [
-      {
-        actions: ['ec2:DescribeSecurityGroups', 'ec2:DescribeSecurityGroupRules'],
-        resources: '*',
-        reason: DESCRIBE_ONLY,
-      },
-      {
-        actions: ['ec2:RevokeSecurityGroupIngress'],
-        resources: [{ service: 'ec2', resource: 'security-group', resourceName: '*' }],
-      },
-    ],
+    permissions: REVOKE_WORLD_OPEN_INGRESS,
   },
   {
     meta: ec2_19Meta,
     defaultMode: 'notify',
     disruptive: true,
-    permissions: [
-      {
-        actions: ['ec2:DescribeSecurityGroups', 'ec2:DescribeSecurityGroupRules'],
-        resources: '*',
-        reason: DESCRIBE_ONLY,
-      },
-      {
-        actions: ['ec2:RevokeSecurityGroupIngress'],
-        resources: [{ service: 'ec2', resource: 'security-group', resourceName: '*' }],
-      },
-    ],
+    permissions: REVOKE_WORLD_OPEN_INGRESS,
   },
   {
     meta: ec2_24Meta,
