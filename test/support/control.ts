@@ -1,7 +1,8 @@
 /** Contexts for calling a control's functions directly in unit tests. */
 import type { FindingContext, Log, RollbackContext } from '../../lambdas/core/control';
 import { type Finding, parseFinding } from '../../lambdas/core/finding';
-import type { Json } from './fixtures';
+import type { ResourceRef } from '../../lambdas/core/resource';
+import { ACCOUNT, type Json, REGION } from './fixtures';
 
 export const silentLog: Log = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -10,6 +11,18 @@ export function typedFinding(json: Json): Finding {
   const parsed = parseFinding(json, 0);
   if (!parsed.ok) throw parsed.error;
   return parsed.finding;
+}
+
+/** An EC2 resource of the test account and region, as a control is handed it. */
+export function ec2Ref(type: string, resourceType: string, id: string): ResourceRef {
+  return {
+    type,
+    raw: `arn:aws:ec2:${REGION}:${ACCOUNT}:${resourceType}/${id}`,
+    partition: 'aws',
+    account: ACCOUNT,
+    region: REGION,
+    id,
+  };
 }
 
 export function findingContext<Clients, Params>(

@@ -14,20 +14,12 @@ import {
 } from '../../../lambdas/controls/ec2-15/remediate';
 import type { ChangePlan, FindingContext } from '../../../lambdas/core/control';
 import { PartialChangeError } from '../../../lambdas/core/errors';
-import type { ResourceRef } from '../../../lambdas/core/resource';
 import { resetStrict, serviceError, strictMock } from '../../support/aws';
-import { findingContext, rollbackContext } from '../../support/control';
+import { ec2Ref, findingContext, rollbackContext } from '../../support/control';
 
 const SUBNET = 'subnet-017e22c0195eb5ded';
 const VPC = 'vpc-0771fca5bdb3f07f5';
-const ref: ResourceRef = {
-  type: 'AwsEc2Subnet',
-  raw: `arn:aws:ec2:us-east-1:111111111111:subnet/${SUBNET}`,
-  partition: 'aws',
-  account: '111111111111',
-  region: 'us-east-1',
-  id: SUBNET,
-};
+const ref = ec2Ref('AwsEc2Subnet', 'subnet', SUBNET);
 
 const ec2Mock = strictMock(EC2Client);
 const clients: Ec2Clients = { ec2: new EC2Client({ region: 'us-east-1' }) };

@@ -17,7 +17,6 @@ import {
 } from '../../../lambdas/controls/ec2-18/remediate';
 import type { ChangePlan, FindingContext } from '../../../lambdas/core/control';
 import { PartialChangeError } from '../../../lambdas/core/errors';
-import type { ResourceRef } from '../../../lambdas/core/resource';
 import {
   type OpenIngressBefore,
   offences,
@@ -31,18 +30,11 @@ import {
 } from '../../../lambdas/services/ec2/ports';
 import type { SecurityGroupRuleRecord } from '../../../lambdas/services/ec2/security-group-rules';
 import { resetStrict, serviceError, strictMock } from '../../support/aws';
-import { findingContext, rollbackContext, typedFinding } from '../../support/control';
+import { ec2Ref, findingContext, rollbackContext, typedFinding } from '../../support/control';
 
 const GROUP = 'sg-0a1b2c3d4e5f60718';
 const VPC = 'vpc-0123456789abcdef0';
-const ref: ResourceRef = {
-  type: 'AwsEc2SecurityGroup',
-  raw: `arn:aws:ec2:us-east-1:111111111111:security-group/${GROUP}`,
-  partition: 'aws',
-  account: '111111111111',
-  region: 'us-east-1',
-  id: GROUP,
-};
+const ref = ec2Ref('AwsEc2SecurityGroup', 'security-group', GROUP);
 const DEFAULTS: Ec2_18Params = { authorizedTcpPorts: [80, 443], authorizedUdpPorts: [] };
 
 /** A finding carrying the control's parameters, as consolidated findings do. */

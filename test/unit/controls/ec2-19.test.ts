@@ -12,7 +12,6 @@ import type { Ec2_19Params } from '../../../lambdas/controls/ec2-19/meta';
 import { type Ec2Clients, ec2_19, highRiskJudge } from '../../../lambdas/controls/ec2-19/remediate';
 import type { ChangePlan, FindingContext } from '../../../lambdas/core/control';
 import { PartialChangeError } from '../../../lambdas/core/errors';
-import type { ResourceRef } from '../../../lambdas/core/resource';
 import {
   isOpenToInternet,
   type OpenIngressBefore,
@@ -22,18 +21,11 @@ import {
 } from '../../../lambdas/services/ec2/open-ingress';
 import type { SecurityGroupRuleRecord } from '../../../lambdas/services/ec2/security-group-rules';
 import { resetStrict, serviceError, strictMock } from '../../support/aws';
-import { findingContext, rollbackContext } from '../../support/control';
+import { ec2Ref, findingContext, rollbackContext } from '../../support/control';
 
 const GROUP = 'sg-0a1b2c3d4e5f60718';
 const VPC = 'vpc-0123456789abcdef0';
-const ref: ResourceRef = {
-  type: 'AwsEc2SecurityGroup',
-  raw: `arn:aws:ec2:us-east-1:111111111111:security-group/${GROUP}`,
-  partition: 'aws',
-  account: '111111111111',
-  region: 'us-east-1',
-  id: GROUP,
-};
+const ref = ec2Ref('AwsEc2SecurityGroup', 'security-group', GROUP);
 
 /** A rule as DescribeSecurityGroupRules returns it. */
 function sdkRule(id: number, rule: Partial<SecurityGroupRule>): SecurityGroupRule {

@@ -20,20 +20,12 @@ import {
 } from '../../../lambdas/controls/ec2-2/remediate';
 import type { ChangePlan, FindingContext } from '../../../lambdas/core/control';
 import { PartialChangeError } from '../../../lambdas/core/errors';
-import type { ResourceRef } from '../../../lambdas/core/resource';
 import { resetStrict, serviceError, strictMock } from '../../support/aws';
-import { findingContext, rollbackContext } from '../../support/control';
+import { ec2Ref, findingContext, rollbackContext } from '../../support/control';
 
 const GROUP = 'sg-0a1b2c3d4e5f60718';
 const VPC = 'vpc-0123456789abcdef0';
-const ref: ResourceRef = {
-  type: 'AwsEc2SecurityGroup',
-  raw: `arn:aws:ec2:us-east-1:111111111111:security-group/${GROUP}`,
-  partition: 'aws',
-  account: '111111111111',
-  region: 'us-east-1',
-  id: GROUP,
-};
+const ref = ec2Ref('AwsEc2SecurityGroup', 'security-group', GROUP);
 
 const SELF_INGRESS: SecurityGroupRule = {
   SecurityGroupRuleId: 'sgr-00000000000000001',

@@ -8,20 +8,12 @@ import {
 } from '../../../lambdas/controls/ec2-24/remediate';
 import type { ChangePlan, FindingContext } from '../../../lambdas/core/control';
 import { RollbackRefusedError } from '../../../lambdas/core/errors';
-import type { ResourceRef } from '../../../lambdas/core/resource';
 import { parseConfig } from '../../../lib/config';
 import { resetStrict, serviceError, strictMock } from '../../support/aws';
-import { findingContext, rollbackContext } from '../../support/control';
+import { ec2Ref, findingContext, rollbackContext } from '../../support/control';
 
 const INSTANCE = 'i-0a1b2c3d4e5f60718';
-const ref: ResourceRef = {
-  type: 'AwsEc2Instance',
-  raw: `arn:aws:ec2:us-east-1:111111111111:instance/${INSTANCE}`,
-  partition: 'aws',
-  account: '111111111111',
-  region: 'us-east-1',
-  id: INSTANCE,
-};
+const ref = ec2Ref('AwsEc2Instance', 'instance', INSTANCE);
 
 const ec2Mock = strictMock(EC2Client);
 const clients: Ec2_24Clients = { ec2: new EC2Client({ region: 'us-east-1' }) };

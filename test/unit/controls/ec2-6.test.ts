@@ -25,21 +25,13 @@ import {
 } from '../../../lambdas/controls/ec2-6/remediate';
 import type { ChangePlan, FindingContext } from '../../../lambdas/core/control';
 import { ConfigurationError, PartialChangeError } from '../../../lambdas/core/errors';
-import type { ResourceRef } from '../../../lambdas/core/resource';
 import { resetStrict, serviceError, strictMock } from '../../support/aws';
-import { findingContext, rollbackContext } from '../../support/control';
+import { ec2Ref, findingContext, rollbackContext } from '../../support/control';
 
 const VPC = 'vpc-e5b8f483';
 const GROUP = `/hubfix/vpc-flow-logs/${VPC}`;
 const ROLE = 'arn:aws:iam::111111111111:role/Hubfix-FlowLogsDeliveryRole';
-const ref: ResourceRef = {
-  type: 'AwsEc2Vpc',
-  raw: `arn:aws:ec2:us-east-1:111111111111:vpc/${VPC}`,
-  partition: 'aws',
-  account: '111111111111',
-  region: 'us-east-1',
-  id: VPC,
-};
+const ref = ec2Ref('AwsEc2Vpc', 'vpc', VPC);
 
 const ec2Mock = strictMock(EC2Client);
 const logsMock = strictMock(CloudWatchLogsClient);

@@ -15,20 +15,12 @@ import {
 } from '../../../lambdas/controls/ec2-8/remediate';
 import type { ChangePlan, FindingContext } from '../../../lambdas/core/control';
 import { PartialChangeError, RollbackRefusedError } from '../../../lambdas/core/errors';
-import type { ResourceRef } from '../../../lambdas/core/resource';
 import { resetStrict, serviceError, strictMock } from '../../support/aws';
-import { findingContext, rollbackContext } from '../../support/control';
+import { ec2Ref, findingContext, rollbackContext } from '../../support/control';
 
 const INSTANCE = 'i-077c4d5f32561ac45';
 const NOW = new Date('2026-11-22T10:00:00Z');
-const ref: ResourceRef = {
-  type: 'AwsEc2Instance',
-  raw: `arn:aws:ec2:us-east-1:111111111111:instance/${INSTANCE}`,
-  partition: 'aws',
-  account: '111111111111',
-  region: 'us-east-1',
-  id: INSTANCE,
-};
+const ref = ec2Ref('AwsEc2Instance', 'instance', INSTANCE);
 
 const ec2Mock = strictMock(EC2Client);
 const cloudwatchMock = strictMock(CloudWatchClient);

@@ -29,9 +29,8 @@ import {
 } from '../../../lambdas/controls/ec2-9/remediate';
 import type { ChangePlan, FindingContext } from '../../../lambdas/core/control';
 import { PartialChangeError, RollbackRefusedError } from '../../../lambdas/core/errors';
-import type { ResourceRef } from '../../../lambdas/core/resource';
 import { resetStrict, serviceError, strictMock } from '../../support/aws';
-import { findingContext, rollbackContext } from '../../support/control';
+import { ec2Ref, findingContext, rollbackContext } from '../../support/control';
 
 const INSTANCE = 'i-0123456789abcdef0';
 const PRIMARY = 'eni-0aaaaaaaaaaaaaaa1';
@@ -46,14 +45,7 @@ const ELASTIC_IP = '3.80.0.1';
 const ASSOCIATION = 'eipassoc-0999999999999999a';
 const DESCRIPTION = `hubfix EC2.9: temporary interface for ${INSTANCE}; safe to delete once detached`;
 
-const ref: ResourceRef = {
-  type: 'AwsEc2Instance',
-  raw: `arn:aws:ec2:us-east-1:111111111111:instance/${INSTANCE}`,
-  partition: 'aws',
-  account: '111111111111',
-  region: 'us-east-1',
-  id: INSTANCE,
-};
+const ref = ec2Ref('AwsEc2Instance', 'instance', INSTANCE);
 
 const ec2Mock = strictMock(EC2Client);
 const clients: Ec2Clients = { ec2: new EC2Client({ region: 'us-east-1' }) };
