@@ -3,6 +3,7 @@
  * answers, and the fewest calls each outcome needs, with the reason.
  */
 import type { Control } from '../lambdas/core/control';
+import { EC2_2_FINDING, type Json, withChanges } from '../test/support/fixtures';
 import type { Answers } from './canned';
 
 export interface MinimumCalls {
@@ -48,3 +49,31 @@ export interface Scenario {
     readonly suppress?: MinimumCalls;
   };
 }
+
+/**
+ * A finding for a control without a fixture of its own: the EC2.2 sample,
+ * made about that control and one resource of the bench account and region.
+ */
+export function findingAbout(
+  controlId: string,
+  title: string,
+  resource: { readonly type: string; readonly arn: string },
+  /** @default a bench id in the control's own form */
+  id = `arn:aws:securityhub:us-east-1:111111111111:subscription/aws-foundational-security-best-practices/v/1.0.0/${controlId}/finding/bench`,
+): Json {
+  return withChanges(EC2_2_FINDING, {
+    Id: id,
+    GeneratorId: `aws-foundational-security-best-practices/v/1.0.0/${controlId}`,
+    Title: title,
+    'ProductFields.ControlId': controlId,
+    Resources: [{ Type: resource.type, Id: resource.arn, Partition: 'aws', Region: 'us-east-1' }],
+  });
+}
+
+/** Tags as EC2 answers them. */
+export const ec2Tags = (tags: Readonly<Record<string, string>>) =>
+  Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
+
+/** Tags as ECS answers them. */
+export const ecsTags = (tags: Readonly<Record<string, string>>) =>
+  Object.entries(tags).map(([key, value]) => ({ key, value }));

@@ -1,12 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { readJson } from '../../test/support/fixtures';
 import type { Scenario } from '../scenario';
 
-const finding = JSON.parse(
-  readFileSync(
-    new URL('../../test/fixtures/findings/asr-ec2.1-finding.json', import.meta.url),
-    'utf8',
-  ),
-) as Record<string, unknown>;
+const finding = readJson('asr-ec2.1-finding.json');
 
 // The fixture's annotation counts two public snapshots.
 const PUBLIC_SNAPSHOTS = [

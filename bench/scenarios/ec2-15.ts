@@ -1,13 +1,8 @@
-import { readFileSync } from 'node:fs';
-import type { Scenario } from '../scenario';
+import { readJson } from '../../test/support/fixtures';
+import { ec2Tags, type Scenario } from '../scenario';
 
 const SUBNET = 'subnet-017e22c0195eb5ded';
-const finding = JSON.parse(
-  readFileSync(
-    new URL('../../test/fixtures/findings/asr-ec2.15-finding.json', import.meta.url),
-    'utf8',
-  ),
-) as Record<string, unknown>;
+const finding = readJson('asr-ec2.15-finding.json');
 
 /** The sample subnet: auto-assign public IPv4 on, IPv6 off. */
 const subnet = (mapPublicIp: boolean, tags: Readonly<Record<string, string>>) => ({
@@ -16,7 +11,7 @@ const subnet = (mapPublicIp: boolean, tags: Readonly<Record<string, string>>) =>
   MapPublicIpOnLaunch: mapPublicIp,
   AssignIpv6AddressOnCreation: false,
   Ipv6Native: false,
-  Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
+  Tags: ec2Tags(tags),
 });
 
 export const scenario: Scenario = {

@@ -1,13 +1,8 @@
-import { readFileSync } from 'node:fs';
-import type { Scenario } from '../scenario';
+import { readJson } from '../../test/support/fixtures';
+import { ec2Tags, type Scenario } from '../scenario';
 
 const GROUP = 'sg-1234123f';
-const finding = JSON.parse(
-  readFileSync(
-    new URL('../../test/fixtures/findings/asr-ec2.2-finding.json', import.meta.url),
-    'utf8',
-  ),
-) as Record<string, unknown>;
+const finding = readJson('asr-ec2.2-finding.json');
 
 const RULES = [
   {
@@ -38,7 +33,7 @@ export const scenario: Scenario = {
                   GroupId: GROUP,
                   GroupName: 'default',
                   VpcId: 'vpc-1',
-                  Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
+                  Tags: ec2Tags(tags),
                 },
               ],
             }

@@ -1,30 +1,12 @@
-import { readFileSync } from 'node:fs';
-import type { Scenario } from '../scenario';
+import { ec2Tags, findingAbout, type Scenario } from '../scenario';
 
 const INSTANCE = 'i-0a1b2c3d4e5f60718';
-const ec2_2 = JSON.parse(
-  readFileSync(
-    new URL('../../test/fixtures/findings/asr-ec2.2-finding.json', import.meta.url),
-    'utf8',
-  ),
-) as Record<string, unknown>;
-
 // No EC2.24 fixture: the EC2.2 one, made about a paravirtual instance.
-const finding: Record<string, unknown> = {
-  ...ec2_2,
-  Id: String(ec2_2.Id).replace('/EC2.2/', '/EC2.24/'),
-  GeneratorId: 'aws-foundational-security-best-practices/v/1.0.0/EC2.24',
-  Title: 'EC2.24 Amazon EC2 paravirtual instance types should not be used',
-  ProductFields: { ...(ec2_2.ProductFields as Record<string, unknown>), ControlId: 'EC2.24' },
-  Resources: [
-    {
-      Type: 'AwsEc2Instance',
-      Id: `arn:aws:ec2:us-east-1:111111111111:instance/${INSTANCE}`,
-      Partition: 'aws',
-      Region: 'us-east-1',
-    },
-  ],
-};
+const finding = findingAbout(
+  'EC2.24',
+  'EC2.24 Amazon EC2 paravirtual instance types should not be used',
+  { type: 'AwsEc2Instance', arn: `arn:aws:ec2:us-east-1:111111111111:instance/${INSTANCE}` },
+);
 
 export const scenario: Scenario = {
   finding,
@@ -63,7 +45,7 @@ export const scenario: Scenario = {
                     ],
                   },
                 ],
-                Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
+                Tags: ec2Tags(tags),
               },
             ],
           },

@@ -1,20 +1,15 @@
-import { readFileSync } from 'node:fs';
-import type { Scenario } from '../scenario';
+import { readJson } from '../../test/support/fixtures';
+import { ec2Tags, type Scenario } from '../scenario';
 
 const VPC = 'vpc-e5b8f483';
-const finding = JSON.parse(
-  readFileSync(
-    new URL('../../test/fixtures/findings/asr-ec2.6-finding.json', import.meta.url),
-    'utf8',
-  ),
-) as Record<string, unknown>;
+const finding = readJson('asr-ec2.6-finding.json');
 
 export const scenario: Scenario = {
   finding,
   answers: (tags) => ({
     ec2: {
       DescribeVpcs: {
-        Vpcs: [{ VpcId: VPC, Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) }],
+        Vpcs: [{ VpcId: VPC, Tags: ec2Tags(tags) }],
       },
       // Read: no flow log; verify after the change: hubfix's, active.
       DescribeFlowLogs: [

@@ -1,13 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { findingsOf, readJson } from '../../test/support/fixtures';
 import type { Scenario } from '../scenario';
 
-const event = JSON.parse(
-  readFileSync(
-    new URL('../../test/fixtures/findings/asr-ec2.7-imported-event.json', import.meta.url),
-    'utf8',
-  ),
-) as { detail: { findings: Record<string, unknown>[] } };
-const finding = event.detail.findings[0];
+const [finding] = findingsOf(readJson('asr-ec2.7-imported-event.json'));
 if (!finding) throw new Error('the EC2.7 fixture event holds no finding');
 
 export const scenario: Scenario = {

@@ -1,13 +1,8 @@
-import { readFileSync } from 'node:fs';
-import type { Scenario } from '../scenario';
+import { readJson } from '../../test/support/fixtures';
+import { ec2Tags, type Scenario } from '../scenario';
 
 const INSTANCE = 'i-077c4d5f32561ac45';
-const finding = JSON.parse(
-  readFileSync(
-    new URL('../../test/fixtures/findings/asr-ec2.8-finding.json', import.meta.url),
-    'utf8',
-  ),
-) as Record<string, unknown>;
+const finding = readJson('asr-ec2.8-finding.json');
 
 function described(httpTokens: string, state: string, tags: Readonly<Record<string, string>>) {
   return {
@@ -23,7 +18,7 @@ function described(httpTokens: string, state: string, tags: Readonly<Record<stri
               HttpEndpoint: 'enabled',
               HttpPutResponseHopLimit: 2,
             },
-            Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
+            Tags: ec2Tags(tags),
           },
         ],
       },

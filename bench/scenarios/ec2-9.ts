@@ -1,29 +1,12 @@
-import { readFileSync } from 'node:fs';
-import type { Scenario } from '../scenario';
+import { ec2Tags, findingAbout, type Scenario } from '../scenario';
 
 const INSTANCE = 'i-0123456789abcdef0';
 const PUBLIC_IP = '54.210.1.2';
-const sample = JSON.parse(
-  readFileSync(
-    new URL('../../test/fixtures/findings/asr-ec2.2-finding.json', import.meta.url),
-    'utf8',
-  ),
-) as Record<string, unknown>;
-const finding: Record<string, unknown> = {
-  ...sample,
-  Id: 'arn:aws:securityhub:us-east-1:111111111111:subscription/aws-foundational-security-best-practices/v/1.0.0/EC2.9/finding/bench',
-  GeneratorId: 'aws-foundational-security-best-practices/v/1.0.0/EC2.9',
-  Title: 'EC2.9 Amazon EC2 instances should not have a public IPv4 address',
-  ProductFields: { ...(sample.ProductFields as object), ControlId: 'EC2.9' },
-  Resources: [
-    {
-      Type: 'AwsEc2Instance',
-      Id: `arn:aws:ec2:us-east-1:111111111111:instance/${INSTANCE}`,
-      Partition: 'aws',
-      Region: 'us-east-1',
-    },
-  ],
-};
+const finding = findingAbout(
+  'EC2.9',
+  'EC2.9 Amazon EC2 instances should not have a public IPv4 address',
+  { type: 'AwsEc2Instance', arn: `arn:aws:ec2:us-east-1:111111111111:instance/${INSTANCE}` },
+);
 
 /** A running instance, not in an Auto Scaling group, with one interface. */
 const instance = (publicIp: string | undefined, tags: Readonly<Record<string, string>>) => ({
@@ -35,7 +18,7 @@ const instance = (publicIp: string | undefined, tags: Readonly<Record<string, st
           State: { Name: 'running' },
           SubnetId: 'subnet-0bbbbbbbbbbbbbbb1',
           ...(publicIp === undefined ? {} : { PublicIpAddress: publicIp }),
-          Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
+          Tags: ec2Tags(tags),
           NetworkInterfaces: [
             {
               NetworkInterfaceId: 'eni-0aaaaaaaaaaaaaaa1',

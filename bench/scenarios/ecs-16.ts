@@ -1,6 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { createEcs16 } from '../../lambdas/controls/ecs-16/remediate';
-import type { Scenario } from '../scenario';
+import { ecsTags, findingAbout, type Scenario } from '../scenario';
 
 const CLUSTER_ARN = 'arn:aws:ecs:us-east-1:111111111111:cluster/prod';
 const SERVICE_ARN = 'arn:aws:ecs:us-east-1:111111111111:service/prod/web';
@@ -8,22 +7,13 @@ const OLD_ID = 'ecs-svc/1111111111111111111';
 const OLD_ARN = `arn:aws:ecs:us-east-1:111111111111:task-set/prod/web/${OLD_ID}`;
 const NEW_ID = 'ecs-svc/2222222222222222222';
 const NEW_ARN = `arn:aws:ecs:us-east-1:111111111111:task-set/prod/web/${NEW_ID}`;
-const base = JSON.parse(
-  readFileSync(
-    new URL('../../test/fixtures/findings/asr-ec2.2-finding.json', import.meta.url),
-    'utf8',
-  ),
-) as Record<string, unknown>;
-
-const finding: Record<string, unknown> = {
-  ...base,
-  Id: 'arn:aws:securityhub:us-east-1:111111111111:subscription/aws-foundational-security-best-practices/v/1.0.0/ECS.16/finding/7d3e1f00-1111-4222-8333-944455556666',
-  GeneratorId: 'aws-foundational-security-best-practices/v/1.0.0/ECS.16',
-  ProductFields: { ...(base.ProductFields as Record<string, unknown>), ControlId: 'ECS.16' },
-  Title: 'ECS.16 ECS task sets should not automatically assign public IP addresses',
+const finding = findingAbout(
+  'ECS.16',
+  'ECS.16 ECS task sets should not automatically assign public IP addresses',
   // Security Hub has no ASFF type for AWS::ECS::TaskSet; the finding calls it Other.
-  Resources: [{ Type: 'Other', Id: OLD_ARN, Partition: 'aws', Region: 'us-east-1' }],
-};
+  { type: 'Other', arn: OLD_ARN },
+  'arn:aws:securityhub:us-east-1:111111111111:subscription/aws-foundational-security-best-practices/v/1.0.0/ECS.16/finding/7d3e1f00-1111-4222-8333-944455556666',
+);
 
 function taskSet(
   id: string,
@@ -46,7 +36,7 @@ function taskSet(
     scale: { value: 100, unit: 'PERCENT' },
     // Steady at once, so the wait ends at its first poll.
     stabilityStatus: 'STEADY_STATE',
-    tags: Object.entries(tags).map(([key, value]) => ({ key, value })),
+    tags: ecsTags(tags),
   };
 }
 

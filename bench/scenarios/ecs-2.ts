@@ -1,23 +1,13 @@
-import { readFileSync } from 'node:fs';
-import type { Scenario } from '../scenario';
+import { ecsTags, findingAbout, type Scenario } from '../scenario';
 
 const CLUSTER_ARN = 'arn:aws:ecs:us-east-1:111111111111:cluster/prod';
 const SERVICE_ARN = 'arn:aws:ecs:us-east-1:111111111111:service/prod/web';
-const base = JSON.parse(
-  readFileSync(
-    new URL('../../test/fixtures/findings/asr-ec2.2-finding.json', import.meta.url),
-    'utf8',
-  ),
-) as Record<string, unknown>;
-
-const finding: Record<string, unknown> = {
-  ...base,
-  Id: 'arn:aws:securityhub:us-east-1:111111111111:subscription/aws-foundational-security-best-practices/v/1.0.0/ECS.2/finding/0f5c8f4e-2b44-4a4e-9d4f-1b2c3d4e5f60',
-  GeneratorId: 'aws-foundational-security-best-practices/v/1.0.0/ECS.2',
-  ProductFields: { ...(base.ProductFields as Record<string, unknown>), ControlId: 'ECS.2' },
-  Title: 'ECS.2 ECS services should not have public IP addresses assigned to them automatically',
-  Resources: [{ Type: 'AwsEcsService', Id: SERVICE_ARN, Partition: 'aws', Region: 'us-east-1' }],
-};
+const finding = findingAbout(
+  'ECS.2',
+  'ECS.2 ECS services should not have public IP addresses assigned to them automatically',
+  { type: 'AwsEcsService', arn: SERVICE_ARN },
+  'arn:aws:securityhub:us-east-1:111111111111:subscription/aws-foundational-security-best-practices/v/1.0.0/ECS.2/finding/0f5c8f4e-2b44-4a4e-9d4f-1b2c3d4e5f60',
+);
 
 function service(assignPublicIp: 'ENABLED' | 'DISABLED', tags: Readonly<Record<string, string>>) {
   return {
@@ -29,7 +19,7 @@ function service(assignPublicIp: 'ENABLED' | 'DISABLED', tags: Readonly<Record<s
     networkConfiguration: {
       awsvpcConfiguration: { subnets: ['subnet-a'], securityGroups: ['sg-1'], assignPublicIp },
     },
-    tags: Object.entries(tags).map(([key, value]) => ({ key, value })),
+    tags: ecsTags(tags),
   };
 }
 
