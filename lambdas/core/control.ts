@@ -5,6 +5,7 @@
  * metrics and the ledger belong to the pipeline and are written once.
  */
 import type { AwsClientOptions } from './aws';
+import type { Deadline } from './deadline';
 import { ConfigurationError } from './errors';
 import type { Finding } from './finding';
 import type { ResourceRef, ResourceSpec } from './resource';
@@ -62,6 +63,12 @@ export interface FindingContext<Clients, Params> {
   readonly finding: Finding;
   readonly log: Log;
   readonly provisioned: Provisioned;
+  /**
+   * When this invocation's time runs out (less what the pipeline needs after
+   * the control returns). A control that waits starts no step it cannot
+   * finish, cleanup included.
+   */
+  readonly deadline: Deadline;
 }
 
 export interface RollbackContext<Clients> {

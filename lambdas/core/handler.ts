@@ -17,6 +17,7 @@ import { SecurityHubFindingWriter } from './adapters/security-hub';
 import { SnsNotifier } from './adapters/sns';
 import { awsClientOptions } from './aws';
 import type { Control } from './control';
+import { lambdaDeadline } from './deadline';
 import { readEnvironment } from './env';
 import { type BatchResult, type ChangeRecorder, createPipeline, type OnceGuard } from './pipeline';
 import { countMetric, logger, metrics, SERVICE_NAME } from './powertools';
@@ -109,7 +110,7 @@ export function createControlHandler<State, Before, Params, Clients extends obje
 
   return middy(async (event: unknown, context: Context): Promise<HandlerResult> => {
     guard.registerLambdaContext?.(context);
-    return summarise(await pipeline.processEvent(event));
+    return summarise(await pipeline.processEvent(event, lambdaDeadline(context)));
   })
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(tracer.middleware())

@@ -12,6 +12,7 @@ import type { Context } from 'aws-lambda';
 import type { FindingUpdate, FindingWriter } from './adapters/security-hub';
 import type { Notification, Notifier } from './adapters/sns';
 import type { ChangePlan, Control, FindingContext, Log, Provisioned } from './control';
+import { type Deadline, NO_DEADLINE } from './deadline';
 import {
   describeError,
   IncompleteDeliveryError,
@@ -344,6 +345,7 @@ export function createPipeline<State, Before, Params, Clients>(
     event: FindingsEvent,
     finding: Finding,
     request: Request | undefined,
+    deadline: Deadline,
   ): Promise<HandledFinding> {
     const log = logFor(options.log, { findingId: finding.id, control: control.id });
     const trust = assessTrust({
@@ -406,6 +408,7 @@ export function createPipeline<State, Before, Params, Clients>(
       finding,
       log,
       provisioned: options.provisioned ?? {},
+      deadline,
     };
     let state: State | undefined;
     let tags: TagReading;
@@ -464,7 +467,7 @@ export function createPipeline<State, Before, Params, Clients>(
      * @throws IncompleteDeliveryError after handling them all, when any
      * finding could not be written back or announced, so Lambda retries.
      */
-    async processEvent(raw: unknown): Promise<BatchResult> {
+    async processEvent(raw: unknown, deadline: Deadline = NO_DEADLINE): Promise<BatchResult> {
       let event: FindingsEvent;
       try {
         event = parseFindingsEvent(raw);
@@ -505,7 +508,7 @@ export function createPipeline<State, Before, Params, Clients>(
         }
         try {
           const once = await guard.run(onceKey(event, finding, request), async () => {
-            const result = await handleFinding(event, finding, request);
+            const result = await handleFinding(event, finding, request, deadline);
             const undelivered = [result.findingUpdate, result.notification].flatMap((status) =>
               status.ok === false ? [{ findingId: finding.id, error: status.error }] : [],
             );

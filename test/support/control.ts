@@ -1,5 +1,6 @@
 /** Contexts for calling a control's functions directly in unit tests. */
 import type { FindingContext, Log, RollbackContext } from '../../lambdas/core/control';
+import { type Deadline, NO_DEADLINE } from '../../lambdas/core/deadline';
 import { type Finding, parseFinding } from '../../lambdas/core/finding';
 import type { ResourceRef } from '../../lambdas/core/resource';
 import { ACCOUNT, type Json, REGION } from './fixtures';
@@ -28,7 +29,11 @@ export function ec2Ref(type: string, resourceType: string, id: string): Resource
 export function findingContext<Clients, Params>(
   clients: Clients,
   params: Params,
-  options: { finding?: Json; provisioned?: Readonly<Record<string, string>> } = {},
+  options: {
+    finding?: Json;
+    provisioned?: Readonly<Record<string, string>>;
+    deadline?: Deadline;
+  } = {},
 ): FindingContext<Clients, Params> {
   return {
     clients,
@@ -45,6 +50,7 @@ export function findingContext<Clients, Params>(
     ),
     log: silentLog,
     provisioned: options.provisioned ?? {},
+    deadline: options.deadline ?? NO_DEADLINE,
   };
 }
 
