@@ -5,6 +5,7 @@
  * metrics and the ledger belong to the pipeline and are written once.
  */
 import type { AwsClientOptions } from './aws';
+import type { Clock } from './clock';
 import type { Deadline } from './deadline';
 import { ConfigurationError } from './errors';
 import type { Finding } from './finding';
@@ -42,6 +43,14 @@ export interface ChangePlan<Before> {
   readonly undo: readonly string[];
   /** Set when part of the change cannot be undone, saying which part and why. */
   readonly irreversible?: string;
+  /**
+   * Set when the plan covers only part of what is wrong, because the rest
+   * cannot be done within one invocation (thousands of snapshots, say): says
+   * what is left, in words. The pipeline applies and verifies this part,
+   * records it as its own change, and hands the finding to another
+   * invocation for the next part.
+   */
+  readonly remaining?: string;
 }
 
 export interface ApplyResult {
@@ -69,6 +78,8 @@ export interface FindingContext<Clients, Params> {
    * finish, cleanup included.
    */
   readonly deadline: Deadline;
+  /** What a control waits on (verify's backoff, a task set settling). */
+  readonly clock: Clock;
 }
 
 export interface RollbackContext<Clients> {
@@ -102,6 +113,13 @@ export interface Control<State, Before, Params, Clients> {
   readonly before: Schema<Before>;
   /** No automatic fix exists: the control only ever notifies. */
   readonly notifyOnly: boolean;
+  /**
+   * How many of its findings one invocation handles; the pipeline hands the
+   * rest of a batch to further invocations. For controls whose fix waits for
+   * minutes (ECS.16's task set replacement).
+   * @default no limit
+   */
+  readonly findingsPerInvocation?: number;
 
   createClients(options: AwsClientOptions): Clients;
   /** Live state and tags; never the finding's copy. */

@@ -16,6 +16,7 @@ import { DynamoDbLedger } from './adapters/ledger';
 import { SecurityHubFindingWriter } from './adapters/security-hub';
 import { SnsNotifier } from './adapters/sns';
 import { awsClientOptions } from './aws';
+import type { Clock } from './clock';
 import type { Control } from './control';
 import { lambdaDeadline } from './deadline';
 import { readEnvironment } from './env';
@@ -34,6 +35,7 @@ export interface HandlerOverrides<Clients> {
   readonly dynamodb?: DynamoDBClient;
   readonly newChangeId?: () => string;
   readonly traceSink?: SegmentSink;
+  readonly clock?: Clock;
 }
 
 export interface HandlerResult {
@@ -62,6 +64,11 @@ function summarise(result: BatchResult): HandlerResult {
     skipped: result.skipped,
     duplicates: result.duplicates,
   };
+}
+
+/** A ledger key: the control's id, then a random UUID (e.g. `EC2.2-7c0f…`). */
+export function changeIdFor(controlId: string): string {
+  return `${controlId}-${crypto.randomUUID()}`;
 }
 
 export function createControlHandler<State, Before, Params, Clients extends object>(
@@ -105,7 +112,10 @@ export function createControlHandler<State, Before, Params, Clients extends obje
     guard,
     log: logger,
     metrics: countMetric,
-    newChangeId: overrides.newChangeId ?? (() => crypto.randomUUID()),
+    // The control id leads the key, so each function's grant can be limited
+    // to its own control's ledger entries (dynamodb:LeadingKeys).
+    newChangeId: overrides.newChangeId ?? (() => changeIdFor(control.id)),
+    ...(overrides.clock ? { clock: overrides.clock } : {}),
   });
 
   return middy(async (event: unknown, context: Context): Promise<HandlerResult> => {

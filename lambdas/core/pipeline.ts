@@ -11,6 +11,7 @@
 import type { Context } from 'aws-lambda';
 import type { FindingUpdate, FindingWriter } from './adapters/security-hub';
 import type { Notification, Notifier } from './adapters/sns';
+import { type Clock, systemClock } from './clock';
 import type { ChangePlan, Control, FindingContext, Log, Provisioned } from './control';
 import { type Deadline, NO_DEADLINE } from './deadline';
 import {
@@ -111,6 +112,8 @@ export interface PipelineOptions<State, Before, Params, Clients> {
   readonly newChangeId: () => string;
   /** @default everyTime */
   readonly guard?: OnceGuard;
+  /** @default systemClock */
+  readonly clock?: Clock;
 }
 
 export interface HandledFinding {
@@ -409,6 +412,7 @@ export function createPipeline<State, Before, Params, Clients>(
       log,
       provisioned: options.provisioned ?? {},
       deadline,
+      clock: options.clock ?? systemClock,
     };
     let state: State | undefined;
     let tags: TagReading;

@@ -4,16 +4,10 @@
  * (EC2.9's interface attach and detach, ECS.16's task set stability).
  */
 
-export interface Clock {
-  /** Milliseconds since the epoch. */
-  now(): number;
-  sleep(milliseconds: number): Promise<void>;
-}
+import type { Clock } from '../core/clock';
+import type { VerifyResult } from '../core/control';
 
-export const systemClock: Clock = {
-  now: () => Date.now(),
-  sleep: (milliseconds) => new Promise((resolve) => setTimeout(resolve, milliseconds)),
-};
+export { type Clock, systemClock } from '../core/clock';
 
 export type Waited<T> =
   | { readonly done: true; readonly value: T; readonly waitedMs: number }
@@ -82,4 +76,29 @@ export async function poll(
 /** How long a polling waits at most, for messages. */
 export function bound(polling: Polling): string {
   return `${((polling.attempts - 1) * polling.intervalMs) / 1000} s`;
+}
+
+/**
+ * How verify waits for AWS to show a change: EC2 and ECS are eventually
+ * consistent, so a describe right after a change may still show the old
+ * state. Looks at once, then after 1, 2, 4 and 8 s: 15 s at most.
+ */
+export const VERIFY_BACKOFF_MS: readonly number[] = [1_000, 2_000, 4_000, 8_000];
+
+/**
+ * Runs `check` until it passes or the backoff is spent, and answers its last
+ * verdict. Errors from `check` propagate: an unreadable state is not a pass.
+ */
+export async function verifyEventually(
+  clock: Clock,
+  check: () => Promise<VerifyResult>,
+  backoffMs: readonly number[] = VERIFY_BACKOFF_MS,
+): Promise<VerifyResult> {
+  let verdict = await check();
+  for (const delay of backoffMs) {
+    if (verdict.ok) return verdict;
+    await clock.sleep(delay);
+    verdict = await check();
+  }
+  return verdict;
 }

@@ -1,4 +1,6 @@
 /** Contexts for calling a control's functions directly in unit tests. */
+
+import type { Clock } from '../../lambdas/core/clock';
 import type { FindingContext, Log, RollbackContext } from '../../lambdas/core/control';
 import { type Deadline, NO_DEADLINE } from '../../lambdas/core/deadline';
 import { type Finding, parseFinding } from '../../lambdas/core/finding';
@@ -26,6 +28,20 @@ export function ec2Ref(type: string, resourceType: string, id: string): Resource
   };
 }
 
+/** A clock that moves only when something sleeps: waits take no real time. */
+export function fakeClock(start = Date.parse('2026-11-22T10:00:00Z')) {
+  let now = start;
+  const sleeps: number[] = [];
+  const clock: Clock = {
+    now: () => now,
+    sleep: async (ms) => {
+      sleeps.push(ms);
+      now += ms;
+    },
+  };
+  return { clock, sleeps };
+}
+
 export function findingContext<Clients, Params>(
   clients: Clients,
   params: Params,
@@ -33,6 +49,7 @@ export function findingContext<Clients, Params>(
     finding?: Json;
     provisioned?: Readonly<Record<string, string>>;
     deadline?: Deadline;
+    clock?: Clock;
   } = {},
 ): FindingContext<Clients, Params> {
   return {
@@ -51,6 +68,7 @@ export function findingContext<Clients, Params>(
     log: silentLog,
     provisioned: options.provisioned ?? {},
     deadline: options.deadline ?? NO_DEADLINE,
+    clock: options.clock ?? fakeClock().clock,
   };
 }
 

@@ -17,6 +17,7 @@ import {
 } from '../../lambdas/core/pipeline';
 import type { RuntimeSettings } from '../../lambdas/core/settings';
 import { strictMock } from './aws';
+import { fakeClock } from './control';
 import { ACCOUNT, PLAN_ACTION_ARN, REGION, REMEDIATE_ACTION_ARN } from './fixtures';
 
 export const TOPIC_ARN = `arn:aws:sns:${REGION}:${ACCOUNT}:hubfix`;
@@ -100,6 +101,7 @@ export function controlHarness<State, Before, Params, Clients extends object>(
     recorder,
     guard: options.guard ?? everyTime,
     newChangeId: () => 'change-1',
+    clock: fakeClock().clock,
   });
 
   return {

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { bound, type Clock, poll, waitFor } from '../../../lambdas/services/wait';
+import {
+  bound,
+  type Clock,
+  poll,
+  VERIFY_BACKOFF_MS,
+  verifyEventually,
+  waitFor,
+} from '../../../lambdas/services/wait';
 
 /** A clock that only moves when something sleeps. */
 function fakeClock() {
@@ -79,5 +86,35 @@ describe('poll', () => {
 
     expect(await poll(clock, { attempts: 30, intervalMs: 2_000 }, async () => true)).toBe(true);
     expect(sleeps).toEqual([]);
+  });
+});
+
+describe('verifyEventually', () => {
+  it('passes at once without waiting when the change is already visible', async () => {
+    const { clock, sleeps } = fakeClock();
+    const verdict = await verifyEventually(clock, async () => ({ ok: true }));
+    expect(verdict).toEqual({ ok: true });
+    expect(sleeps).toEqual([]);
+  });
+
+  it('backs off while AWS still shows the old state, and passes once it shows the new', async () => {
+    const { clock, sleeps } = fakeClock();
+    const answers = [false, false, true];
+    const verdict = await verifyEventually(clock, async () =>
+      answers.shift() ? { ok: true } : { ok: false, reason: 'still there' },
+    );
+    expect(verdict).toEqual({ ok: true });
+    expect(sleeps).toEqual([1_000, 2_000]);
+  });
+
+  it('answers the last failure once the backoff is spent', async () => {
+    const { clock, sleeps } = fakeClock();
+    let looks = 0;
+    const verdict = await verifyEventually(clock, async () => {
+      looks += 1;
+      return { ok: false, reason: `look ${looks}` };
+    });
+    expect(verdict).toEqual({ ok: false, reason: 'look 5' });
+    expect(sleeps).toEqual(VERIFY_BACKOFF_MS);
   });
 });
