@@ -57,21 +57,27 @@ export interface Permission {
   >;
 }
 
-export interface ControlMeta {
+export interface ControlMeta<Params = unknown> {
   readonly id: string;
   readonly title: string;
   readonly notifyOnly: boolean;
-  readonly params: ObjectSchema<unknown>;
+  readonly params: ObjectSchema<Params>;
 }
 
-export interface ControlDefinition {
-  readonly meta: ControlMeta;
+export interface ControlDefinition<Params = unknown> {
+  readonly meta: ControlMeta<Params>;
   /** Used when neither the control's config nor `defaults.mode` sets a mode. */
   readonly defaultMode: Mode;
   /** Changes traffic or availability when applied; these default to notify. */
   readonly disruptive: boolean;
   /** What the function may call, beyond finding updates, SNS and its logs. */
   readonly permissions: readonly Permission[];
+  /**
+   * Grants only some settings need (a strategy or an optional step), so a
+   * deployment that does not use them does not hold them.
+   * @default none
+   */
+  settingPermissions?(params: Params): readonly Permission[];
   /** @default Duration.minutes(5) — a custom action may carry many findings. */
   readonly timeout?: Duration;
   /**
@@ -213,7 +219,7 @@ export const CONTROLS: readonly ControlDefinition[] = [
       },
     ],
   },
-  {
+  defineControl({
     meta: ec2_9Meta,
     defaultMode: 'notify',
     disruptive: true,
@@ -287,13 +293,17 @@ export const CONTROLS: readonly ControlDefinition[] = [
         resources: [{ service: 'ec2', resource: 'elastic-ip', resourceName: '*' }],
         conditions: { Null: { [`aws:ResourceTag/${TEMPORARY_TAG}`]: 'false' } },
       },
-      {
-        // Only used when disableSubnetAutoAssign is on.
-        actions: ['ec2:ModifySubnetAttribute'],
-        resources: [{ service: 'ec2', resource: 'subnet', resourceName: '*' }],
-      },
     ],
-  },
+    settingPermissions: (params) =>
+      params.disableSubnetAutoAssign
+        ? [
+            {
+              actions: ['ec2:ModifySubnetAttribute'],
+              resources: [{ service: 'ec2', resource: 'subnet', resourceName: '*' }],
+            },
+          ]
+        : [],
+  }),
   {
     meta: ec2_15Meta,
     defaultMode: 'remediate',
@@ -384,6 +394,16 @@ export const CONTROLS: readonly ControlDefinition[] = [
     ],
   },
 ];
+
+/** Every grant a control's function gets when deployed with `params`. */
+export function permissionsFor(control: ControlDefinition, params: unknown): readonly Permission[] {
+  return [...control.permissions, ...(control.settingPermissions?.(params) ?? [])];
+}
+
+/** Types a registry entry by its params, so `settingPermissions` reads them typed. */
+export function defineControl<Params>(definition: ControlDefinition<Params>): ControlDefinition {
+  return definition;
+}
 
 const PROJECT_ROOT = path.resolve(import.meta.dirname, '..');
 

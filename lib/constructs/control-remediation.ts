@@ -14,7 +14,7 @@ import { Construct } from 'constructs';
 import { ENVIRONMENT } from '../../lambdas/core/env';
 import type { RuntimeSettings } from '../../lambdas/core/settings';
 import { encodeSettings } from '../config';
-import { type ControlDefinition, handlerEntry } from '../controls';
+import { type ControlDefinition, handlerEntry, permissionsFor } from '../controls';
 import { customActionPattern, importedFindingsPattern } from '../event-patterns';
 import type { IActionTarget } from './action-target';
 import { RemediationFunction } from './remediation-function';
@@ -203,7 +203,7 @@ export class ControlRemediation extends Construct {
     // every reason for `Resource::*` is gathered into one.
     const anyResourceReasons = ['X-Ray accepts no resource-level permissions'];
     const scoped: { id: string; reason: string; appliesTo: { regex: string }[] }[] = [];
-    for (const permission of props.control.permissions) {
+    for (const permission of permissionsFor(props.control, props.settings.params)) {
       if (permission.resources === '*') {
         role.addToPrincipalPolicy(
           new PolicyStatement({ actions: [...permission.actions], resources: ['*'] }),
