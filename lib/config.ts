@@ -236,6 +236,10 @@ export function resolveSettings(
     notifyOnly: control.meta.notifyOnly,
     tags: config.tags,
     allowList: config.allowList,
+    // The config key is customActions.overrideAllowList (added with its schema).
+    overrideAllowList: false,
+    // The config key is reconcile.maxAttempts (added with the reconciler).
+    maxDriftFixes: 1,
     params,
   };
 }

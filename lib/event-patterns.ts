@@ -15,7 +15,7 @@ import {
   CUSTOM_ACTION_DETAIL_TYPE,
   IMPORTED_DETAIL_TYPE,
   SECURITY_HUB_SOURCE,
-} from '../lambdas/core/finding';
+} from '../lambdas/core/intake/asff';
 
 export interface FindingSource {
   /** `arn:<partition>:securityhub:<region>::product/aws/securityhub` */

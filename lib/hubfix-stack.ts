@@ -6,6 +6,7 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
 import { LEDGER_INDEX } from '../lambdas/core/adapters/ledger';
+import { STATE_KEY, STATE_TTL } from '../lambdas/core/adapters/state';
 import { type HubfixConfig, resolveSettings } from './config';
 import { ActionTarget } from './constructs/action-target';
 import { ControlRemediation } from './constructs/control-remediation';
@@ -31,6 +32,8 @@ export class HubfixStack extends Stack {
   /** Every change hubfix makes: before-state, result, rollbacks. */
   readonly ledger: TableV2;
   readonly idempotencyTable: TableV2;
+  /** Leases on resources being changed, and what hubfix last did with each finding. */
+  readonly stateTable: TableV2;
   readonly remediateAction: ActionTarget;
   readonly planAction: ActionTarget;
   readonly controls: ReadonlyMap<string, ControlRemediation>;
@@ -98,6 +101,15 @@ export class HubfixStack extends Stack {
       removalPolicy: RemovalPolicy.DESTROY,
     });
 
+    this.stateTable = new TableV2(this, 'State', {
+      partitionKey: { name: STATE_KEY, type: AttributeType.STRING },
+      billing: Billing.onDemand(),
+      timeToLiveAttribute: STATE_TTL,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      // Working memory, not a record: losing it only makes drift look like a first fix.
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+
     const controls = new Map<string, ControlRemediation>();
     for (const control of props.controls ?? CONTROLS) {
       controls.set(
@@ -109,6 +121,7 @@ export class HubfixStack extends Stack {
           ledger: this.ledger,
           ledgerRetentionDays: config.ledger.retentionDays,
           idempotencyTable: this.idempotencyTable,
+          stateTable: this.stateTable,
           remediateAction: this.remediateAction,
           planAction: this.planAction,
           reservedConcurrency: config.functions.reservedConcurrency,

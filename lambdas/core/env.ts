@@ -23,6 +23,9 @@ export const ENVIRONMENT = {
   ledgerTable: 'HUBFIX_LEDGER_TABLE',
   ledgerRetentionDays: 'HUBFIX_LEDGER_RETENTION_DAYS',
   idempotencyTable: 'HUBFIX_IDEMPOTENCY_TABLE',
+  stateTable: 'HUBFIX_STATE_TABLE',
+  /** Set by Lambda: the function hands findings on by invoking itself. */
+  functionName: 'AWS_LAMBDA_FUNCTION_NAME',
   /** Set by Lambda when active tracing is on. */
   xrayDaemon: 'AWS_XRAY_DAEMON_ADDRESS',
   region: 'AWS_REGION',
@@ -36,6 +39,10 @@ export interface FunctionEnvironment<Params> {
   readonly provisioned: Provisioned;
   readonly ledger: { readonly tableName: string; readonly retentionDays: number };
   readonly idempotencyTable: string;
+  /** Leases and finding history. */
+  readonly stateTable: string;
+  /** This function's name; undefined outside Lambda, where nothing is handed on. */
+  readonly functionName: string | undefined;
   /** Where trace segments go; undefined when tracing is off. */
   readonly xrayDaemon: DaemonAddress | undefined;
 }
@@ -62,6 +69,10 @@ const variablesSchema = object(
       patternName: 'a number of days',
     }),
     [ENVIRONMENT.idempotencyTable]: tableName,
+    [ENVIRONMENT.stateTable]: tableName,
+    [ENVIRONMENT.functionName]: optional(
+      string({ pattern: /^[\w-]{1,140}$/, patternName: 'a Lambda function name' }),
+    ),
   },
   { unknownKeys: 'ignore' },
 );
@@ -116,6 +127,8 @@ export function readEnvironment<Params>(
       retentionDays: Number(vars[ENVIRONMENT.ledgerRetentionDays]),
     },
     idempotencyTable: vars[ENVIRONMENT.idempotencyTable],
+    stateTable: vars[ENVIRONMENT.stateTable],
+    functionName: vars[ENVIRONMENT.functionName],
     xrayDaemon: parseDaemonAddress(env[ENVIRONMENT.xrayDaemon]),
     settings,
     topicArn: vars[ENVIRONMENT.topicArn],

@@ -98,6 +98,26 @@ export class FindingUpdateError extends HubfixError {
   }
 }
 
+/** Security Hub could not be asked for a finding, or answered something hubfix cannot read. */
+export class FindingFetchError extends HubfixError {
+  override readonly name = 'FindingFetchError';
+}
+
+/** A paginated answer kept handing out NextTokens past any real answer's length. */
+export class PagingLimitError extends HubfixError {
+  override readonly name = 'PagingLimitError';
+}
+
+/** Findings could not be handed to another invocation of the function. */
+export class RequeueError extends HubfixError {
+  override readonly name = 'RequeueError';
+}
+
+/** EventBridge did not take an outcome event. */
+export class OutcomeEventError extends HubfixError {
+  override readonly name = 'OutcomeEventError';
+}
+
 /** Publishing the notification to SNS failed. */
 export class NotificationError extends HubfixError {
   override readonly name = 'NotificationError';
@@ -120,6 +140,55 @@ export class IncompleteDeliveryError extends HubfixError {
         .join('; ')}`,
     );
   }
+}
+
+/**
+ * By convention a control's PartialChangeError says "unchanged: ..." when it
+ * stopped before changing anything, so the pipeline may try again later
+ * instead of asking a person to look.
+ */
+export function leftUnchanged(error: unknown): boolean {
+  return error instanceof PartialChangeError && /^unchanged\b/i.test(error.stateLeft);
+}
+
+const TRANSIENT_NAMES = new Set([
+  'ThrottlingException',
+  'Throttling',
+  'ThrottledException',
+  'RequestLimitExceeded',
+  'TooManyRequestsException',
+  'ProvisionedThroughputExceededException',
+  'RequestThrottled',
+  'RequestThrottledException',
+  'SlowDown',
+  'ServiceUnavailable',
+  'ServiceUnavailableException',
+  'InternalError',
+  'InternalFailure',
+  'InternalServerError',
+  'InternalServerException',
+  'RequestTimeout',
+  'RequestTimeoutException',
+  'TimeoutError',
+  'NetworkingError',
+  'ECONNRESET',
+  'ETIMEDOUT',
+]);
+
+/**
+ * Whether an error says "try again later" (throttling, a service fault, the
+ * network) rather than "this cannot work". The SDK has retried these already;
+ * what is left is for the next event or the reconciler, not for a person.
+ */
+export function isTransient(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; depth += 1) {
+    if (TRANSIENT_NAMES.has(e.name)) return true;
+    const status = (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+    if (status !== undefined && (status >= 500 || status === 429)) return true;
+    if ((e as { $retryable?: unknown }).$retryable) return true;
+    e = e.cause;
+  }
+  return false;
 }
 
 export function describeError(error: unknown): string {

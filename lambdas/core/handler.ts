@@ -7,20 +7,33 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SecurityHubClient } from '@aws-sdk/client-securityhub';
 import { SNSClient } from '@aws-sdk/client-sns';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
+import { EventBridgeOutcomePublisher } from './adapters/events';
 import { DynamoDbOnceGuard } from './adapters/idempotency';
 import { DynamoDbLedger } from './adapters/ledger';
-import { SecurityHubFindingWriter } from './adapters/security-hub';
+import { LambdaRequeue } from './adapters/requeue';
+import { SecurityHubFindingStore } from './adapters/security-hub';
 import { SnsNotifier } from './adapters/sns';
+import { DynamoDbStateStore } from './adapters/state';
 import { awsClientOptions } from './aws';
 import type { Clock } from './clock';
 import type { Control } from './control';
 import { lambdaDeadline } from './deadline';
+import type { OutcomePublisher } from './deliver';
 import { readEnvironment } from './env';
-import { type BatchResult, type ChangeRecorder, createPipeline, type OnceGuard } from './pipeline';
+import type { ResourceLease } from './lease';
+import type { FindingHistory } from './lifecycle';
+import {
+  type BatchResult,
+  type ChangeRecorder,
+  createPipeline,
+  type OnceGuard,
+  type Requeue,
+} from './pipeline';
 import { countMetric, logger, metrics, SERVICE_NAME } from './powertools';
 import { type SegmentSink, Tracer, UdpSegmentSink } from './tracing';
 
@@ -36,6 +49,10 @@ export interface HandlerOverrides<Clients> {
   readonly newChangeId?: () => string;
   readonly traceSink?: SegmentSink;
   readonly clock?: Clock;
+  readonly events?: OutcomePublisher;
+  readonly lease?: ResourceLease;
+  readonly history?: FindingHistory;
+  readonly requeue?: Requeue;
 }
 
 export interface HandlerResult {
@@ -49,6 +66,7 @@ export interface HandlerResult {
   readonly rejected: number;
   readonly skipped: number;
   readonly duplicates: number;
+  readonly handedOn: number;
 }
 
 function summarise(result: BatchResult): HandlerResult {
@@ -63,6 +81,7 @@ function summarise(result: BatchResult): HandlerResult {
     rejected: result.rejected.length,
     skipped: result.skipped,
     duplicates: result.duplicates,
+    handedOn: result.handedOn,
   };
 }
 
@@ -81,6 +100,7 @@ export function createControlHandler<State, Before, Params, Clients extends obje
   const securityHub = overrides.securityHub ?? new SecurityHubClient(sdk);
   const sns = overrides.sns ?? new SNSClient(sdk);
   const dynamodb = overrides.dynamodb ?? new DynamoDBClient(sdk);
+  const eventBridge = overrides.events ? undefined : new EventBridgeClient(sdk);
   const variables = overrides.env ?? process.env;
   const tracer = new Tracer({
     sink: overrides.traceSink ?? (env.xrayDaemon ? new UdpSegmentSink(env.xrayDaemon) : undefined),
@@ -90,11 +110,27 @@ export function createControlHandler<State, Before, Params, Clients extends obje
     region: env.self.region,
     annotations: { control: control.id },
   });
-  for (const client of [securityHub, sns, dynamodb, ...Object.values(clients)]) {
-    tracer.instrument(client);
+  for (const client of [securityHub, sns, dynamodb, eventBridge, ...Object.values(clients)]) {
+    if (client) tracer.instrument(client);
   }
   logger.appendPersistentKeys({ control: control.id });
-  metrics.setDefaultDimensions({ control: control.id });
+  // Replaced, not added to: a process that builds more than one handler
+  // (tests, the bench) would otherwise warn that the dimension exists.
+  metrics.clearDefaultDimensions();
+  metrics.setDefaultDimensions({ service: SERVICE_NAME, control: control.id });
+  const state = new DynamoDbStateStore(dynamodb, {
+    tableName: env.stateTable,
+    historyDays: env.ledger.retentionDays,
+  });
+  const { functionName } = env;
+  const requeue =
+    overrides.requeue ??
+    (functionName === undefined
+      ? undefined
+      : new LambdaRequeue(async () => {
+          const { lambdaInvoker } = await import('./adapters/lambda-invoke');
+          return lambdaInvoker(sdk, (client) => tracer.instrument(client));
+        }, functionName));
 
   const guard =
     overrides.guard ?? new DynamoDbOnceGuard(dynamodb, { tableName: env.idempotencyTable });
@@ -106,8 +142,14 @@ export function createControlHandler<State, Before, Params, Clients extends obje
     self: env.self,
     actions: env.actions,
     provisioned: env.provisioned,
-    findings: new SecurityHubFindingWriter(securityHub),
+    findings: new SecurityHubFindingStore(securityHub),
     notifier: new SnsNotifier(sns, env.topicArn),
+    events:
+      overrides.events ??
+      new EventBridgeOutcomePublisher(eventBridge ?? new EventBridgeClient(sdk)),
+    lease: overrides.lease ?? state,
+    history: overrides.history ?? state,
+    ...(requeue ? { requeue } : {}),
     recorder: overrides.recorder ?? new DynamoDbLedger(dynamodb, env.ledger),
     guard,
     log: logger,
@@ -120,7 +162,12 @@ export function createControlHandler<State, Before, Params, Clients extends obje
 
   return middy(async (event: unknown, context: Context): Promise<HandlerResult> => {
     guard.registerLambdaContext?.(context);
-    return summarise(await pipeline.processEvent(event, lambdaDeadline(context)));
+    return summarise(
+      await pipeline.processEvent(event, {
+        deadline: lambdaDeadline(context),
+        id: context.awsRequestId,
+      }),
+    );
   })
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(tracer.middleware())

@@ -6,7 +6,7 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { MetricsPort } from './pipeline';
+import type { MetricsPort } from './act';
 
 export const SERVICE_NAME = 'hubfix';
 export const METRICS_NAMESPACE = 'hubfix';
@@ -17,5 +17,8 @@ export const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 
 export const countMetric: MetricsPort = {
   count(name) {
     metrics.addMetric(name, MetricUnit.Count, 1);
+  },
+  timing(name, milliseconds) {
+    metrics.addMetric(name, MetricUnit.Milliseconds, milliseconds);
   },
 };

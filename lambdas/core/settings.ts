@@ -8,6 +8,7 @@ import {
   array,
   boolean,
   type Infer,
+  integer,
   object,
   oneOf,
   optional,
@@ -64,6 +65,19 @@ export interface RuntimeSettings<Params> {
   readonly notifyOnly: boolean;
   readonly tags: TagPolicy;
   readonly allowList: readonly AllowListEntry[];
+  /**
+   * A person's "Remediate" (custom action or `npx hubfix remediate`) may fix a
+   * resource the allow-list does not name. Off unless the config says so:
+   * sending findings to a custom action needs only
+   * securityhub:SendFindingEvents, which many read-only roles hold.
+   */
+  readonly overrideAllowList: boolean;
+  /**
+   * How many times hubfix fixes one finding's resource again after a fix of
+   * its did not hold (drift), before it only notifies. From the config's
+   * reconcile.maxAttempts.
+   */
+  readonly maxDriftFixes: number;
   /** The control's own settings, validated by its params schema. */
   readonly params: Params;
 }
@@ -76,6 +90,8 @@ export function runtimeSettingsSchema<Params>(params: Schema<Params>) {
     notifyOnly: boolean(),
     tags: tagPolicySchema,
     allowList: array(allowListEntrySchema),
+    overrideAllowList: optional(boolean(), false),
+    maxDriftFixes: optional(integer({ min: 0, max: 10 }), 1),
     params,
   }) satisfies Schema<RuntimeSettings<Params>>;
 }

@@ -1,10 +1,15 @@
 /**
- * Row 1 of the policy: is this a genuine, current, failed Security Hub control
- * finding about a resource in this function's own account and region? Pure,
- * so a forged or stale finding is turned away before any AWS call is made.
+ * The trust stage. First, pure (row 1 of the policy): is this a genuine,
+ * current, failed Security Hub control finding about a resource in this
+ * function's own account and region? A forged or stale event is turned away
+ * before any AWS call is made. Then, because anyone allowed to invoke the
+ * function can hand it any event: Security Hub is asked for the finding
+ * again, and only its copy (status, resource, control parameters) may lead
+ * to a change.
  */
+import { type FindingStore, lookupOf } from './adapters/security-hub';
 import { describeError } from './errors';
-import { controlIdFromGeneratorId, type Finding, type FindingsEvent } from './finding';
+import { controlIdFromGeneratorId, type Finding } from './finding';
 import type { Request } from './policy';
 import type { ResourceRef, ResourceSpec } from './resource';
 
@@ -21,7 +26,8 @@ const SECURITY_HUB_PRODUCT =
   /^arn:(aws[a-z-]*):securityhub:([a-z0-9-]+)::product\/aws\/securityhub$/;
 
 export function assessTrust(input: {
-  readonly event: Pick<FindingsEvent, 'account' | 'region'>;
+  /** Where the event says it comes from (a direct request: the function's own account and region). */
+  readonly event: { readonly account: string; readonly region: string };
   readonly finding: Finding;
   readonly request: Request;
   readonly controlId: string;
@@ -66,7 +72,8 @@ export function assessTrust(input: {
     return refuse(`the finding is ${finding.recordState ?? 'in no record state'}, not ACTIVE`);
   }
   // hubfix's own finding updates come back as "Imported" events; only NEW
-  // ones are work. A person's custom action is honoured whatever the status.
+  // ones are work. A person's request, and the reconciler's sweep (which
+  // lifts lapsed suppressions), are honoured whatever the status.
   if (request === 'imported' && finding.workflowStatus !== 'NEW') {
     return refuse(`the finding's workflow is ${finding.workflowStatus ?? 'missing'}, not NEW`);
   }
@@ -95,4 +102,47 @@ export function assessTrust(input: {
     return refuse(`the resource is in region ${resource.region}, not ${self.region}`, resource);
   }
   return { ok: true, resource };
+}
+
+export type Confirmation =
+  | { readonly kind: 'confirmed'; readonly finding: Finding; readonly resource: ResourceRef }
+  /** Security Hub does not know the finding, or its copy is not one hubfix acts on. */
+  | { readonly kind: 'refused'; readonly reason: string }
+  /** Security Hub could not be asked: the event's copy may be planned and told, never acted on. */
+  | { readonly kind: 'unconfirmed'; readonly reason: string };
+
+function sameResource(a: ResourceRef, b: ResourceRef): boolean {
+  return a.account === b.account && a.region === b.region && a.id === b.id;
+}
+
+/**
+ * Asks Security Hub for the finding again and checks its copy as the event's
+ * was checked: it must exist, be FAILED and ACTIVE, be about this control,
+ * and name the same resource.
+ */
+export async function confirmFinding(input: {
+  readonly store: FindingStore;
+  readonly finding: Finding;
+  /** The resource the event's copy named, when there was an event copy. */
+  readonly resource: ResourceRef | undefined;
+  readonly assess: (finding: Finding) => TrustResult;
+}): Promise<Confirmation> {
+  let fetched: Finding | undefined;
+  try {
+    fetched = await input.store.fetch(lookupOf(input.finding.ref));
+  } catch (error) {
+    return { kind: 'unconfirmed', reason: describeError(error) };
+  }
+  if (fetched === undefined) {
+    return { kind: 'refused', reason: 'Security Hub does not know this finding' };
+  }
+  const trust = input.assess(fetched);
+  if (!trust.ok) return { kind: 'refused', reason: `Security Hub's copy: ${trust.reason}` };
+  if (input.resource !== undefined && !sameResource(trust.resource, input.resource)) {
+    return {
+      kind: 'refused',
+      reason: `the event names ${input.resource.id}, but Security Hub's copy of the finding names ${trust.resource.id}`,
+    };
+  }
+  return { kind: 'confirmed', finding: fetched, resource: trust.resource };
 }

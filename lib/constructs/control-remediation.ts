@@ -4,13 +4,14 @@ import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { Policy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { type IQueue, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
+import { OUTCOME_EVENT_SOURCE } from '../../lambdas/core/adapters/events';
 import { ENVIRONMENT } from '../../lambdas/core/env';
 import type { RuntimeSettings } from '../../lambdas/core/settings';
 import { encodeSettings } from '../config';
@@ -29,6 +30,8 @@ export interface ControlRemediationProps {
   readonly ledgerRetentionDays: number;
   /** Where the function remembers which findings it has handled. */
   readonly idempotencyTable: ITableV2;
+  /** Leases on resources and the history of each finding. */
+  readonly stateTable: ITableV2;
   readonly remediateAction: IActionTarget;
   readonly planAction: IActionTarget;
   /** @default 2 */
@@ -104,6 +107,7 @@ export class ControlRemediation extends Construct {
         [ENVIRONMENT.ledgerTable]: props.ledger.tableName,
         [ENVIRONMENT.ledgerRetentionDays]: String(props.ledgerRetentionDays),
         [ENVIRONMENT.idempotencyTable]: props.idempotencyTable.tableName,
+        [ENVIRONMENT.stateTable]: props.stateTable.tableName,
       },
     });
     const provisioned = control.provision?.(this, this.handler.role) ?? {};
@@ -121,6 +125,7 @@ export class ControlRemediation extends Construct {
     });
 
     this.grantPermissions(props);
+    this.grantHandingOn();
     this.alarmOnDeadLetters(props.topic, controlId);
 
     const source = {
@@ -167,6 +172,26 @@ export class ControlRemediation extends Construct {
     alarm.addAlarmAction(new SnsAction(topic));
   }
 
+  /**
+   * What does not fit one invocation is handed to another invocation of the
+   * same function (an asynchronous invoke of itself). The grant is a policy
+   * of its own: in the role's default policy it would make the function
+   * depend on a statement that names the function.
+   */
+  private grantHandingOn(): void {
+    const fn = this.handler.function;
+    new Policy(this, 'HandOnPolicy', {
+      roles: [this.handler.role],
+      statements: [
+        new PolicyStatement({
+          sid: 'InvokeItselfToHandFindingsOn',
+          actions: ['lambda:InvokeFunction'],
+          resources: [fn.functionArn],
+        }),
+      ],
+    });
+  }
+
   private grantPermissions(props: ControlRemediationProps): void {
     const stack = Stack.of(this);
     const { role } = this.handler;
@@ -190,12 +215,36 @@ export class ControlRemediation extends Construct {
         resources: [props.idempotencyTable.tableArn],
       }),
     );
+    // Leases and finding history: only this control's own items.
     role.addToPrincipalPolicy(
       new PolicyStatement({
-        actions: ['securityhub:BatchUpdateFindings'],
+        actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
+        resources: [props.stateTable.tableArn],
+        conditions: {
+          'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${props.control.meta.id}#*`] },
+        },
+      }),
+    );
+    const hub = stack.formatArn({
+      service: 'securityhub',
+      resource: 'hub',
+      resourceName: 'default',
+    });
+    role.addToPrincipalPolicy(
+      new PolicyStatement({
+        // GetFindings: the finding is fetched again before anything changes.
+        actions: ['securityhub:BatchUpdateFindings', 'securityhub:GetFindings'],
+        resources: [hub],
+      }),
+    );
+    // One outcome event per handled finding, from source hubfix only, on the default bus.
+    role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['events:PutEvents'],
         resources: [
-          stack.formatArn({ service: 'securityhub', resource: 'hub', resourceName: 'default' }),
+          stack.formatArn({ service: 'events', resource: 'event-bus', resourceName: 'default' }),
         ],
+        conditions: { StringEquals: { 'events:source': OUTCOME_EVENT_SOURCE } },
       }),
     );
 

@@ -21,7 +21,12 @@ const config = {
 const { template, stack, config: parsed } = synthesize({ config, nag: true });
 const resources = resourcesOf(template);
 
-type Statement = { Action: string | string[]; Resource: unknown; Effect: string };
+type Statement = {
+  Action: string | string[];
+  Resource: unknown;
+  Effect: string;
+  Condition?: unknown;
+};
 
 /** Every handler bundled once, in parallel (esbuild runs concurrent builds on all cores). */
 const bundles = new Map(
@@ -260,6 +265,9 @@ describe.each(CONTROLS.map((c) => [c.meta.id, c] as const))('control %s', (contr
       ...control.permissions.flatMap((p) => p.actions),
       ...provisionedActions(control),
       'securityhub:BatchUpdateFindings',
+      'securityhub:GetFindings',
+      'events:PutEvents',
+      'lambda:InvokeFunction',
       'sns:Publish',
       'logs:CreateLogStream',
       'logs:PutLogEvents',
@@ -282,10 +290,18 @@ describe.each(CONTROLS.map((c) => [c.meta.id, c] as const))('control %s', (contr
       'Fn::GetAtt': [expect.stringMatching(/^Ledger/), 'Arn'],
     });
     expect([...actions].sort()).toEqual([...expected].sort());
-    const update = statementsOf(functionId).find(
-      (s) => s.Action === 'securityhub:BatchUpdateFindings',
+    const update = statementsOf(functionId).find((s) =>
+      [s.Action].flat().includes('securityhub:BatchUpdateFindings'),
     );
     expect(JSON.stringify(update?.Resource)).toContain(':hub/default');
+    const handOn = statementsOf(functionId).find((s) => s.Action === 'lambda:InvokeFunction');
+    expect(handOn?.Resource).toEqual({ 'Fn::GetAtt': [functionId, 'Arn'] });
+    const state = statementsOf(functionId).find((s) =>
+      JSON.stringify(s.Resource).includes('State'),
+    );
+    expect(state?.Condition).toEqual({
+      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${control.meta.id}#*`] },
+    });
   });
 
   it('alarms to the topic as soon as an event lands in its dead-letter queue', () => {

@@ -22,7 +22,7 @@ import { inject } from 'vitest';
 import { DynamoDbOnceGuard } from '../../lambdas/core/adapters/idempotency';
 import { DynamoDbLedger } from '../../lambdas/core/adapters/ledger';
 import { DynamoDbLedgerAdmin } from '../../lambdas/core/adapters/ledger-admin';
-import { SecurityHubFindingWriter } from '../../lambdas/core/adapters/security-hub';
+import { SecurityHubFindingStore } from '../../lambdas/core/adapters/security-hub';
 import { SnsNotifier } from '../../lambdas/core/adapters/sns';
 import { awsClientOptions } from '../../lambdas/core/aws';
 import type { Control, Log } from '../../lambdas/core/control';
@@ -193,17 +193,19 @@ export async function motoPipeline<State, Before, Params, Clients>(
         suppress: { key: 'hubfix:suppress' },
       },
       allowList: [],
+      overrideAllowList: false,
+      maxDriftFixes: 1,
       ...settings,
     },
     clients,
     self: SELF,
     actions: ACTIONS,
-    findings: new SecurityHubFindingWriter(new SecurityHubClient(options)),
+    findings: new SecurityHubFindingStore(new SecurityHubClient(options)),
     notifier: new SnsNotifier(sns, topic.TopicArn),
     recorder: ledger,
     guard,
     log: quietLog,
-    metrics: { count() {} },
+    metrics: { count() {}, timing() {} },
     newChangeId: () => `change-${++changes}`,
   });
   return { pipeline, ledger: new DynamoDbLedgerAdmin(dynamodb, tables.ledger), dynamodb, tables };

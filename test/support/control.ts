@@ -3,7 +3,8 @@
 import type { Clock } from '../../lambdas/core/clock';
 import type { FindingContext, Log, RollbackContext } from '../../lambdas/core/control';
 import { type Deadline, NO_DEADLINE } from '../../lambdas/core/deadline';
-import { type Finding, parseFinding } from '../../lambdas/core/finding';
+import type { Finding } from '../../lambdas/core/finding';
+import { parseAsffFinding } from '../../lambdas/core/intake/asff';
 import type { ResourceRef } from '../../lambdas/core/resource';
 import { ACCOUNT, type Json, REGION } from './fixtures';
 
@@ -11,7 +12,7 @@ export const silentLog: Log = { debug() {}, info() {}, warn() {}, error() {} };
 
 /** A typed finding from fixture JSON; throws if the JSON is not a valid finding. */
 export function typedFinding(json: Json): Finding {
-  const parsed = parseFinding(json, 0);
+  const parsed = parseAsffFinding(json, 0);
   if (!parsed.ok) throw parsed.error;
   return parsed.finding;
 }

@@ -9,7 +9,7 @@ import {
   CUSTOM_ACTION_DETAIL_TYPE,
   IMPORTED_DETAIL_TYPE,
   SECURITY_HUB_SOURCE,
-} from '../../lambdas/core/finding';
+} from '../../lambdas/core/intake/asff';
 
 export const FIXTURE_DIR = path.resolve(import.meta.dirname, '..', 'fixtures', 'findings');
 export const ACCOUNT = '111111111111';

@@ -3,11 +3,20 @@
  * pipeline, adapters) with strict mocks for Security Hub and SNS, so a
  * control's end-to-end tests only prepare its own service calls.
  */
-import { BatchUpdateFindingsCommand, SecurityHubClient } from '@aws-sdk/client-securityhub';
+import {
+  BatchUpdateFindingsCommand,
+  GetFindingsCommand,
+  type GetFindingsCommandInput,
+  SecurityHubClient,
+} from '@aws-sdk/client-securityhub';
 import { PublishCommand, type PublishCommandInput, SNSClient } from '@aws-sdk/client-sns';
 import type { Context } from 'aws-lambda';
 import type { Control } from '../../lambdas/core/control';
+import type { OutcomeEvent } from '../../lambdas/core/deliver';
 import { createControlHandler } from '../../lambdas/core/handler';
+import type { DirectRequest } from '../../lambdas/core/intake/direct';
+import { noLease, type ResourceLease } from '../../lambdas/core/lease';
+import type { FindingHistory, HistoryEntry } from '../../lambdas/core/lifecycle';
 import {
   type ChangeRecord,
   type ChangeRecorder,
@@ -41,6 +50,30 @@ export interface HarnessOptions<Params, Clients> {
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** @default everyTime: every delivery is handled (idempotency has its own tests) */
   readonly guard?: OnceGuard;
+  /** @default noLease: one invocation at a time (the lease has its own tests) */
+  readonly lease?: ResourceLease;
+}
+
+type Json = Record<string, unknown>;
+
+/** The findings an event carries, which Security Hub knows as they are unless a test says otherwise. */
+function findingsOfEvent(event: unknown): Json[] {
+  const detail = (event as { detail?: { findings?: unknown } } | undefined)?.detail;
+  return Array.isArray(detail?.findings)
+    ? detail.findings.filter((f): f is Json => typeof f === 'object' && f !== null)
+    : [];
+}
+
+/** GetFindings as Security Hub answers it: EQUALS filters on Id and ProductArn, one page. */
+function answerGetFindings(
+  known: ReadonlyMap<string, Json | undefined>,
+  input: GetFindingsCommandInput,
+) {
+  const id = input.Filters?.Id?.[0]?.Value;
+  const product = input.Filters?.ProductArn?.[0]?.Value;
+  const found = id === undefined ? undefined : known.get(id);
+  const matches = found && (product === undefined || found.ProductArn === product) ? [found] : [];
+  return { Findings: matches as never[] };
 }
 
 export function controlHarness<State, Before, Params, Clients extends object>(
@@ -51,6 +84,22 @@ export function controlHarness<State, Before, Params, Clients extends object>(
   const snsClient = new SNSClient({ region: REGION });
   const securityHub = strictMock(securityHubClient);
   const sns = strictMock(snsClient);
+  /** What Security Hub knows: every finding the test's events carried, as carried. */
+  const known = new Map<string, Json | undefined>();
+  const events: OutcomeEvent[] = [];
+  const requeued: DirectRequest[] = [];
+  const historyItems = new Map<string, HistoryEntry>();
+  const history: FindingHistory = {
+    async get(controlId, key) {
+      return historyItems.get(`${controlId}#${key}`);
+    },
+    async put(controlId, key, entry) {
+      historyItems.set(`${controlId}#${key}`, entry);
+    },
+  };
+  securityHub
+    .on(GetFindingsCommand)
+    .callsFake(async (input: GetFindingsCommandInput) => answerGetFindings(known, input));
   const records: ChangeRecord[] = [];
   const results: { changeId: string; result: ChangeResult }[] = [];
   const recorder: ChangeRecorder = {
@@ -76,6 +125,8 @@ export function controlHarness<State, Before, Params, Clients extends object>(
       suppress: { key: 'hubfix:suppress' },
     },
     allowList: [],
+    overrideAllowList: false,
+    maxDriftFixes: 1,
     ...options.settings,
     params: options.params ?? (defaults.ok ? defaults.value : undefined),
   };
@@ -89,6 +140,7 @@ export function controlHarness<State, Before, Params, Clients extends object>(
     HUBFIX_LEDGER_TABLE: 'hubfix-ledger',
     HUBFIX_LEDGER_RETENTION_DAYS: '365',
     HUBFIX_IDEMPOTENCY_TABLE: 'hubfix-idempotency',
+    HUBFIX_STATE_TABLE: 'hubfix-state',
     AWS_REGION: REGION,
     ...options.env,
   };
@@ -102,11 +154,40 @@ export function controlHarness<State, Before, Params, Clients extends object>(
     guard: options.guard ?? everyTime,
     newChangeId: () => 'change-1',
     clock: fakeClock().clock,
+    lease: options.lease ?? noLease,
+    history,
+    events: {
+      async publish(event) {
+        events.push(event);
+      },
+    },
+    requeue: {
+      async send(request) {
+        requeued.push(request);
+      },
+    },
   });
 
   return {
-    /** Invokes the handler as Lambda would. */
-    invoke: (event: unknown) => handler(event, LAMBDA_CONTEXT),
+    /**
+     * Invokes the handler as Lambda would. Security Hub then knows the
+     * event's findings as the event carries them (call `securityHubHas` first
+     * to make it answer otherwise).
+     */
+    invoke: (event: unknown) => {
+      for (const finding of findingsOfEvent(event)) {
+        const id = finding.Id;
+        if (typeof id === 'string' && !known.has(id)) known.set(id, finding);
+      }
+      return handler(event, LAMBDA_CONTEXT);
+    },
+    /** What Security Hub's own copy of a finding is (or `undefined`: it does not know it). */
+    securityHubHas(id: string, finding: Json | undefined) {
+      known.set(id, finding);
+    },
+    events,
+    requeued,
+    historyItems,
     securityHub,
     sns,
     records,

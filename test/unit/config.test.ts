@@ -161,6 +161,8 @@ describe('resolveSettings', () => {
       notifyOnly: false,
       tags: config.tags,
       allowList: [{ tags: { environment: ['dev'] } }],
+      overrideAllowList: false,
+      maxDriftFixes: 1,
       params: { strategy: 'empty-if-unused' },
     });
   });

@@ -6,7 +6,7 @@
  */
 import { type DynamoDBClient, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
-import type { ChangeRecord, ChangeRecorder, ChangeResult } from '../pipeline';
+import type { ChangeRecord, ChangeRecorder, ChangeResult } from '../act';
 
 export const LEDGER_INDEX = 'byTime';
 /** Every change item carries this, so the time index can list them newest first. */
@@ -51,6 +51,8 @@ export class DynamoDbLedger implements ChangeRecorder {
             controlId: record.controlId,
             findingId: record.findingId,
             resource: record.resource,
+            account: record.account,
+            region: record.region,
             summary: record.summary,
             before: JSON.stringify(record.before),
             status: 'PENDING',

@@ -1,45 +1,105 @@
 /**
- * Writes hubfix's decision back to the finding. BatchUpdateFindings answers
- * 200 even when it refuses a finding, listing it under UnprocessedFindings;
- * that list is turned into an error here so it is never silently dropped.
+ * Security Hub, as the pipeline sees it: fetch a finding again by its
+ * identifiers (the event is a hint, Security Hub is the authority), and write
+ * hubfix's decision back to it. BatchUpdateFindings answers 200 even when it
+ * refuses a finding, listing it under UnprocessedFindings; that list is turned
+ * into an error here so it is never silently dropped.
  */
 import {
   BatchUpdateFindingsCommand,
   type BatchUpdateFindingsCommandOutput,
+  GetFindingsCommand,
   type SecurityHubClient,
 } from '@aws-sdk/client-securityhub';
-import { describeError, FindingUpdateError } from '../errors';
-import type { Finding } from '../finding';
-import { NOTE_LIMIT, type WorkflowStatus } from '../report';
+import { describeError, FindingFetchError, FindingUpdateError } from '../errors';
+import type { Finding, FindingRef, WorkflowStatus } from '../finding';
+import { parseAsffFinding } from '../intake/asff';
+import type { FindingLookup } from '../intake/types';
+import { findFirst } from '../paging';
+import { NOTE_LIMIT } from '../report';
 
 export const NOTE_AUTHOR = 'hubfix';
 
 export interface FindingUpdate {
-  readonly workflow: WorkflowStatus;
+  /** Undefined leaves the workflow as it is: the note alone is written. */
+  readonly workflow: WorkflowStatus | undefined;
   readonly note: string;
 }
 
-export interface FindingWriter {
+/** What the pipeline asks of Security Hub. */
+export interface FindingStore {
+  /**
+   * The finding as Security Hub holds it now, or undefined when Security Hub
+   * does not know it.
+   * @throws FindingFetchError when Security Hub could not be asked, or answered something unreadable.
+   */
+  fetch(lookup: FindingLookup): Promise<Finding | undefined>;
   /** @throws FindingUpdateError when Security Hub did not apply the update. */
-  update(finding: Pick<Finding, 'id' | 'productArn'>, update: FindingUpdate): Promise<void>;
+  update(ref: FindingRef, update: FindingUpdate): Promise<void>;
 }
 
-export class SecurityHubFindingWriter implements FindingWriter {
+export function lookupOf(ref: FindingRef): FindingLookup {
+  return ref.format === 'asff'
+    ? { format: 'asff', id: ref.id, productArn: ref.productArn }
+    : { format: 'ocsf', uid: ref.uid };
+}
+
+export class SecurityHubFindingStore implements FindingStore {
   constructor(private readonly client: SecurityHubClient) {}
 
-  async update(finding: Pick<Finding, 'id' | 'productArn'>, update: FindingUpdate): Promise<void> {
+  async fetch(lookup: FindingLookup): Promise<Finding | undefined> {
+    if (lookup.format === 'ocsf') {
+      throw new FindingFetchError('findings of the new Security Hub (OCSF) are not supported yet');
+    }
+    let raw: unknown;
+    try {
+      raw = await findFirst(async (nextToken) => {
+        const page = await this.client.send(
+          new GetFindingsCommand({
+            Filters: {
+              Id: [{ Value: lookup.id, Comparison: 'EQUALS' }],
+              ...(lookup.productArn
+                ? { ProductArn: [{ Value: lookup.productArn, Comparison: 'EQUALS' }] }
+                : {}),
+            },
+            MaxResults: 1,
+            NextToken: nextToken,
+          }),
+        );
+        return { items: page.Findings ?? [], nextToken: page.NextToken };
+      });
+    } catch (error) {
+      throw new FindingFetchError(`GetFindings failed: ${describeError(error)}`, { cause: error });
+    }
+    if (raw === undefined) return undefined;
+    const parsed = parseAsffFinding(raw, 0);
+    if (!parsed.ok) {
+      throw new FindingFetchError(
+        `Security Hub returned a finding hubfix cannot read: ${parsed.error.message}`,
+      );
+    }
+    return parsed.finding;
+  }
+
+  async update(ref: FindingRef, update: FindingUpdate): Promise<void> {
     if (update.note.length > NOTE_LIMIT) {
       throw new FindingUpdateError(
         `note is ${update.note.length} characters; the limit is ${NOTE_LIMIT}`,
         'NoteTooLong',
       );
     }
+    if (ref.format === 'ocsf') {
+      throw new FindingUpdateError(
+        'findings of the new Security Hub (OCSF) are not supported yet',
+        'UnsupportedFormat',
+      );
+    }
     let response: BatchUpdateFindingsCommandOutput;
     try {
       response = await this.client.send(
         new BatchUpdateFindingsCommand({
-          FindingIdentifiers: [{ Id: finding.id, ProductArn: finding.productArn }],
-          Workflow: { Status: update.workflow },
+          FindingIdentifiers: [{ Id: ref.id, ProductArn: ref.productArn }],
+          ...(update.workflow ? { Workflow: { Status: update.workflow } } : {}),
           Note: { Text: update.note, UpdatedBy: NOTE_AUTHOR },
         }),
       );
@@ -47,9 +107,7 @@ export class SecurityHubFindingWriter implements FindingWriter {
       throw new FindingUpdateError(
         `BatchUpdateFindings failed: ${describeError(error)}`,
         undefined,
-        {
-          cause: error,
-        },
+        { cause: error },
       );
     }
     const refused = response.UnprocessedFindings?.[0];

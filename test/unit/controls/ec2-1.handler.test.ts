@@ -17,7 +17,7 @@ const FINDING = readJson('asr-ec2.1-finding.json');
 const SNAPSHOT = 'snap-0123456789abcdef0';
 
 describe('EC2.1 handler', () => {
-  it('makes the public snapshot private, resolves the finding and tells how to undo it', async () => {
+  it('makes the public snapshot private, notes the finding and tells how to undo it', async () => {
     // Prepare
     const ec2Client = new EC2Client({ region: REGION });
     const ec2 = strictMock(ec2Client);
@@ -59,7 +59,7 @@ describe('EC2.1 handler', () => {
     expect(t.records.map((r) => r.before)).toEqual([
       { account: '111111111111', region: 'us-east-1', snapshotIds: [SNAPSHOT] },
     ]);
-    expect(t.workflows()).toEqual(['RESOLVED']);
+    expect(t.workflows()).toEqual([undefined]);
     expect(t.published()[0]?.Message).toContain(
       `--snapshot-id ${SNAPSHOT} --attribute createVolumePermission --operation-type add --group-names all`,
     );

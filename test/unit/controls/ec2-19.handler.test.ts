@@ -76,7 +76,7 @@ function setup(mode: 'remediate' | 'notify') {
 }
 
 describe('EC2.19 handler', () => {
-  it('revokes the world-open MySQL rule, keeps HTTPS, resolves the finding', async () => {
+  it('revokes the world-open MySQL rule, keeps HTTPS, notes the finding', async () => {
     // Prepare
     const t = setup('remediate');
     t.ec2
@@ -111,7 +111,7 @@ describe('EC2.19 handler', () => {
         ],
       },
     ]);
-    expect(t.workflows()).toEqual(['RESOLVED']);
+    expect(t.workflows()).toEqual([undefined]);
     expect(t.published()[0]?.Message).toContain(
       'revoked inbound rule sgr-1: tcp 3306 from 0.0.0.0/0',
     );

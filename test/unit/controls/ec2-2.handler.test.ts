@@ -77,7 +77,7 @@ function givenUnusedDefaultGroupWithRules(ec2: ReturnType<typeof setup>['ec2']) 
 }
 
 describe('EC2.2 handler', () => {
-  it('empties an unused default group, resolves the finding and notifies', async () => {
+  it('empties an unused default group, notes the finding and notifies', async () => {
     // Prepare
     const t = setup();
     givenUnusedDefaultGroupWithRules(t.ec2);
@@ -108,6 +108,7 @@ describe('EC2.2 handler', () => {
       rejected: 0,
       skipped: 0,
       duplicates: 0,
+      handedOn: 0,
     });
     expect(t.records.map((r) => r.before)).toEqual([
       {
@@ -135,8 +136,13 @@ describe('EC2.2 handler', () => {
       FindingIdentifiers: [
         { Id: EC2_2_FINDING.Id as string, ProductArn: EC2_2_FINDING.ProductArn as string },
       ],
-      Workflow: { Status: 'RESOLVED' },
+      Note: {
+        Text: expect.stringContaining('hubfix remediated and verified'),
+        UpdatedBy: 'hubfix',
+      },
     });
+    // A verified fix leaves the workflow for Security Hub to resolve when its check passes.
+    expect(t.workflows()).toEqual([undefined]);
     expect(t.published()[0]).toMatchObject({
       TopicArn: TOPIC_ARN,
       Subject: `hubfix REMEDIATED EC2.2 ${EC2_2_GROUP_ID} (${ACCOUNT} ${REGION})`,
@@ -169,7 +175,10 @@ describe('EC2.2 handler', () => {
 
     expect(result.findings[0]?.outcome).toBe('IGNORED');
     expect(t.ec2.commandCalls(RevokeSecurityGroupIngressCommand)).toHaveLength(0);
-    expect(t.securityHub.calls()).toHaveLength(0);
+    // Only the re-fetch that confirms the finding: nothing written, nothing published.
+    expect(t.securityHub.calls().map((c) => c.args[0].constructor.name)).toEqual([
+      'GetFindingsCommand',
+    ]);
     expect(t.sns.calls()).toHaveLength(0);
   });
 

@@ -85,7 +85,7 @@ describe('EC2.6 handler', () => {
         existingFlowLogIds: [],
       },
     ]);
-    expect(t.workflows()).toEqual(['RESOLVED']);
+    expect(t.workflows()).toEqual([undefined]);
     expect(t.published()[0]?.Message).toContain(`created flow log fl-1 for ${VPC}`);
     expect(ec2.calls()).toHaveLength(4);
     expect(logs.calls()).toHaveLength(2);

@@ -7,7 +7,6 @@ import {
   EnableEbsEncryptionByDefaultCommand,
   GetEbsEncryptionByDefaultCommand,
 } from '@aws-sdk/client-ec2';
-import { BatchUpdateFindingsCommand } from '@aws-sdk/client-securityhub';
 import { describe, expect, it } from 'vitest';
 import { ec2_7 } from '../../../lambdas/controls/ec2-7/remediate';
 import { strictMock } from '../../support/aws';
@@ -18,7 +17,7 @@ const EVENT = readJson('asr-ec2.7-imported-event.json');
 const [FINDING] = findingsOf(EVENT);
 
 describe('EC2.7 handler', () => {
-  it('turns on EBS encryption by default for the account, resolves the finding and notifies', async () => {
+  it('turns on EBS encryption by default for the account, notes the finding and notifies', async () => {
     // Prepare
     const ec2Client = new EC2Client({ region: REGION });
     const ec2 = strictMock(ec2Client);
@@ -42,9 +41,8 @@ describe('EC2.7 handler', () => {
     expect(t.records.map((r) => r.before)).toEqual([
       { account: '111111111111', region: 'us-east-1', enabled: false },
     ]);
-    expect(t.securityHub).toHaveReceivedCommandWith(BatchUpdateFindingsCommand, {
-      Workflow: { Status: 'RESOLVED' },
-    });
+    // A verified fix leaves the workflow for Security Hub to resolve when its check passes.
+    expect(t.workflows()).toEqual([undefined]);
     expect(t.published()[0]?.Subject).toBe(
       'hubfix REMEDIATED EC2.7 111111111111 (111111111111 us-east-1)',
     );

@@ -1,27 +1,36 @@
 import {
   BatchUpdateFindingsCommand,
   type BatchUpdateFindingsCommandInput,
+  GetFindingsCommand,
   SecurityHubClient,
 } from '@aws-sdk/client-securityhub';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { SecurityHubFindingWriter } from '../../../lambdas/core/adapters/security-hub';
+import { SecurityHubFindingStore } from '../../../lambdas/core/adapters/security-hub';
 import { SnsNotifier } from '../../../lambdas/core/adapters/sns';
-import { FindingUpdateError, NotificationError } from '../../../lambdas/core/errors';
+import {
+  FindingFetchError,
+  FindingUpdateError,
+  NotificationError,
+} from '../../../lambdas/core/errors';
+import type { FindingRef } from '../../../lambdas/core/finding';
 import { resetStrict, serviceError, strictMock } from '../../support/aws';
+import { EC2_2_FINDING, withChanges } from '../../support/fixtures';
 
-const finding = {
+const ref: FindingRef = {
+  format: 'asff',
   id: 'arn:aws:securityhub:us-east-1:111111111111:subscription/x/finding/1',
   productArn: 'arn:aws:securityhub:us-east-1::product/aws/securityhub',
 };
 const expectedInput: BatchUpdateFindingsCommandInput = {
-  FindingIdentifiers: [{ Id: finding.id, ProductArn: finding.productArn }],
-  Workflow: { Status: 'RESOLVED' },
-  Note: { Text: 'hubfix remediated', UpdatedBy: 'hubfix' },
+  FindingIdentifiers: [{ Id: ref.id, ProductArn: ref.productArn }],
+  Workflow: { Status: 'NOTIFIED' },
+  Note: { Text: 'hubfix notified', UpdatedBy: 'hubfix' },
 };
 
-describe('SecurityHubFindingWriter', () => {
+describe('SecurityHubFindingStore: write-back', () => {
   const securityHub = strictMock(SecurityHubClient);
+  const store = () => new SecurityHubFindingStore(new SecurityHubClient({ region: 'us-east-1' }));
   beforeEach(() => {
     resetStrict(securityHub);
   });
@@ -29,15 +38,34 @@ describe('SecurityHubFindingWriter', () => {
   it('sets the workflow status and the note in one call', async () => {
     // Prepare
     securityHub.on(BatchUpdateFindingsCommand, expectedInput, true).resolves({
-      ProcessedFindings: [{ Id: finding.id, ProductArn: finding.productArn }],
+      ProcessedFindings: [{ Id: ref.id, ProductArn: ref.productArn }],
       UnprocessedFindings: [],
     });
-    const writer = new SecurityHubFindingWriter(new SecurityHubClient({ region: 'us-east-1' }));
 
     // Act
-    await writer.update(finding, { workflow: 'RESOLVED', note: 'hubfix remediated' });
+    await store().update(ref, { workflow: 'NOTIFIED', note: 'hubfix notified' });
 
     // Assess
+    expect(securityHub).toHaveReceivedCommandTimes(BatchUpdateFindingsCommand, 1);
+  });
+
+  it('writes the note alone when the workflow is to stay as it is', async () => {
+    securityHub
+      .on(
+        BatchUpdateFindingsCommand,
+        {
+          FindingIdentifiers: [{ Id: ref.id, ProductArn: ref.productArn }],
+          Note: { Text: 'hubfix remediated', UpdatedBy: 'hubfix' },
+        },
+        true,
+      )
+      .resolves({
+        ProcessedFindings: [{ Id: ref.id, ProductArn: ref.productArn }],
+        UnprocessedFindings: [],
+      });
+
+    await store().update(ref, { workflow: undefined, note: 'hubfix remediated' });
+
     expect(securityHub).toHaveReceivedCommandTimes(BatchUpdateFindingsCommand, 1);
   });
 
@@ -46,15 +74,14 @@ describe('SecurityHubFindingWriter', () => {
       ProcessedFindings: [],
       UnprocessedFindings: [
         {
-          FindingIdentifier: { Id: finding.id, ProductArn: finding.productArn },
+          FindingIdentifier: { Id: ref.id, ProductArn: ref.productArn },
           ErrorCode: 'FindingNotFound',
           ErrorMessage: 'no such finding',
         },
       ],
     });
-    const writer = new SecurityHubFindingWriter(new SecurityHubClient({ region: 'us-east-1' }));
 
-    const update = writer.update(finding, { workflow: 'RESOLVED', note: 'hubfix remediated' });
+    const update = store().update(ref, { workflow: 'NOTIFIED', note: 'hubfix notified' });
 
     await expect(update).rejects.toThrow(FindingUpdateError);
     await expect(update).rejects.toMatchObject({
@@ -66,20 +93,77 @@ describe('SecurityHubFindingWriter', () => {
   it('wraps an API failure, keeping the cause', async () => {
     const cause = serviceError('AccessDeniedException');
     securityHub.on(BatchUpdateFindingsCommand).rejects(cause);
-    const writer = new SecurityHubFindingWriter(new SecurityHubClient({ region: 'us-east-1' }));
 
-    const update = writer.update(finding, { workflow: 'NOTIFIED', note: 'n' });
+    const update = store().update(ref, { workflow: 'NOTIFIED', note: 'n' });
 
     await expect(update).rejects.toMatchObject({ name: 'FindingUpdateError', cause });
   });
 
   it('refuses a note over 512 characters without calling AWS', async () => {
-    const writer = new SecurityHubFindingWriter(new SecurityHubClient({ region: 'us-east-1' }));
-
     await expect(
-      writer.update(finding, { workflow: 'NOTIFIED', note: 'x'.repeat(513) }),
+      store().update(ref, { workflow: 'NOTIFIED', note: 'x'.repeat(513) }),
     ).rejects.toThrow(FindingUpdateError);
     expect(securityHub).toHaveReceivedCommandTimes(BatchUpdateFindingsCommand, 0);
+  });
+});
+
+describe('SecurityHubFindingStore: fetching a finding again', () => {
+  const securityHub = strictMock(SecurityHubClient);
+  const store = () => new SecurityHubFindingStore(new SecurityHubClient({ region: 'us-east-1' }));
+  const id = EC2_2_FINDING.Id as string;
+  const productArn = EC2_2_FINDING.ProductArn as string;
+  const query = (NextToken?: string) => ({
+    Filters: {
+      Id: [{ Value: id, Comparison: 'EQUALS' as const }],
+      ProductArn: [{ Value: productArn, Comparison: 'EQUALS' as const }],
+    },
+    MaxResults: 1,
+    NextToken,
+  });
+  beforeEach(() => {
+    resetStrict(securityHub);
+  });
+
+  it('asks by Id and ProductArn and reads past an empty page that still has a token', async () => {
+    // Prepare: GetFindings filters after it cuts a page, as EC2's describes do.
+    const current = withChanges(EC2_2_FINDING, { 'Workflow.Status': 'NOTIFIED' });
+    securityHub.on(GetFindingsCommand, query(), true).resolves({ Findings: [], NextToken: 't1' });
+    securityHub
+      .on(GetFindingsCommand, query('t1'), true)
+      .resolves({ Findings: [current as never] });
+
+    // Act
+    const finding = await store().fetch({ format: 'asff', id, productArn });
+
+    // Assess
+    expect(finding).toMatchObject({ id, workflowStatus: 'NOTIFIED', controlId: 'EC2.2' });
+    expect(securityHub).toHaveReceivedCommandTimes(GetFindingsCommand, 2);
+  });
+
+  it('answers undefined when Security Hub does not know the finding', async () => {
+    securityHub.on(GetFindingsCommand, query(), true).resolves({ Findings: [] });
+
+    expect(await store().fetch({ format: 'asff', id, productArn })).toBeUndefined();
+  });
+
+  it('says why when Security Hub cannot be asked (throttled), keeping the cause', async () => {
+    const cause = serviceError('TooManyRequestsException');
+    securityHub.on(GetFindingsCommand).rejects(cause);
+
+    await expect(store().fetch({ format: 'asff', id, productArn })).rejects.toMatchObject({
+      name: 'FindingFetchError',
+      cause,
+    });
+  });
+
+  it('refuses an answer it cannot read rather than guess', async () => {
+    securityHub
+      .on(GetFindingsCommand, query(), true)
+      .resolves({ Findings: [withChanges(EC2_2_FINDING, { Resources: 'x' }) as never] });
+
+    await expect(store().fetch({ format: 'asff', id, productArn })).rejects.toBeInstanceOf(
+      FindingFetchError,
+    );
   });
 });
 

@@ -10,6 +10,8 @@ const settings = {
   notifyOnly: false,
   tags: { optOut: { key: 'k', values: ['false'] }, suppress: { key: 's' } },
   allowList: [{ tags: { environment: ['dev'] } }],
+  overrideAllowList: false,
+  maxDriftFixes: 1,
   params: { strategy: 'empty-if-unused' },
 };
 const env = {
@@ -23,6 +25,8 @@ const env = {
   HUBFIX_LEDGER_TABLE: 'hubfix-ledger',
   HUBFIX_LEDGER_RETENTION_DAYS: '365',
   HUBFIX_IDEMPOTENCY_TABLE: 'hubfix-idempotency',
+  HUBFIX_STATE_TABLE: 'hubfix-state',
+  AWS_LAMBDA_FUNCTION_NAME: 'Hubfix-ControlEc22Handler-abc',
   UNRELATED: 'ignored',
 };
 
@@ -45,6 +49,8 @@ describe('readEnvironment', () => {
       provisioned: {},
       ledger: { tableName: 'hubfix-ledger', retentionDays: 365 },
       idempotencyTable: 'hubfix-idempotency',
+      stateTable: 'hubfix-state',
+      functionName: 'Hubfix-ControlEc22Handler-abc',
       settings,
       topicArn: env.HUBFIX_TOPIC_ARN,
       actions: { remediate: env.HUBFIX_REMEDIATE_ACTION_ARN, plan: env.HUBFIX_PLAN_ACTION_ARN },

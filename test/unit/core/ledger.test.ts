@@ -53,6 +53,8 @@ describe('DynamoDbLedger', () => {
             controlId: 'EC2.2',
             findingId: 'finding-1',
             resource: stored.resource,
+            account: '111111111111',
+            region: 'us-east-1',
             summary: 'revoke 2 rules',
             before: '{"rules":[1,2]}',
             status: 'PENDING',
@@ -71,6 +73,8 @@ describe('DynamoDbLedger', () => {
       controlId: 'EC2.2',
       findingId: 'finding-1',
       resource: stored.resource,
+      account: '111111111111',
+      region: 'us-east-1',
       summary: 'revoke 2 rules',
       before: { rules: [1, 2] },
     });

@@ -1,18 +1,30 @@
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { FindingUpdate, FindingWriter } from '../../../lambdas/core/adapters/security-hub';
+import { DynamoDbOnceGuard } from '../../../lambdas/core/adapters/idempotency';
+import type { FindingStore, FindingUpdate } from '../../../lambdas/core/adapters/security-hub';
 import type { Notification, Notifier } from '../../../lambdas/core/adapters/sns';
+import { type Clock, systemClock } from '../../../lambdas/core/clock';
 import type { Control, Log } from '../../../lambdas/core/control';
+import { deadlineIn } from '../../../lambdas/core/deadline';
+import type { OutcomeEvent } from '../../../lambdas/core/deliver';
 import { IncompleteDeliveryError, PartialChangeError } from '../../../lambdas/core/errors';
+import { parseAsffFinding } from '../../../lambdas/core/intake/asff';
+import { DIRECT_REQUEST_MARKER, type DirectRequest } from '../../../lambdas/core/intake/direct';
+import type { ResourceLease } from '../../../lambdas/core/lease';
+import type { FindingHistory, HistoryEntry } from '../../../lambdas/core/lifecycle';
 import {
   type ChangeRecord,
   type ChangeRecorder,
   type ChangeResult,
   createPipeline,
   type MetricsPort,
+  type OnceGuard,
 } from '../../../lambdas/core/pipeline';
 import { arnResource } from '../../../lambdas/core/resource';
 import { integer, object } from '../../../lambdas/core/schema';
 import type { RuntimeSettings } from '../../../lambdas/core/settings';
+import { fakeClock } from '../../support/control';
+import { itemTable } from '../../support/dynamodb-items';
 import {
   ACTIONS,
   customActionEvent,
@@ -34,6 +46,11 @@ interface FakeBefore {
 /** Everything the pipeline did, in order, across the control and the ports. */
 let calls: string[];
 let updates: { id: string; update: FindingUpdate }[];
+let events: OutcomeEvent[];
+let requeued: DirectRequest[];
+/** What Security Hub answers when asked for a finding again, by id; the event's copy unless a test says otherwise. */
+let securityHubCopies: Map<string, Json | undefined | Error>;
+let historyItems: Map<string, HistoryEntry>;
 let notifications: Notification[];
 let records: ChangeRecord[];
 let results: { changeId: string; result: ChangeResult }[];
@@ -117,6 +134,8 @@ function settings(changes: Partial<RuntimeSettings<object>> = {}): RuntimeSettin
       suppress: { key: 'hubfix:suppress' },
     },
     allowList: [],
+    overrideAllowList: false,
+    maxDriftFixes: 1,
     params: {},
     ...changes,
   };
@@ -126,15 +145,39 @@ interface PortFailures {
   update?: (id: string) => Error | undefined;
   publish?: Error;
   recordBefore?: Error;
+  requeue?: Error;
 }
 
-function pipeline(control = fakeControl(), runtime = settings(), failures: PortFailures = {}) {
-  const findings: FindingWriter = {
-    async update(finding, update) {
-      calls.push(`update ${update.workflow}`);
-      const failure = failures.update?.(finding.id);
+interface PipelineExtras {
+  lease?: ResourceLease;
+  history?: FindingHistory;
+  clock?: Clock;
+  guard?: OnceGuard;
+}
+
+function pipeline(
+  control = fakeControl(),
+  runtime = settings(),
+  failures: PortFailures = {},
+  extras: PipelineExtras = {},
+) {
+  const findings: FindingStore = {
+    async fetch(lookup) {
+      const id = lookup.format === 'asff' ? lookup.id : lookup.uid;
+      calls.push(`fetch ${id === EC2_2_FINDING.Id ? 'finding' : id}`);
+      const copy = securityHubCopies.has(id) ? securityHubCopies.get(id) : undefined;
+      if (copy instanceof Error) throw copy;
+      if (copy === undefined) return undefined;
+      const parsed = parseAsffFinding(copy, 0);
+      if (!parsed.ok) throw parsed.error;
+      return parsed.finding;
+    },
+    async update(ref, update) {
+      calls.push(`update ${update.workflow ?? 'unchanged'}`);
+      const id = ref.format === 'asff' ? ref.id : ref.uid;
+      const failure = failures.update?.(id);
       if (failure) throw failure;
-      updates.push({ id: finding.id, update });
+      updates.push({ id, update });
     },
   };
   const notifier: Notifier = {
@@ -155,7 +198,19 @@ function pipeline(control = fakeControl(), runtime = settings(), failures: PortF
       results.push({ changeId, result });
     },
   };
-  const metricsPort: MetricsPort = { count: (name) => metrics.push(name) };
+  const metricsPort: MetricsPort = {
+    count: (name) => metrics.push(name),
+    timing: (name) => metrics.push(`${name} (ms)`),
+  };
+  const history: FindingHistory = extras.history ?? {
+    async get(controlId, key) {
+      return historyItems.get(`${controlId}#${key}`);
+    },
+    async put(controlId, key, entry) {
+      historyItems.set(`${controlId}#${key}`, entry);
+    },
+  };
+  let changes = 0;
   return createPipeline({
     control,
     settings: runtime,
@@ -164,19 +219,45 @@ function pipeline(control = fakeControl(), runtime = settings(), failures: PortF
     actions: ACTIONS,
     findings,
     notifier,
+    events: {
+      async publish(event) {
+        events.push(event);
+      },
+    },
+    requeue: {
+      async send(request) {
+        calls.push(`requeue ${request.findings.length}`);
+        if (failures.requeue) throw failures.requeue;
+        requeued.push(request);
+      },
+    },
     recorder,
     log,
     metrics: metricsPort,
-    newChangeId: () => 'change-1',
+    newChangeId: () => `change-${++changes}`,
+    clock: extras.clock ?? fakeClock().clock,
+    history,
+    ...(extras.lease ? { lease: extras.lease } : {}),
+    ...(extras.guard ? { guard: extras.guard } : {}),
   });
 }
 
 const finding = (changes: Record<string, unknown> = {}): Json =>
   withChanges(EC2_2_FINDING, changes);
 
+/** Security Hub knows these findings, exactly as the events carry them. */
+function securityHubKnows(...findings: Json[]) {
+  for (const f of findings) securityHubCopies.set(f.Id as string, f);
+}
+
 beforeEach(() => {
   calls = [];
   updates = [];
+  events = [];
+  requeued = [];
+  securityHubCopies = new Map();
+  historyItems = new Map();
+  securityHubKnows(EC2_2_FINDING);
   notifications = [];
   records = [];
   results = [];
@@ -185,12 +266,13 @@ beforeEach(() => {
 });
 
 describe('pipeline: remediation', () => {
-  it('records the before-state before changing anything, verifies, resolves and notifies', async () => {
+  it('confirms the finding with Security Hub, records the before-state before changing anything, verifies and notifies', async () => {
     // Act
     const result = await pipeline().processEvent(importedEvent([finding()]));
 
     // Assess
     expect(calls).toEqual([
+      'fetch finding',
       'readState sg-1234123f',
       'plan',
       'preflight',
@@ -198,7 +280,7 @@ describe('pipeline: remediation', () => {
       'apply',
       'verify',
       'recordResult REMEDIATED',
-      'update RESOLVED',
+      'update unchanged',
       'publish REMEDIATED',
     ]);
     expect(records).toEqual([
@@ -207,9 +289,25 @@ describe('pipeline: remediation', () => {
         controlId: 'EC2.2',
         findingId: EC2_2_FINDING.Id,
         resource: 'arn:aws:ec2:us-east-1:111111111111:security-group/sg-1234123f',
+        account: '111111111111',
+        region: 'us-east-1',
         summary: 'revoke 2 rules',
         before: { rules: 2 },
       },
+    ]);
+    // A verified fix leaves the workflow to Security Hub, which resolves it when its check passes.
+    expect(updates[0]?.update.workflow).toBeUndefined();
+    expect(events).toEqual([
+      expect.objectContaining({
+        control: 'EC2.2',
+        outcome: 'REMEDIATED',
+        changeId: 'change-1',
+        findingId: EC2_2_FINDING.Id,
+        account: '111111111111',
+        region: 'us-east-1',
+        resource: 'arn:aws:ec2:us-east-1:111111111111:security-group/sg-1234123f',
+        severity: 'INFORMATIONAL',
+      }),
     ]);
     expect(updates[0]?.update.note).toContain(
       'hubfix remediated and verified: revoke 2 rules. Change change-1.',
@@ -220,11 +318,11 @@ describe('pipeline: remediation', () => {
       severity: 'INFORMATIONAL',
     });
     expect(notifications[0]?.message).toContain('What changed:\n  1. revoked rule 1');
-    expect(metrics).toEqual(['REMEDIATED']);
+    expect(metrics).toEqual(['RemediationDuration (ms)', 'REMEDIATED']);
     expect(result.handled.map((h) => h.report.outcome.kind)).toEqual(['REMEDIATED']);
   });
 
-  it('resolves an already compliant resource without changing it', async () => {
+  it('notes an already compliant resource without changing it, leaving the workflow to Security Hub', async () => {
     const control = fakeControl({
       readState: async () => ({ kind: 'found', state: { rules: 0 }, tags: {} }),
     });
@@ -232,9 +330,10 @@ describe('pipeline: remediation', () => {
     await pipeline(control).processEvent(importedEvent([finding()]));
 
     expect(calls).toEqual([
+      'fetch finding',
       'readState sg-1234123f',
       'plan',
-      'update RESOLVED',
+      'update unchanged',
       'publish ALREADY_COMPLIANT',
     ]);
   });
@@ -252,12 +351,14 @@ describe('pipeline: remediation', () => {
     });
   });
 
-  it('changes nothing when the before-state cannot be recorded', async () => {
-    await pipeline(fakeControl(), settings(), {
+  it('changes nothing when the before-state cannot be recorded, and looks again later', async () => {
+    const result = await pipeline(fakeControl(), settings(), {
       recordBefore: new Error('ledger down'),
     }).processEvent(importedEvent([finding()]));
 
     expect(calls).not.toContain('apply');
+    expect(result.handled[0]?.report.outcome.kind).toBe('DEFERRED');
+    expect(updates[0]?.update.workflow).toBeUndefined();
     expect(updates[0]?.update.note).toContain(
       'the before-state could not be recorded, so nothing was changed: ledger down',
     );
@@ -321,7 +422,12 @@ describe('pipeline: decisions that change nothing', () => {
 
     await pipeline(control).processEvent(importedEvent([finding()]));
 
-    expect(calls).toEqual(['readState sg-1234123f', 'update SUPPRESSED', 'publish SUPPRESSED']);
+    expect(calls).toEqual([
+      'fetch finding',
+      'readState sg-1234123f',
+      'update SUPPRESSED',
+      'publish SUPPRESSED',
+    ]);
     expect(updates[0]?.update.note).toBe(
       'hubfix suppressed this finding: suppressed by tag hubfix:suppress: "lab VPC".',
     );
@@ -332,7 +438,13 @@ describe('pipeline: decisions that change nothing', () => {
       importedEvent([finding()]),
     );
 
-    expect(calls).toEqual(['readState sg-1234123f', 'plan', 'update NOTIFIED', 'publish NOTIFIED']);
+    expect(calls).toEqual([
+      'fetch finding',
+      'readState sg-1234123f',
+      'plan',
+      'update NOTIFIED',
+      'publish NOTIFIED',
+    ]);
     expect(updates[0]?.update.note).toBe(
       'hubfix did not change anything: the control is in notify mode. A fix would revoke 2 rules.',
     );
@@ -344,6 +456,7 @@ describe('pipeline: decisions that change nothing', () => {
     );
 
     expect(calls).toEqual([
+      'fetch finding',
       'readState sg-1234123f',
       'plan',
       'preflight',
@@ -362,7 +475,7 @@ describe('pipeline: decisions that change nothing', () => {
     expect(calls).not.toContain('apply');
   });
 
-  it('fails closed when the live state cannot be read', async () => {
+  it('fails closed when the live state cannot be read, leaving the workflow so it is looked at again', async () => {
     const control = fakeControl({
       readState: async () => {
         throw new Error('AccessDenied');
@@ -371,7 +484,12 @@ describe('pipeline: decisions that change nothing', () => {
 
     await pipeline(control).processEvent(importedEvent([finding()]));
 
-    expect(calls).toEqual(['readState sg-1234123f', 'update NOTIFIED', 'publish NOTIFIED']);
+    expect(calls).toEqual([
+      'fetch finding',
+      'readState sg-1234123f',
+      'update unchanged',
+      'publish DEFERRED',
+    ]);
     expect(updates[0]?.update.note).toContain(
       'could not be read, so hubfix will not act blind (AccessDenied)',
     );
@@ -384,7 +502,7 @@ describe('pipeline: decisions that change nothing', () => {
 
     const result = await pipeline(control).processEvent(importedEvent([finding()]));
 
-    expect(calls).toEqual(['readState sg-1234123f']);
+    expect(calls).toEqual(['fetch finding', 'readState sg-1234123f']);
     expect(result.handled[0]?.report.outcome).toEqual({
       kind: 'IGNORED',
       reason: 'sg-1 is not a default group',
@@ -462,6 +580,8 @@ describe('pipeline: batches and bad input', () => {
       },
     });
 
+    securityHubKnows(second, otherControl);
+
     // Act
     const result = await pipeline(control).processEvent(
       customActionEvent([finding(), otherControl, second]),
@@ -470,7 +590,7 @@ describe('pipeline: batches and bad input', () => {
     // Assess
     expect(result.skipped).toBe(1);
     expect(result.handled.map((h) => [h.report.findingId, h.report.outcome.kind])).toEqual([
-      [EC2_2_FINDING.Id, 'NOTIFIED'],
+      [EC2_2_FINDING.Id, 'DEFERRED'],
       ['finding-2', 'REMEDIATED'],
     ]);
   });
@@ -497,7 +617,7 @@ describe('pipeline: batches and bad input', () => {
       { findingId: 'broken', error: expect.stringContaining('finding #0 is malformed') },
     ]);
     expect(result.handled).toHaveLength(1);
-    expect(metrics).toEqual(['MalformedFinding', 'REMEDIATED']);
+    expect(metrics).toEqual(['MalformedFinding', 'RemediationDuration (ms)', 'REMEDIATED']);
   });
 
   it('still notifies when the finding update fails, then throws so Lambda retries', async () => {
@@ -507,7 +627,7 @@ describe('pipeline: batches and bad input', () => {
 
     await expect(run).rejects.toBeInstanceOf(IncompleteDeliveryError);
     expect(notifications[0]?.message).toContain('COULD NOT BE UPDATED: FindingNotFound');
-    expect(metrics).toEqual(['FindingUpdateFailed', 'REMEDIATED']);
+    expect(metrics).toEqual(['RemediationDuration (ms)', 'FindingUpdateFailed', 'REMEDIATED']);
   });
 
   it('throws after the batch when a notification could not be published', async () => {
@@ -517,5 +637,510 @@ describe('pipeline: batches and bad input', () => {
 
     await expect(run).rejects.toThrow('1 finding(s) were processed but not fully delivered');
     expect(updates).toHaveLength(1);
+  });
+});
+
+describe('pipeline: trust Security Hub, not the event', () => {
+  it('ignores a finding Security Hub does not know, without reading or changing anything', async () => {
+    // Prepare: a forged event naming a real resource.
+    securityHubCopies.clear();
+
+    // Act
+    const result = await pipeline().processEvent(importedEvent([finding()]));
+
+    // Assess
+    expect(calls).toEqual(['fetch finding']);
+    expect(result.handled[0]?.report.outcome).toEqual({
+      kind: 'IGNORED',
+      reason: 'Security Hub does not know this finding',
+    });
+    expect(logs.some((l) => l.message.startsWith('Security Hub did not confirm'))).toBe(true);
+  });
+
+  it.each([
+    ['no longer FAILED', { 'Compliance.Status': 'PASSED' }],
+    ['ARCHIVED', { RecordState: 'ARCHIVED' }],
+    ['already handled (not NEW)', { 'Workflow.Status': 'NOTIFIED' }],
+    [
+      'about another control',
+      {
+        'Compliance.SecurityControlId': 'EC2.19',
+        'ProductFields.ControlId': 'EC2.19',
+        GeneratorId: 'security-control/EC2.19',
+      },
+    ],
+    [
+      'naming another resource',
+      {
+        Resources: [
+          {
+            Type: 'AwsEc2SecurityGroup',
+            Id: 'arn:aws:ec2:us-east-1:111111111111:security-group/sg-99999999',
+          },
+        ],
+      },
+    ],
+  ])("ignores the event when Security Hub's copy is %s", async (_name, changes) => {
+    securityHubCopies.set(EC2_2_FINDING.Id as string, finding(changes));
+
+    const result = await pipeline().processEvent(importedEvent([finding()]));
+
+    expect(calls).toEqual(['fetch finding']);
+    expect(result.handled[0]?.report.outcome.kind).toBe('IGNORED');
+  });
+
+  it("acts on Security Hub's copy: its control parameters, not the event's", async () => {
+    // Prepare: the event claims authorizedTcpPorts=[] (which would revoke 80 and 443).
+    const params = (ports: string[]) => ({
+      'Compliance.SecurityControlParameters': [{ Name: 'authorizedTcpPorts', Value: ports }],
+    });
+    securityHubCopies.set(EC2_2_FINDING.Id as string, finding(params(['80', '443'])));
+    let seen: unknown;
+    const control = fakeControl({
+      preflight: async (_state, ctx) => {
+        seen = ctx.finding.controlParameters;
+        return [];
+      },
+    });
+
+    // Act
+    await pipeline(control).processEvent(importedEvent([finding(params([]))]));
+
+    // Assess
+    expect(seen).toEqual({ authorizedTcpPorts: ['80', '443'] });
+  });
+
+  it('plans and notifies from the event when Security Hub cannot be asked, but changes nothing and says so', async () => {
+    securityHubCopies.set(EC2_2_FINDING.Id as string, new Error('TooManyRequestsException'));
+
+    const result = await pipeline().processEvent(importedEvent([finding()]));
+
+    expect(calls).not.toContain('apply');
+    expect(calls).not.toContain('recordBefore');
+    expect(result.handled[0]?.report.outcome.kind).toBe('DEFERRED');
+    expect(updates[0]?.update.note).toContain('Security Hub could not confirm the finding');
+    expect(notifications[0]?.message).toContain(
+      "Caution:   Security Hub could not confirm this finding (TooManyRequestsException); what follows is from the event's copy, and nothing was changed.",
+    );
+  });
+
+  it('still notifies from the event copy in notify mode when Security Hub cannot be asked', async () => {
+    securityHubCopies.set(EC2_2_FINDING.Id as string, new Error('ThrottlingException'));
+
+    const result = await pipeline(fakeControl(), settings({ mode: 'notify' })).processEvent(
+      importedEvent([finding()]),
+    );
+
+    expect(result.handled[0]?.report.outcome.kind).toBe('NOTIFIED');
+    expect(notifications[0]?.message).toContain('Caution:   Security Hub could not confirm');
+  });
+
+  it("mode off ignores a person's custom action too, without a single call", async () => {
+    const result = await pipeline(fakeControl(), settings({ mode: 'off' })).processEvent(
+      customActionEvent([finding({ 'Workflow.Status': 'NOTIFIED' })]),
+    );
+
+    expect(calls).toEqual([]);
+    expect(result.handled[0]?.report.outcome.kind).toBe('IGNORED');
+  });
+
+  it("honours the allow-list on a person's Remediate unless the config overrides it", async () => {
+    const onlyProd = { allowList: [{ tags: { environment: ['prod'] } }] };
+    const action = customActionEvent([finding({ 'Workflow.Status': 'NOTIFIED' })]);
+    securityHubKnows(finding({ 'Workflow.Status': 'NOTIFIED' }));
+
+    const held = await pipeline(
+      fakeControl(),
+      settings({ mode: 'notify', ...onlyProd }),
+    ).processEvent(action);
+    const overridden = await pipeline(
+      fakeControl(),
+      settings({ mode: 'notify', ...onlyProd, overrideAllowList: true }),
+    ).processEvent(action);
+
+    expect(held.handled[0]?.report.outcome.kind).toBe('NOTIFIED');
+    expect(overridden.handled[0]?.report.outcome.kind).toBe('REMEDIATED');
+  });
+});
+
+describe('pipeline: direct requests (npx hubfix, hand-ons, the reconciler)', () => {
+  const request = (changes: Partial<DirectRequest> = {}): DirectRequest => ({
+    type: DIRECT_REQUEST_MARKER,
+    requestId: 'request-1',
+    request: 'remediate',
+    origin: 'cli',
+    findings: [{ format: 'asff', id: EC2_2_FINDING.Id as string }],
+    ...changes,
+  });
+
+  it("fetches each named finding from Security Hub and handles it as a person's request", async () => {
+    securityHubKnows(finding({ 'Workflow.Status': 'NOTIFIED' }));
+
+    const result = await pipeline(fakeControl(), settings({ mode: 'notify' })).processEvent(
+      request(),
+    );
+
+    expect(calls[0]).toBe('fetch finding');
+    expect(calls.filter((c) => c.startsWith('fetch'))).toHaveLength(1);
+    expect(result.handled[0]?.report).toMatchObject({
+      request: 'remediate-action',
+      via: 'cli',
+      outcome: { kind: 'REMEDIATED' },
+    });
+    expect(notifications[0]?.message).toContain('Request:   npx hubfix remediate');
+  });
+
+  it('rejects a finding Security Hub does not know, and changes nothing', async () => {
+    securityHubCopies.clear();
+
+    const result = await pipeline().processEvent(request());
+
+    expect(result.rejected).toEqual([
+      { findingId: EC2_2_FINDING.Id, error: 'Security Hub does not know this finding' },
+    ]);
+    expect(calls).toEqual(['fetch finding']);
+  });
+
+  it('rejects a request that is not one hubfix can read, without any call', async () => {
+    const result = await pipeline().processEvent({ ...request(), findings: [] });
+
+    expect(result.status).toBe('rejected');
+    expect(calls).toEqual([]);
+  });
+});
+
+describe('pipeline: one resource, one change at a time', () => {
+  /** A lease table as DynamoDB's conditional writes make it: one holder per key. */
+  function sharedLease() {
+    const holders = new Map<string, string>();
+    const lease: ResourceLease = {
+      async acquire(key, holder) {
+        if (holders.has(key)) return false;
+        holders.set(key, holder);
+        return true;
+      },
+      async release(key, holder) {
+        if (holders.get(key) === holder) holders.delete(key);
+      },
+    };
+    return { lease, holders };
+  }
+
+  it('lets two concurrent findings for one group change it once: the second finds it compliant', async () => {
+    // Prepare: one live group, two findings (two standards) naming it.
+    const { lease } = sharedLease();
+    let rules = 2;
+    let applying: () => void = () => {};
+    const applied = new Promise<void>((resolve) => {
+      applying = resolve;
+    });
+    const control = fakeControl({
+      readState: async () => ({ kind: 'found', state: { rules }, tags: {} }),
+      apply: async () => {
+        applying();
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        rules = 0;
+        return { changes: ['revoked 2 rules'] };
+      },
+    });
+    const other = finding({ Id: 'finding-cis' });
+    securityHubKnows(other);
+
+    // Act: the second arrives while the first is applying, and waits in real time.
+    const first = pipeline(control, settings(), {}, { lease, clock: systemClock }).processEvent(
+      importedEvent([finding()]),
+      {
+        deadline: deadlineIn(60_000),
+        id: 'invocation-a',
+      },
+    );
+    await applied;
+    const second = pipeline(control, settings(), {}, { lease, clock: systemClock }).processEvent(
+      importedEvent([other]),
+      {
+        deadline: deadlineIn(60_000),
+        id: 'invocation-b',
+      },
+    );
+    const [a, b] = await Promise.all([first, second]);
+
+    // Assess
+    expect(a.handled[0]?.report.outcome.kind).toBe('REMEDIATED');
+    expect(b.handled[0]?.report.outcome.kind).toBe('ALREADY_COMPLIANT');
+    expect(calls.filter((c) => c === 'apply')).toHaveLength(1);
+  });
+
+  it('defers, changing nothing, when the resource stays busy past the wait', async () => {
+    const { lease, holders } = sharedLease();
+    holders.set('EC2.2#lease#111111111111#us-east-1#sg-1234123f', 'someone else');
+
+    const result = await pipeline(fakeControl(), settings(), {}, { lease }).processEvent(
+      importedEvent([finding()]),
+      { deadline: deadlineIn(600_000), id: 'invocation-a' },
+    );
+
+    expect(calls).toEqual(['fetch finding', 'update unchanged', 'publish DEFERRED']);
+    expect(result.handled[0]?.report.outcome).toMatchObject({
+      kind: 'DEFERRED',
+      reason: expect.stringContaining(
+        'another hubfix invocation is changing sg-1234123f right now',
+      ),
+    });
+    expect(updates[0]?.update.workflow).toBeUndefined();
+    expect(metrics).toContain('LeaseBusy');
+  });
+
+  it('takes no lease for what cannot change anything (notify mode)', async () => {
+    const { lease, holders } = sharedLease();
+    holders.set('EC2.2#lease#111111111111#us-east-1#sg-1234123f', 'someone else');
+
+    const result = await pipeline(
+      fakeControl(),
+      settings({ mode: 'notify' }),
+      {},
+      { lease },
+    ).processEvent(importedEvent([finding()]));
+
+    expect(result.handled[0]?.report.outcome.kind).toBe('NOTIFIED');
+  });
+});
+
+describe('pipeline: the finding lifecycle', () => {
+  it('recognises a fix that did not hold, fixes it once more, and names the stack that owns it', async () => {
+    // Prepare: hubfix fixed this finding before.
+    historyItems.set(`EC2.2#${EC2_2_FINDING.Id}`, {
+      lastOutcome: 'REMEDIATED',
+      lastAt: '2026-11-01T00:00:00.000Z',
+      lastChangeId: 'EC2.2-old',
+      fixes: 1,
+      lastFixAt: '2026-11-01T00:00:00.000Z',
+      lastFixChangeId: 'EC2.2-old',
+      continuing: false,
+      workflowSet: undefined,
+    });
+    const control = fakeControl({
+      readState: async () => ({
+        kind: 'found',
+        state: { rules: 2 },
+        tags: { 'aws:cloudformation:stack-name': 'web-prod' },
+      }),
+    });
+
+    // Act
+    const result = await pipeline(control).processEvent(importedEvent([finding()]));
+
+    // Assess
+    const handled = result.handled[0];
+    expect(handled?.report.outcome.kind).toBe('REMEDIATED');
+    expect(handled?.report.drift).toMatchObject({
+      previousChangeId: 'EC2.2-old',
+      owner: 'CloudFormation stack "web-prod"',
+    });
+    expect(updates[0]?.update.workflow).toBe('NOTIFIED');
+    expect(updates[0]?.update.note).toContain('fix the template, or hubfix will fight it');
+    expect(metrics).toContain('Drift');
+    expect(historyItems.get(`EC2.2#${EC2_2_FINDING.Id}`)?.fixes).toBe(2);
+  });
+
+  it('stops fighting after the configured number of fixes: DRIFTED, nothing changed', async () => {
+    historyItems.set(`EC2.2#${EC2_2_FINDING.Id}`, {
+      lastOutcome: 'REMEDIATED',
+      lastAt: '2026-11-02T00:00:00.000Z',
+      lastChangeId: 'EC2.2-second',
+      fixes: 2,
+      lastFixAt: '2026-11-02T00:00:00.000Z',
+      lastFixChangeId: 'EC2.2-second',
+      continuing: false,
+      workflowSet: 'NOTIFIED',
+    });
+
+    const result = await pipeline().processEvent(importedEvent([finding()]));
+
+    expect(calls).not.toContain('apply');
+    expect(result.handled[0]?.report.outcome.kind).toBe('DRIFTED');
+    expect(updates[0]?.update.workflow).toBe('NOTIFIED');
+  });
+
+  it('remembers what it did with each finding', async () => {
+    await pipeline().processEvent(importedEvent([finding()]));
+
+    expect(historyItems.get(`EC2.2#${EC2_2_FINDING.Id}`)).toEqual({
+      lastOutcome: 'REMEDIATED',
+      lastAt: '2026-11-22T10:00:00.000Z',
+      lastChangeId: 'change-1',
+      fixes: 1,
+      lastFixAt: '2026-11-22T10:00:00.000Z',
+      lastFixChangeId: 'change-1',
+      continuing: false,
+      workflowSet: undefined,
+    });
+  });
+
+  it('lifts a lapsed suppression: the reconciler hands it over, and the workflow goes back to NEW', async () => {
+    // Prepare: the owner's suppression ended yesterday; the finding is still SUPPRESSED.
+    const suppressed = finding({ 'Workflow.Status': 'SUPPRESSED' });
+    securityHubKnows(suppressed);
+    const control = fakeControl({
+      readState: async () => ({
+        kind: 'found',
+        state: { rules: 2 },
+        tags: { 'hubfix:suppress': 'lab; until 2026-11-21' },
+      }),
+    });
+
+    // Act
+    const result = await pipeline(control).processEvent({
+      type: DIRECT_REQUEST_MARKER,
+      requestId: 'sweep-1',
+      request: 'reconcile',
+      origin: 'reconciler',
+      findings: [{ format: 'asff', id: EC2_2_FINDING.Id as string }],
+    });
+
+    // Assess
+    expect(result.handled[0]?.report.outcome.kind).toBe('REMEDIATED');
+    expect(updates[0]?.update.workflow).toBe('NEW');
+    expect(result.handled[0]?.report.decision.reason).toContain('ended on 2026-11-21');
+  });
+});
+
+describe('pipeline: work that does not fit one invocation', () => {
+  it('handles as many findings as the control allows and hands the rest on, once', async () => {
+    const control = { ...fakeControl(), findingsPerInvocation: 1 };
+    const second = finding({ Id: 'finding-2' });
+    const third = finding({ Id: 'finding-3' });
+    securityHubKnows(second, third);
+
+    const result = await pipeline(control).processEvent(
+      customActionEvent([finding(), second, third]),
+    );
+
+    expect(result.handled.map((h) => h.report.findingId)).toEqual([EC2_2_FINDING.Id]);
+    expect(result.handedOn).toBe(2);
+    expect(requeued).toEqual([
+      {
+        type: DIRECT_REQUEST_MARKER,
+        requestId: '66666666-7777-8888-9999-000000000000-rest',
+        request: 'remediate',
+        origin: 'requeue',
+        findings: [
+          { format: 'asff', id: 'finding-2', productArn: EC2_2_FINDING.ProductArn },
+          { format: 'asff', id: 'finding-3', productArn: EC2_2_FINDING.ProductArn },
+        ],
+      },
+    ]);
+    // Handed on before the long work starts, so a timeout cannot lose them.
+    expect(calls.indexOf('requeue 2')).toBeLessThan(calls.indexOf('apply'));
+  });
+
+  it('fails the invocation (so Lambda retries) when the rest cannot be handed on', async () => {
+    const control = { ...fakeControl(), findingsPerInvocation: 1 };
+    const second = finding({ Id: 'finding-2' });
+    securityHubKnows(second);
+
+    const run = pipeline(control, settings(), { requeue: new Error('Lambda down') }).processEvent(
+      customActionEvent([finding(), second]),
+    );
+
+    await expect(run).rejects.toBeInstanceOf(IncompleteDeliveryError);
+  });
+
+  it('hands the finding on for the next part when a fix covered only part of it', async () => {
+    const control = fakeControl();
+    const partial = {
+      ...control,
+      plan: (state: FakeState) => {
+        const plan = control.plan(state, undefined as never);
+        return plan.kind === 'change' ? { ...plan, remaining: '4,400 snapshots' } : plan;
+      },
+    };
+
+    const result = await pipeline(partial).processEvent(importedEvent([finding()]));
+
+    expect(result.handled[0]?.report.outcome.kind).toBe('REMEDIATED');
+    expect(requeued).toEqual([
+      {
+        type: DIRECT_REQUEST_MARKER,
+        requestId: 'change-1-next',
+        request: 'imported',
+        origin: 'requeue',
+        findings: [{ format: 'asff', id: EC2_2_FINDING.Id, productArn: EC2_2_FINDING.ProductArn }],
+      },
+    ]);
+    expect(updates[0]?.update.note).toContain(
+      'Still to do, in another invocation: 4,400 snapshots.',
+    );
+    // The next part is not drift: the last fix said it would continue.
+    expect(historyItems.get(`EC2.2#${EC2_2_FINDING.Id}`)?.continuing).toBe(true);
+  });
+});
+
+describe('pipeline: every outcome persists through the real idempotency layer', () => {
+  const driftedTwice: HistoryEntry = {
+    lastOutcome: 'REMEDIATED',
+    lastAt: '2026-11-02T00:00:00.000Z',
+    lastChangeId: 'EC2.2-second',
+    fixes: 2,
+    lastFixAt: '2026-11-02T00:00:00.000Z',
+    lastFixChangeId: 'EC2.2-second',
+    continuing: false,
+    workflowSet: 'NOTIFIED',
+  };
+  const live = (state: FakeState, tags: Record<string, string> = {}) =>
+    fakeControl({ readState: async () => ({ kind: 'found', state, tags }) });
+  const SCENARIOS: readonly [string, () => Parameters<typeof pipeline>, Json?][] = [
+    [
+      'IGNORED',
+      () => [fakeControl({ readState: async () => ({ kind: 'not-applicable', reason: 'gone' }) })],
+    ],
+    ['SUPPRESSED', () => [live({ rules: 2 }, { 'hubfix:suppress': 'lab' })]],
+    ['NOTIFIED', () => [fakeControl(), settings({ mode: 'notify' })]],
+    [
+      'DEFERRED',
+      () => [
+        fakeControl({
+          readState: async () => {
+            throw new Error('AccessDenied');
+          },
+        }),
+      ],
+    ],
+    ['PLANNED', () => [fakeControl(), settings({ dryRun: true })]],
+    ['ALREADY_COMPLIANT', () => [live({ rules: 0 })]],
+    ['BLOCKED', () => [fakeControl({ preflight: async () => ['in use'] })]],
+    ['REMEDIATED', () => [fakeControl()]],
+    ['FAILED', () => [fakeControl({ verify: async () => ({ ok: false, reason: 'still there' }) })]],
+    [
+      'DRIFTED',
+      () => {
+        historyItems.set(`EC2.2#${EC2_2_FINDING.Id}`, driftedTwice);
+        return [fakeControl()];
+      },
+    ],
+  ];
+
+  it.each(SCENARIOS)('%s is saved, and a repeat delivery replays it', async (kind, scenario) => {
+    // Prepare: Powertools' DynamoDB persistence layer, marshalling for real.
+    const table = itemTable();
+    const guard = new DynamoDbOnceGuard(table.client, { tableName: 'hubfix-idempotency' });
+    const [control, runtime] = scenario();
+    const run = () =>
+      pipeline(control, runtime ?? settings(), {}, { guard }).processEvent(
+        importedEvent([finding()]),
+      );
+
+    // Act
+    const first = await run();
+    const second = await run();
+
+    // Assess
+    expect(first.handled[0]?.report.outcome.kind).toBe(kind);
+    expect(second.duplicates).toBe(1);
+    const saved = [...table.items.values()][0];
+    expect(saved?.status?.S).toBe('COMPLETED');
+    // What a replay gets back: small, plain JSON, nothing DynamoDB would refuse.
+    expect(unmarshall(saved ?? {}).data).toEqual(
+      expect.objectContaining({ findingId: EC2_2_FINDING.Id, outcome: kind }),
+    );
   });
 });

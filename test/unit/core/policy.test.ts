@@ -4,8 +4,11 @@ import {
   type DecisionKind,
   decide,
   isAllowListed,
+  mayChange,
   optOutTag,
+  readSuppression,
   screen,
+  suppressionEnd,
   suppressReason,
 } from '../../../lambdas/core/policy';
 import type { TagPolicy } from '../../../lambdas/core/settings';
@@ -24,6 +27,8 @@ const base: DecisionInput = {
   notifyOnly: false,
   dryRun: false,
   allowList: [],
+  overrideAllowList: false,
+  now: new Date('2026-12-01T12:00:00Z'),
   resource: {
     ids: ['arn:aws:ec2:us-east-1:111111111111:security-group/sg-1', 'sg-1'],
     account: '111111111111',
@@ -49,12 +54,19 @@ const TABLE: readonly [string, string, Partial<DecisionInput>, DecisionKind][] =
   ],
   ['2', 'mode off', { mode: 'off' }, 'IGNORE'],
   ['2', 'mode off, even with a suppress tag', { mode: 'off', ...suppressed }, 'IGNORE'],
-  ['-', 'tags unreadable: fail closed', unreadable, 'NOTIFY'],
+  [
+    '2',
+    'mode off means off, even when a person asks',
+    { mode: 'off', request: 'remediate-action' },
+    'IGNORE',
+  ],
+  ['2', 'mode off, even for a plan', { mode: 'off', request: 'plan-action' }, 'IGNORE'],
+  ['-', 'tags unreadable: fail closed, look again later', unreadable, 'DEFER'],
   [
     '-',
     'tags unreadable on a person request',
     { ...unreadable, request: 'remediate-action' },
-    'NOTIFY',
+    'DEFER',
   ],
   ['3', 'suppress tag with a reason', suppressed, 'SUPPRESS'],
   [
@@ -114,11 +126,47 @@ const TABLE: readonly [string, string, Partial<DecisionInput>, DecisionKind][] =
   ],
   [
     '5',
-    'person request skips the allow-list',
+    'person request honours the allow-list',
     { ...onlyProd, request: 'remediate-action' },
+    'NOTIFY',
+  ],
+  [
+    '5',
+    'person request goes past the allow-list when the config says so',
+    { ...onlyProd, request: 'remediate-action', overrideAllowList: true },
     'REMEDIATE',
   ],
-  ['2', 'person request skips mode off', { mode: 'off', request: 'remediate-action' }, 'REMEDIATE'],
+  [
+    '5',
+    'the override is for people only: an imported finding still needs the allow-list',
+    { ...onlyProd, overrideAllowList: true },
+    'NOTIFY',
+  ],
+  ['5', 'Plan honours the allow-list too', { ...onlyProd, request: 'plan-action' }, 'NOTIFY'],
+  [
+    '5',
+    'the reconciler is automatic: notify mode holds',
+    { mode: 'notify', request: 'reconciled' },
+    'NOTIFY',
+  ],
+  [
+    '3',
+    'suppression still in force before its end date',
+    { tags: { readable: true, tags: { 'hubfix:suppress': 'lab; until 2026-12-01' } } },
+    'SUPPRESS',
+  ],
+  [
+    '3',
+    'suppression past its end date no longer suppresses',
+    { tags: { readable: true, tags: { 'hubfix:suppress': 'lab; until 2026-11-30' } } },
+    'REMEDIATE',
+  ],
+  [
+    '3',
+    'a malformed end date is never taken as expired',
+    { tags: { readable: true, tags: { 'hubfix:suppress': 'lab; until 30/11/2026' } } },
+    'SUPPRESS',
+  ],
   ['6', 'dry run', { dryRun: true }, 'PLAN'],
   ['6', 'Plan custom action', { request: 'plan-action' }, 'PLAN'],
   [
@@ -164,6 +212,81 @@ describe('decide: the decision table, row by row', () => {
   it('says why tags could not be read', () => {
     expect(decide({ ...base, ...unreadable }).reason).toContain('AccessDenied');
   });
+
+  it('says when a suppression has ended, and still decides on the rest', () => {
+    const decision = decide({
+      ...base,
+      tags: { readable: true, tags: { 'hubfix:suppress': 'lab VPC; until 2026-11-30' } },
+      mode: 'notify',
+    });
+    expect(decision).toEqual({
+      kind: 'NOTIFY',
+      reason:
+        'the suppression by tag hubfix:suppress ("lab VPC") ended on 2026-11-30; the control is in notify mode',
+    });
+  });
+
+  it('reports a malformed end date and treats the suppression as having none', () => {
+    const decision = decide({
+      ...base,
+      tags: { readable: true, tags: { 'hubfix:suppress': 'lab; until next year' } },
+    });
+    expect(decision).toMatchObject({ kind: 'SUPPRESS', until: undefined });
+    expect(decision.reason).toContain('its end date "next year" is not a date');
+  });
+});
+
+describe('suppression end dates', () => {
+  const now = new Date('2026-12-01T12:00:00Z');
+  it.each([
+    [
+      'risk accepted',
+      { kind: 'active', reason: 'risk accepted', until: undefined, malformedUntil: undefined },
+    ],
+    [
+      'risk accepted; until 2027-03-31',
+      { kind: 'active', reason: 'risk accepted', until: '2027-03-31', malformedUntil: undefined },
+    ],
+    [
+      'risk accepted ;Until 2026-12-01',
+      { kind: 'active', reason: 'risk accepted', until: '2026-12-01', malformedUntil: undefined },
+    ],
+    [
+      'risk accepted; until 2026-11-30',
+      { kind: 'expired', reason: 'risk accepted', until: '2026-11-30' },
+    ],
+    [
+      'risk accepted; until 2026-12-01T11:59:59Z',
+      { kind: 'expired', reason: 'risk accepted', until: '2026-12-01T11:59:59Z' },
+    ],
+    [
+      'risk accepted; until 2027-02-30',
+      { kind: 'active', reason: 'risk accepted', until: undefined, malformedUntil: '2027-02-30' },
+    ],
+    ['; until 2027-01-01', { kind: 'none' }],
+    ['', { kind: 'none' }],
+  ])('"%s"', (value, expected) => {
+    expect(readSuppression({ 'hubfix:suppress': value }, tagPolicy, now)).toEqual(expected);
+  });
+
+  it('holds through the whole end day, UTC', () => {
+    expect(suppressionEnd('2027-03-31')?.toISOString()).toBe('2027-04-01T00:00:00.000Z');
+  });
+});
+
+describe('mayChange: whether a request could change anything, before tags are read', () => {
+  it.each([
+    [{ mode: 'remediate', request: 'imported', notifyOnly: false, dryRun: false }, true],
+    [{ mode: 'notify', request: 'imported', notifyOnly: false, dryRun: false }, false],
+    [{ mode: 'notify', request: 'remediate-action', notifyOnly: false, dryRun: false }, true],
+    [{ mode: 'remediate', request: 'plan-action', notifyOnly: false, dryRun: false }, false],
+    [{ mode: 'remediate', request: 'imported', notifyOnly: false, dryRun: true }, false],
+    [{ mode: 'remediate', request: 'imported', notifyOnly: true, dryRun: false }, false],
+    [{ mode: 'off', request: 'remediate-action', notifyOnly: false, dryRun: false }, false],
+    [{ mode: 'remediate', request: 'reconciled', notifyOnly: false, dryRun: false }, true],
+  ] as const)('%o → %s', (input, expected) => {
+    expect(mayChange(input)).toBe(expected);
+  });
 });
 
 describe('screen: rows 1 and 2 before any AWS call', () => {
@@ -171,9 +294,9 @@ describe('screen: rows 1 and 2 before any AWS call', () => {
     ['untrusted', { ...untrusted }, 'IGNORE'],
     ['mode off', { mode: 'off' as const }, 'IGNORE'],
     [
-      'mode off but a person asks',
+      'mode off, even when a person asks',
       { mode: 'off' as const, request: 'remediate-action' as const },
-      undefined,
+      'IGNORE',
     ],
     ['worth a look', {}, undefined],
   ])('%s', (_name, changes, expected) => {
@@ -224,10 +347,10 @@ describe('allow-list matching', () => {
 
 describe('owner tags', () => {
   it('reads the suppress reason trimmed, and ignores a blank one', () => {
-    expect(suppressReason({ 'hubfix:suppress': '  risk accepted ' }, tagPolicy)).toBe(
+    expect(suppressReason({ 'hubfix:suppress': '  risk accepted ' }, tagPolicy, base.now)).toBe(
       'risk accepted',
     );
-    expect(suppressReason({ 'hubfix:suppress': '' }, tagPolicy)).toBeUndefined();
+    expect(suppressReason({ 'hubfix:suppress': '' }, tagPolicy, base.now)).toBeUndefined();
   });
 
   it('treats any value as opt-out when the policy lists no values', () => {

@@ -1,14 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import type { ChangePlan } from '../../../lambdas/core/control';
+import { workflowFor } from '../../../lambdas/core/lifecycle';
 import {
+  clipBytes,
+  clipList,
   type FindingReport,
+  MESSAGE_BYTE_LIMIT,
   messageFor,
   NOTE_LIMIT,
   noteFor,
   type Outcome,
   SUBJECT_LIMIT,
   subjectFor,
-  workflowFor,
 } from '../../../lambdas/core/report';
 import type { TagPolicy } from '../../../lambdas/core/settings';
 
@@ -31,7 +34,11 @@ const tagPolicy: TagPolicy = {
 function report(outcome: Outcome): FindingReport {
   return {
     findingId: 'arn:aws:securityhub:us-east-1:111111111111:subscription/x/finding/1',
-    productArn: 'arn:aws:securityhub:us-east-1::product/aws/securityhub',
+    ref: {
+      format: 'asff',
+      id: 'arn:aws:securityhub:us-east-1:111111111111:subscription/x/finding/1',
+      productArn: 'arn:aws:securityhub:us-east-1::product/aws/securityhub',
+    },
     controlId: 'EC2.2',
     controlTitle: 'VPC default security groups should not allow inbound or outbound traffic',
     severity: 'MEDIUM',
@@ -41,7 +48,11 @@ function report(outcome: Outcome): FindingReport {
     resource: 'arn:aws:ec2:us-east-1:111111111111:security-group/sg-1',
     resourceId: 'sg-1',
     request: 'imported',
+    via: 'security-hub',
     automatic: true,
+    confirmation: { confirmed: true },
+    workflowBefore: 'NEW',
+    drift: undefined,
     decision: { kind: 'REMEDIATE', reason: 'allow-listed' },
     outcome,
   };
@@ -52,11 +63,11 @@ const OUTCOMES: readonly [Outcome, string | undefined][] = [
   [{ kind: 'SUPPRESSED', reason: 'suppressed by tag hubfix:suppress: "accepted"' }, 'SUPPRESSED'],
   [{ kind: 'NOTIFIED', reason: 'the control is in notify mode', plan }, 'NOTIFIED'],
   [{ kind: 'PLANNED', reason: 'dry run is on', plan, blockers: ['in use by eni-1'] }, 'NOTIFIED'],
-  [{ kind: 'ALREADY_COMPLIANT', summary: 'sg-1 has no rules' }, 'RESOLVED'],
+  [{ kind: 'ALREADY_COMPLIANT', summary: 'sg-1 has no rules' }, 'note only'],
   [{ kind: 'BLOCKED', plan, blockers: ['sg-1 is attached to 3 network interfaces'] }, 'NOTIFIED'],
   [
     { kind: 'REMEDIATED', plan, changes: ['revoked inbound rule sgr-1'], changeId: 'c-1' },
-    'RESOLVED',
+    'note only',
   ],
   [
     {
@@ -72,9 +83,44 @@ const OUTCOMES: readonly [Outcome, string | undefined][] = [
   ],
 ];
 
-describe('workflowFor', () => {
+describe('workflowFor (the lifecycle rules)', () => {
   it.each(OUTCOMES)('$kind → %s', (outcome, workflow) => {
-    expect(workflowFor(outcome)).toBe(workflow);
+    const update = workflowFor(report(outcome));
+    const shown = !update.write ? undefined : (update.workflow ?? 'note only');
+    expect(shown).toBe(workflow);
+  });
+
+  it.each([
+    ['REMEDIATED', 'SUPPRESSED', 'NEW'],
+    ['REMEDIATED', 'RESOLVED', 'NEW'],
+    ['REMEDIATED', 'NOTIFIED', undefined],
+    ['ALREADY_COMPLIANT', 'SUPPRESSED', 'NEW'],
+    ['ALREADY_COMPLIANT', 'RESOLVED', undefined],
+    ['DEFERRED', 'SUPPRESSED', 'NEW'],
+    ['DEFERRED', 'NEW', undefined],
+  ] as const)('a note-only %s on a %s finding sets %s', (kind, before, expected) => {
+    const outcome = OUTCOMES.map(([o]) => o).find((o) => o.kind === kind) ?? {
+      kind: 'DEFERRED' as const,
+      reason: 'throttled',
+    };
+    expect(workflowFor({ ...report(outcome), workflowBefore: before })).toEqual({
+      write: true,
+      workflow: expected,
+    });
+  });
+
+  it('sets NOTIFIED, naming the owner, whenever a fix did not hold', () => {
+    const drift = {
+      previousChangeId: 'c-0',
+      previousAt: '2026-11-01T00:00:00Z',
+      owner: 'CloudFormation stack "web"',
+      fixes: 1,
+    };
+    const fixedAgain = { ...report(OUTCOMES[6]?.[0] as Outcome), drift };
+    expect(workflowFor(fixedAgain)).toEqual({ write: true, workflow: 'NOTIFIED' });
+    expect(noteFor(fixedAgain)).toContain(
+      'belongs to CloudFormation stack "web": fix the template, or hubfix will fight it',
+    );
   });
 });
 
@@ -123,7 +169,12 @@ describe('subjectFor', () => {
 
 describe('messageFor', () => {
   it('names control, resource, account, region, decision, what changed and how to undo it', () => {
-    const body = messageFor(report(OUTCOMES[6]?.[0] as Outcome), { ok: true }, tagPolicy);
+    const body = messageFor(
+      report(OUTCOMES[6]?.[0] as Outcome),
+      { ok: true },
+      undefined,
+      tagPolicy,
+    );
 
     for (const expected of [
       'hubfix fixed a resource.',
@@ -137,7 +188,7 @@ describe('messageFor', () => {
       'What changed:\n  1. revoked inbound rule sgr-1',
       'Change id (ledger):\n  c-1',
       'How to undo it:\n  - aws ec2 authorize-security-group-ingress',
-      'workflow set to RESOLVED',
+      'a note was added; the workflow is left for Security Hub',
       'hubfix:auto-remediate=false',
       'hubfix:suppress=<reason>',
     ]) {
@@ -149,6 +200,7 @@ describe('messageFor', () => {
     const body = messageFor(
       report(OUTCOMES[2]?.[0] as Outcome),
       { ok: false, error: 'FindingNotFound' },
+      'NOTIFIED',
       tagPolicy,
     );
 
@@ -159,15 +211,62 @@ describe('messageFor', () => {
   it('calls the plan of a notify-only control what to do by hand', () => {
     const manual = { ...report(OUTCOMES[2]?.[0] as Outcome), automatic: false };
 
-    expect(messageFor(manual, { ok: true }, tagPolicy)).toContain(
+    expect(messageFor(manual, { ok: true }, 'NOTIFIED', tagPolicy)).toContain(
       'What to do by hand (no automatic fix exists):\n  1. revoke inbound rule sgr-1',
     );
   });
 
   it('tells the state left behind after a failure', () => {
-    const body = messageFor(report(OUTCOMES[7]?.[0] as Outcome), { ok: true }, tagPolicy);
+    const body = messageFor(
+      report(OUTCOMES[7]?.[0] as Outcome),
+      { ok: true },
+      'NOTIFIED',
+      tagPolicy,
+    );
 
     expect(body).toContain('during apply: UnauthorizedOperation');
     expect(body).toContain('State left behind:\n  unchanged');
+  });
+});
+
+describe('limits', () => {
+  const many = Array.from(
+    { length: 5_000 },
+    (_, i) =>
+      `made snap-${String(i).padStart(17, '0')} private (1,024 GiB, "nightly backup of the payments database")`,
+  );
+  const big: Outcome = {
+    kind: 'REMEDIATED',
+    plan: { ...plan, steps: many, undo: many },
+    changes: many,
+    changeId: 'EC2.1-1',
+  };
+
+  it('cuts long lists with "and N more", keeping the full list for the ledger', () => {
+    expect(clipList(['a', 'b', 'c'], 2)).toEqual([
+      'a',
+      'b',
+      'and 1 more (the full list is in the ledger)',
+    ]);
+    expect(clipList(['a'], 2)).toEqual(['a']);
+  });
+
+  it('keeps an SNS message for 5,000 snapshots within 256 KB', () => {
+    const body = messageFor(report(big), { ok: true }, undefined, tagPolicy);
+    expect(Buffer.byteLength(body, 'utf8')).toBeLessThan(MESSAGE_BYTE_LIMIT);
+    expect(body).toContain('and 4950 more (the full list is in the ledger)');
+  });
+
+  it('cuts any message over the byte limit on a character boundary, saying so', () => {
+    const cut = clipBytes('é'.repeat(200), 101, '[cut]');
+    expect(Buffer.byteLength(cut, 'utf8')).toBeLessThanOrEqual(101);
+    expect(cut.endsWith('[cut]')).toBe(true);
+    expect(cut).not.toContain('\uFFFD');
+  });
+
+  it('keeps the note within 512 characters, whatever the lists', () => {
+    const blocked: Outcome = { kind: 'BLOCKED', plan, blockers: many };
+    expect(noteFor(report(blocked)).length).toBeLessThanOrEqual(NOTE_LIMIT);
+    expect(noteFor(report(big)).length).toBeLessThanOrEqual(NOTE_LIMIT);
   });
 });

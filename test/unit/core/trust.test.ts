@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { type Finding, parseFindingsEvent } from '../../../lambdas/core/finding';
+import type { Finding } from '../../../lambdas/core/finding';
+import { readAsffEvent } from '../../../lambdas/core/intake/asff';
 import type { Request } from '../../../lambdas/core/policy';
 import { arnResource } from '../../../lambdas/core/resource';
 import { assessTrust } from '../../../lambdas/core/trust';
@@ -14,7 +15,7 @@ const securityGroups = arnResource({
 
 function assess(changes: Record<string, unknown>, request: Request = 'imported', event: Json = {}) {
   const raw = importedEvent([withChanges(EC2_2_FINDING, changes)], event);
-  const parsed = parseFindingsEvent(raw);
+  const parsed = readAsffEvent(raw);
   const [first] = parsed.findings;
   if (!first?.ok) throw new Error('fixture did not parse');
   const finding: Finding = first.finding;

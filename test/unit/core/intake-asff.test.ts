@@ -1,10 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MalformedEventError, MalformedFindingError } from '../../../lambdas/core/errors';
-import {
-  controlIdFromGeneratorId,
-  type Finding,
-  parseFindingsEvent,
-} from '../../../lambdas/core/finding';
+import { controlIdFromGeneratorId, type Finding } from '../../../lambdas/core/finding';
+import { readAsffEvent } from '../../../lambdas/core/intake/asff';
 import {
   customActionEvent,
   EC2_2_FINDING,
@@ -19,19 +16,19 @@ import {
 } from '../../support/fixtures';
 
 function onlyFinding(event: Json): Finding {
-  const [parsed] = parseFindingsEvent(event).findings;
+  const [parsed] = readAsffEvent(event).findings;
   if (!parsed?.ok) throw new Error(`expected one valid finding, got ${JSON.stringify(parsed)}`);
   return parsed.finding;
 }
 
-describe('parseFindingsEvent', () => {
+describe('readAsffEvent', () => {
   it.each(fixtureFiles())('reads every finding of the sample %s', (file) => {
     // Prepare
     const json = readJson(file);
     const event = isEnvelope(json) ? json : importedEvent([json]);
 
     // Act
-    const parsed = parseFindingsEvent(event);
+    const parsed = readAsffEvent(event);
 
     // Assess
     expect(parsed.findings.length).toBe(findingsOf(json).length);
@@ -91,7 +88,7 @@ describe('parseFindingsEvent', () => {
   });
 
   it('names the action ARN of a custom action event', () => {
-    const parsed = parseFindingsEvent(customActionEvent([EC2_2_FINDING]));
+    const parsed = readAsffEvent(customActionEvent([EC2_2_FINDING]));
 
     expect(parsed.trigger).toEqual({ kind: 'custom-action', actionArn: REMEDIATE_ACTION_ARN });
   });
@@ -123,7 +120,7 @@ describe('parseFindingsEvent', () => {
       'resources',
     ],
   ])('rejects an envelope with %s, naming the path', (_name, event, path) => {
-    const act = () => parseFindingsEvent(event);
+    const act = () => readAsffEvent(event);
 
     expect(act).toThrow(MalformedEventError);
     try {
@@ -139,7 +136,7 @@ describe('parseFindingsEvent', () => {
     const noId = withChanges(EC2_2_FINDING, { Id: undefined });
 
     // Act
-    const parsed = parseFindingsEvent(
+    const parsed = readAsffEvent(
       importedEvent([broken, EC2_2_FINDING, noId, 42 as unknown as Json]),
     );
 
@@ -155,7 +152,7 @@ describe('parseFindingsEvent', () => {
   it('rejects oversized fields inside a finding', () => {
     const huge = withChanges(EC2_2_FINDING, { Id: 'x'.repeat(513) });
 
-    const [parsed] = parseFindingsEvent(importedEvent([huge])).findings;
+    const [parsed] = readAsffEvent(importedEvent([huge])).findings;
 
     expect(parsed?.ok).toBe(false);
   });

@@ -1,12 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  collect,
-  collectAll,
-  findFirst,
-  MAX_PAGES,
-  type Page,
-  PagingLimitError,
-} from '../../../lambdas/services/paging';
+import { PagingLimitError } from '../../../lambdas/core/errors';
+import { collect, collectAll, findFirst, MAX_PAGES, type Page } from '../../../lambdas/core/paging';
 
 /** Pages as EC2 answers a filtered describe: empty or short pages that still carry a token. */
 function pagesOf<T>(pages: readonly (readonly T[])[]) {

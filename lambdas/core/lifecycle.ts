@@ -1,0 +1,159 @@
+/**
+ * The finding's lifecycle (DESIGN §7). Security Hub resets NOTIFIED or
+ * RESOLVED to NEW only when compliance goes PASSED→FAILED or the record
+ * ARCHIVED→ACTIVE, and never resets SUPPRESSED, so the workflow hubfix sets
+ * decides whether anybody hears of a finding again:
+ *
+ * | outcome                                   | workflow it sets                      |
+ * |-------------------------------------------|---------------------------------------|
+ * | IGNORED                                   | nothing is written                    |
+ * | REMEDIATED, ALREADY_COMPLIANT, DEFERRED   | note only (Security Hub resolves it   |
+ * |                                           | when its next check passes; NEW again |
+ * |                                           | if it was SUPPRESSED or RESOLVED)     |
+ * | NOTIFIED, PLANNED, BLOCKED, FAILED        | NOTIFIED: a person must act           |
+ * | SUPPRESSED                                | SUPPRESSED                            |
+ * | DRIFTED, or any fix of a drifted resource | NOTIFIED, naming the IaC owner        |
+ *
+ * hubfix also remembers, per finding, what it last did (`FindingHistory`),
+ * so a fix that did not hold is recognised as drift and not fought forever.
+ */
+import type { Tags } from './control';
+import type { WorkflowStatus } from './finding';
+import type { Drift, FindingReport, OutcomeKind } from './report';
+
+export type WorkflowUpdate =
+  | { readonly write: false }
+  /** `workflow` undefined: write the note and leave the workflow as it is. */
+  | { readonly write: true; readonly workflow: WorkflowStatus | undefined };
+
+/** Pure: what to write to the finding for this report. */
+export function workflowFor(
+  report: Pick<FindingReport, 'outcome' | 'workflowBefore' | 'drift'>,
+): WorkflowUpdate {
+  const kind = report.outcome.kind;
+  if (kind === 'IGNORED') return { write: false };
+  if (kind === 'SUPPRESSED') return { write: true, workflow: 'SUPPRESSED' };
+  if (report.drift !== undefined) return { write: true, workflow: 'NOTIFIED' };
+  switch (kind) {
+    case 'NOTIFIED':
+    case 'PLANNED':
+    case 'BLOCKED':
+    case 'FAILED':
+    case 'DRIFTED':
+      return { write: true, workflow: 'NOTIFIED' };
+    case 'REMEDIATED':
+    case 'DEFERRED':
+      // A lifted suppression, or a failing finding marked RESOLVED, must be seen again.
+      return {
+        write: true,
+        workflow:
+          report.workflowBefore === 'SUPPRESSED' || report.workflowBefore === 'RESOLVED'
+            ? 'NEW'
+            : undefined,
+      };
+    case 'ALREADY_COMPLIANT':
+      return {
+        write: true,
+        workflow: report.workflowBefore === 'SUPPRESSED' ? 'NEW' : undefined,
+      };
+  }
+}
+
+/** What hubfix last did with one finding. */
+export interface HistoryEntry {
+  readonly lastOutcome: OutcomeKind;
+  readonly lastAt: string;
+  readonly lastChangeId: string | undefined;
+  /** Verified fixes of this finding's resource, counting every one. */
+  readonly fixes: number;
+  readonly lastFixAt: string | undefined;
+  readonly lastFixChangeId: string | undefined;
+  /** The last fix covered only part of the resource; more of it was handed on. */
+  readonly continuing: boolean;
+  /** The workflow hubfix last set, when it set one. */
+  readonly workflowSet: WorkflowStatus | undefined;
+}
+
+/** Where hubfix remembers what it did with each finding. */
+export interface FindingHistory {
+  get(controlId: string, findingKey: string): Promise<HistoryEntry | undefined>;
+  put(controlId: string, findingKey: string, entry: HistoryEntry): Promise<void>;
+}
+
+/** For tests and tools that need no memory. */
+export const noHistory: FindingHistory = {
+  async get() {
+    return undefined;
+  },
+  async put() {},
+};
+
+/** The next history entry after one handling of the finding. */
+export function nextHistory(
+  previous: HistoryEntry | undefined,
+  report: Pick<FindingReport, 'outcome'>,
+  workflow: WorkflowUpdate,
+  at: string,
+): HistoryEntry {
+  const { outcome } = report;
+  const fixed = outcome.kind === 'REMEDIATED';
+  const changeId =
+    outcome.kind === 'REMEDIATED' || outcome.kind === 'FAILED' ? outcome.changeId : undefined;
+  return {
+    lastOutcome: outcome.kind,
+    lastAt: at,
+    lastChangeId: changeId,
+    fixes: (previous?.fixes ?? 0) + (fixed ? 1 : 0),
+    lastFixAt: fixed ? at : previous?.lastFixAt,
+    lastFixChangeId: fixed ? changeId : previous?.lastFixChangeId,
+    continuing: fixed ? outcome.plan.remaining !== undefined : (previous?.continuing ?? false),
+    workflowSet: workflow.write
+      ? (workflow.workflow ?? previous?.workflowSet)
+      : previous?.workflowSet,
+  };
+}
+
+/** Tags by which infrastructure as code marks what it owns, and how to name the owner. */
+const OWNER_TAGS: readonly (readonly [string, (value: string) => string])[] = [
+  ['aws:cloudformation:stack-name', (v) => `CloudFormation stack "${v}"`],
+  ['aws:servicecatalog:provisionedProductArn', (v) => `Service Catalog product ${v}`],
+  ['aws:elasticbeanstalk:environment-name', (v) => `Elastic Beanstalk environment "${v}"`],
+  ['aws:eks:cluster-name', (v) => `EKS cluster "${v}"`],
+];
+
+/** Tags people commonly use to say what manages a resource (case-insensitive keys). */
+const MANAGED_BY = new Set(['managed-by', 'managedby', 'managed_by', 'iac', 'provisioner']);
+
+/** The IaC owner named by the resource's tags, for "fix the template, or hubfix will fight it". */
+export function ownerFromTags(tags: Tags): string | undefined {
+  for (const [key, name] of OWNER_TAGS) {
+    const value = tags[key];
+    if (value) return name(value);
+  }
+  for (const [key, value] of Object.entries(tags)) {
+    if (MANAGED_BY.has(key.toLowerCase()) && value) return `${value} (tag ${key})`;
+  }
+  return undefined;
+}
+
+/**
+ * Drift: hubfix fixed this finding's resource (verified) and the live
+ * resource needs fixing again. Not drift when the last fix only covered part
+ * of the resource and handed the rest on.
+ */
+export function driftOf(
+  history: HistoryEntry | undefined,
+  /** Asked only when hubfix has fixed this finding before. */
+  needsFix: () => boolean,
+  tags: Tags,
+): Drift | undefined {
+  if (history === undefined || history.fixes === 0 || history.continuing || !needsFix()) {
+    return undefined;
+  }
+  return {
+    previousChangeId: history.lastFixChangeId,
+    previousAt: history.lastFixAt ?? history.lastAt,
+    owner: ownerFromTags(tags),
+    fixes: history.fixes,
+  };
+}

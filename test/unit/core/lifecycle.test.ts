@@ -1,0 +1,115 @@
+import { describe, expect, it } from 'vitest';
+import type { ChangePlan } from '../../../lambdas/core/control';
+import {
+  driftOf,
+  type HistoryEntry,
+  nextHistory,
+  ownerFromTags,
+} from '../../../lambdas/core/lifecycle';
+
+const plan: ChangePlan<unknown> = {
+  kind: 'change',
+  summary: 'revoke 2 rules',
+  steps: [],
+  before: {},
+  undo: [],
+};
+const fixed: HistoryEntry = {
+  lastOutcome: 'REMEDIATED',
+  lastAt: '2026-11-01T00:00:00Z',
+  lastChangeId: 'EC2.2-1',
+  fixes: 1,
+  lastFixAt: '2026-11-01T00:00:00Z',
+  lastFixChangeId: 'EC2.2-1',
+  continuing: false,
+  workflowSet: undefined,
+};
+
+describe('driftOf', () => {
+  it.each([
+    ['never handled', undefined, true, false],
+    ['handled, never fixed', { ...fixed, fixes: 0 }, true, false],
+    ['fixed, and compliant now', fixed, false, false],
+    ['fixed, and needs fixing again', fixed, true, true],
+    ['fixed in part, the rest handed on', { ...fixed, continuing: true }, true, false],
+  ] as const)('%s → drift: %s', (_name, history, needsFix, drifted) => {
+    let asked = false;
+    const drift = driftOf(
+      history,
+      () => {
+        asked = true;
+        return needsFix;
+      },
+      {},
+    );
+    expect(drift !== undefined).toBe(drifted);
+    // The plan is worked out only when hubfix fixed this finding before.
+    expect(asked).toBe(history !== undefined && history.fixes > 0 && !history.continuing);
+  });
+
+  it('names the previous change and the owner', () => {
+    expect(driftOf(fixed, () => true, { 'aws:cloudformation:stack-name': 'net' })).toEqual({
+      previousChangeId: 'EC2.2-1',
+      previousAt: '2026-11-01T00:00:00Z',
+      owner: 'CloudFormation stack "net"',
+      fixes: 1,
+    });
+  });
+});
+
+describe('ownerFromTags', () => {
+  it.each([
+    [{ 'aws:cloudformation:stack-name': 'web' }, 'CloudFormation stack "web"'],
+    [{ 'aws:servicecatalog:provisionedProductArn': 'arn:pp' }, 'Service Catalog product arn:pp'],
+    [{ ManagedBy: 'terraform' }, 'terraform (tag ManagedBy)'],
+    [{ 'managed-by': 'pulumi' }, 'pulumi (tag managed-by)'],
+    [{ Name: 'web' }, undefined],
+  ])('%o → %s', (tags, owner) => {
+    expect(ownerFromTags(tags)).toBe(owner);
+  });
+});
+
+describe('nextHistory', () => {
+  it('counts verified fixes and remembers the last one', () => {
+    const first = nextHistory(
+      undefined,
+      { outcome: { kind: 'REMEDIATED', plan, changes: [], changeId: 'EC2.2-1' } },
+      { write: true, workflow: undefined },
+      '2026-11-01T00:00:00Z',
+    );
+    const then = nextHistory(
+      first,
+      { outcome: { kind: 'NOTIFIED', reason: 'notify mode', plan: undefined } },
+      { write: true, workflow: 'NOTIFIED' },
+      '2026-11-02T00:00:00Z',
+    );
+
+    expect(then).toEqual({
+      lastOutcome: 'NOTIFIED',
+      lastAt: '2026-11-02T00:00:00Z',
+      lastChangeId: undefined,
+      fixes: 1,
+      lastFixAt: '2026-11-01T00:00:00Z',
+      lastFixChangeId: 'EC2.2-1',
+      continuing: false,
+      workflowSet: 'NOTIFIED',
+    });
+  });
+
+  it('marks a fix that handed the rest on as continuing', () => {
+    const partial = nextHistory(
+      undefined,
+      {
+        outcome: {
+          kind: 'REMEDIATED',
+          plan: { ...plan, remaining: '4,400 snapshots' },
+          changes: [],
+          changeId: 'EC2.1-1',
+        },
+      },
+      { write: true, workflow: undefined },
+      '2026-11-01T00:00:00Z',
+    );
+    expect(partial.continuing).toBe(true);
+  });
+});
