@@ -10,42 +10,9 @@ import type { ChangePlan, Control, FindingContext, Plan } from './control';
 import type { LiveRead } from './decide';
 import { describeError, isTransient, leftUnchanged, PartialChangeError } from './errors';
 import type { Decision } from './policy';
+import type { ChangeRecorder, ChangeResult, MetricsPort } from './ports';
 import type { Drift, Outcome } from './report';
 import type { ResourceRef } from './resource';
-
-export interface ChangeRecord {
-  readonly changeId: string;
-  readonly controlId: string;
-  readonly findingId: string;
-  readonly resource: string;
-  /** Where the resource is: a rollback acts there and nowhere else. */
-  readonly account: string;
-  readonly region: string;
-  readonly summary: string;
-  readonly before: unknown;
-}
-
-export type ChangeResult =
-  | { readonly status: 'REMEDIATED'; readonly changes: readonly string[] }
-  | {
-      readonly status: 'FAILED';
-      readonly changes: readonly string[];
-      readonly error: string;
-      readonly stateLeft: string;
-    };
-
-/** Stores what a change will remove before the change is made. */
-export interface ChangeRecorder {
-  /** @throws when the before-state could not be stored; the change is then not made. */
-  recordBefore(record: ChangeRecord): Promise<void>;
-  recordResult(changeId: string, result: ChangeResult): Promise<void>;
-}
-
-export interface MetricsPort {
-  count(name: string): void;
-  /** A duration, in milliseconds. */
-  timing(name: string, milliseconds: number): void;
-}
 
 export interface ActInput<State, Params, Clients> {
   readonly decision: Decision;

@@ -5,7 +5,10 @@
  */
 import type { Control, FindingContext, Tags } from './control';
 import { describeError } from './errors';
+import { driftOf } from './lifecycle';
 import { type Decision, decide, type Request, type TagReading } from './policy';
+import type { HistoryEntry } from './ports';
+import type { Drift } from './report';
 import type { ResourceRef } from './resource';
 import type { RuntimeSettings } from './settings';
 
@@ -58,4 +61,33 @@ export function decideFor<Params>(input: {
     resource: { ids: [input.resource.raw, input.resource.id], account: input.resource.account },
     now: input.now,
   });
+}
+
+export interface Decided<State> {
+  readonly live: LiveRead<State>;
+  readonly decision: Decision;
+  /** Set when hubfix fixed this finding before and the live resource needs fixing again. */
+  readonly drift: Drift | undefined;
+}
+
+/** The decide stage, whole: read the live resource, decide, and see whether a past fix held. */
+export async function decideLive<State, Before, Params, Clients>(input: {
+  readonly control: Control<State, Before, Params, Clients>;
+  readonly settings: RuntimeSettings<Params>;
+  readonly notifyOnly: boolean;
+  readonly request: Request;
+  readonly resource: ResourceRef;
+  readonly ctx: FindingContext<Clients, Params>;
+  readonly history: HistoryEntry | undefined;
+}): Promise<Decided<State>> {
+  const { control, ctx } = input;
+  const live = await readLive(control, input.resource, ctx);
+  const decision = decideFor({ ...input, live, now: new Date(ctx.clock.now()) });
+  const mayFix =
+    decision.kind === 'REMEDIATE' || decision.kind === 'NOTIFY' || decision.kind === 'PLAN';
+  const drift =
+    live.kind === 'found' && mayFix
+      ? driftOf(input.history, () => control.plan(live.state, ctx).kind === 'change', live.tags)
+      : undefined;
+  return { live, decision, drift };
 }

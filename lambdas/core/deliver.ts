@@ -4,41 +4,20 @@
  * event on EventBridge — and counted and logged. One failed delivery does
  * not stop the others; the caller decides what an undelivered finding means.
  */
-import type { MetricsPort } from './act';
-import type { FindingStore, FindingUpdate } from './adapters/security-hub';
-import type { Notification, Notifier } from './adapters/sns';
 import type { Log } from './control';
 import { describeError } from './errors';
 import { type WorkflowUpdate, workflowFor } from './lifecycle';
+import type {
+  FindingStore,
+  FindingUpdate,
+  MetricsPort,
+  Notification,
+  Notifier,
+  OutcomeEvent,
+  OutcomePublisher,
+} from './ports';
 import { type DeliveryStatus, type FindingReport, messageFor, noteFor, subjectFor } from './report';
 import type { TagPolicy } from './settings';
-
-/** What teams route to Jira, ServiceNow, Slack or PagerDuty with EventBridge rules. */
-export interface OutcomeEvent {
-  readonly control: string;
-  readonly outcome: string;
-  readonly decision: string;
-  readonly reason: string;
-  readonly account: string;
-  readonly region: string;
-  readonly resource: string;
-  readonly resourceType: string;
-  readonly findingId: string;
-  readonly changeId: string | undefined;
-  readonly severity: string;
-  readonly request: string;
-  readonly via: string;
-  readonly workflow: string | undefined;
-  readonly drifted: boolean;
-}
-
-export interface OutcomePublisher {
-  /** @throws OutcomeEventError when EventBridge did not take the event. */
-  publish(event: OutcomeEvent): Promise<void>;
-}
-
-/** For tests and tools that route no events. */
-export const noOutcomeEvents: OutcomePublisher = { async publish() {} };
 
 export interface HandledFinding {
   readonly report: FindingReport;

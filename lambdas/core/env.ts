@@ -6,7 +6,7 @@
 
 import type { Provisioned } from './control';
 import { ConfigurationError } from './errors';
-import type { CustomActionArns } from './pipeline';
+import type { CustomActionArns } from './request';
 import { object, optional, parseOrThrow, record, type Schema, string } from './schema';
 import { type RuntimeSettings, runtimeSettingsSchema } from './settings';
 import { type DaemonAddress, parseDaemonAddress } from './tracing';

@@ -23,17 +23,16 @@ import { awsClientOptions } from './aws';
 import type { Clock } from './clock';
 import type { Control } from './control';
 import { lambdaDeadline } from './deadline';
-import type { OutcomePublisher } from './deliver';
 import { readEnvironment } from './env';
-import type { ResourceLease } from './lease';
-import type { FindingHistory } from './lifecycle';
-import {
-  type BatchResult,
-  type ChangeRecorder,
-  createPipeline,
-  type OnceGuard,
-  type Requeue,
-} from './pipeline';
+import { type BatchResult, createPipeline } from './pipeline';
+import type {
+  ChangeRecorder,
+  FindingHistory,
+  OnceGuard,
+  OutcomePublisher,
+  Requeue,
+  ResourceLease,
+} from './ports';
 import { countMetric, logger, metrics, SERVICE_NAME } from './powertools';
 import { type SegmentSink, Tracer, UdpSegmentSink } from './tracing';
 

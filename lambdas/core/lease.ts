@@ -7,22 +7,8 @@
  */
 import type { Clock } from './clock';
 import { type Deadline, hasTimeFor } from './deadline';
+import type { ResourceLease } from './ports';
 import type { ResourceRef } from './resource';
-
-export interface ResourceLease {
-  /** @returns whether the lease is now held by `holder`, until `until` at the latest. */
-  acquire(key: string, holder: string, until: Date): Promise<boolean>;
-  /** Gives the lease up, if `holder` still holds it. */
-  release(key: string, holder: string): Promise<void>;
-}
-
-/** For tests and tools that run one invocation at a time. */
-export const noLease: ResourceLease = {
-  async acquire() {
-    return true;
-  },
-  async release() {},
-};
 
 export function leaseKey(controlId: string, resource: ResourceRef): string {
   return `${controlId}#lease#${resource.account}#${resource.region}#${resource.id}`;

@@ -19,7 +19,8 @@
  */
 import type { Tags } from './control';
 import type { WorkflowStatus } from './finding';
-import type { Drift, FindingReport, OutcomeKind } from './report';
+import type { HistoryEntry } from './ports';
+import type { Drift, FindingReport } from './report';
 
 export type WorkflowUpdate =
   | { readonly write: false }
@@ -58,35 +59,6 @@ export function workflowFor(
       };
   }
 }
-
-/** What hubfix last did with one finding. */
-export interface HistoryEntry {
-  readonly lastOutcome: OutcomeKind;
-  readonly lastAt: string;
-  readonly lastChangeId: string | undefined;
-  /** Verified fixes of this finding's resource, counting every one. */
-  readonly fixes: number;
-  readonly lastFixAt: string | undefined;
-  readonly lastFixChangeId: string | undefined;
-  /** The last fix covered only part of the resource; more of it was handed on. */
-  readonly continuing: boolean;
-  /** The workflow hubfix last set, when it set one. */
-  readonly workflowSet: WorkflowStatus | undefined;
-}
-
-/** Where hubfix remembers what it did with each finding. */
-export interface FindingHistory {
-  get(controlId: string, findingKey: string): Promise<HistoryEntry | undefined>;
-  put(controlId: string, findingKey: string, entry: HistoryEntry): Promise<void>;
-}
-
-/** For tests and tools that need no memory. */
-export const noHistory: FindingHistory = {
-  async get() {
-    return undefined;
-  },
-  async put() {},
-};
 
 /** The next history entry after one handling of the finding. */
 export function nextHistory(

@@ -6,7 +6,7 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { MetricsPort } from './act';
+import type { MetricsPort } from './ports';
 
 export const SERVICE_NAME = 'hubfix';
 export const METRICS_NAMESPACE = 'hubfix';

@@ -7,11 +7,13 @@
  * again, and only its copy (status, resource, control parameters) may lead
  * to a change.
  */
-import { type FindingStore, lookupOf } from './adapters/security-hub';
 import { describeError } from './errors';
 import { controlIdFromGeneratorId, type Finding } from './finding';
-import type { Request } from './policy';
+import { lookupOf } from './intake/types';
+import { type Request, screen } from './policy';
+import type { FindingStore } from './ports';
 import type { ResourceRef, ResourceSpec } from './resource';
+import type { Mode } from './settings';
 
 export interface Identity {
   readonly account: string;
@@ -145,4 +147,89 @@ export async function confirmFinding(input: {
     };
   }
   return { kind: 'confirmed', finding: fetched, resource: trust.resource };
+}
+
+export type Admission =
+  | {
+      readonly kind: 'refused';
+      readonly reason: string;
+      /** The resource the event named, when it could be read: for the report. */
+      readonly resource: ResourceRef | undefined;
+      /** Worth a warning: the event or Security Hub's copy failed a check (not just mode off). */
+      readonly suspicious: boolean;
+    }
+  | {
+      readonly kind: 'admitted';
+      /** Security Hub's copy when it answered, else the event's. */
+      readonly finding: Finding;
+      readonly resource: ResourceRef;
+      readonly confirmation:
+        | { readonly confirmed: true }
+        | { readonly confirmed: false; readonly reason: string };
+    };
+
+/**
+ * The whole trust stage for one finding: the event's checks, the control's
+ * mode, then Security Hub's own copy (unless the finding came from Security
+ * Hub just now, fetched by identifiers).
+ */
+export async function admit(input: {
+  readonly event: { readonly account: string; readonly region: string };
+  readonly finding: Finding;
+  readonly fromSecurityHub: boolean;
+  readonly request: Request;
+  readonly controlId: string;
+  readonly resourceSpec: ResourceSpec;
+  readonly self: Identity;
+  readonly mode: Mode;
+  readonly store: FindingStore;
+}): Promise<Admission> {
+  const assess = (finding: Finding) => assessTrust({ ...input, finding });
+  const trust = assess(input.finding);
+  const screened = screen({ trust, mode: input.mode });
+  if (screened || !trust.ok) {
+    return {
+      kind: 'refused',
+      reason: screened?.reason ?? 'refused',
+      resource: trust.resource,
+      suspicious: !trust.ok,
+    };
+  }
+  if (input.fromSecurityHub) {
+    return {
+      kind: 'admitted',
+      finding: input.finding,
+      resource: trust.resource,
+      confirmation: { confirmed: true },
+    };
+  }
+  const confirmation = await confirmFinding({
+    store: input.store,
+    finding: input.finding,
+    resource: trust.resource,
+    assess,
+  });
+  switch (confirmation.kind) {
+    case 'refused':
+      return {
+        kind: 'refused',
+        reason: confirmation.reason,
+        resource: trust.resource,
+        suspicious: true,
+      };
+    case 'unconfirmed':
+      return {
+        kind: 'admitted',
+        finding: input.finding,
+        resource: trust.resource,
+        confirmation: { confirmed: false, reason: confirmation.reason },
+      };
+    case 'confirmed':
+      return {
+        kind: 'admitted',
+        finding: confirmation.finding,
+        resource: confirmation.resource,
+        confirmation: { confirmed: true },
+      };
+  }
 }

@@ -12,18 +12,20 @@ import {
 import { PublishCommand, type PublishCommandInput, SNSClient } from '@aws-sdk/client-sns';
 import type { Context } from 'aws-lambda';
 import type { Control } from '../../lambdas/core/control';
-import type { OutcomeEvent } from '../../lambdas/core/deliver';
 import { createControlHandler } from '../../lambdas/core/handler';
 import type { DirectRequest } from '../../lambdas/core/intake/direct';
-import { noLease, type ResourceLease } from '../../lambdas/core/lease';
-import type { FindingHistory, HistoryEntry } from '../../lambdas/core/lifecycle';
 import {
   type ChangeRecord,
   type ChangeRecorder,
   type ChangeResult,
   everyTime,
+  type FindingHistory,
+  type HistoryEntry,
+  noLease,
   type OnceGuard,
-} from '../../lambdas/core/pipeline';
+  type OutcomeEvent,
+  type ResourceLease,
+} from '../../lambdas/core/ports';
 import type { RuntimeSettings } from '../../lambdas/core/settings';
 import { strictMock } from './aws';
 import { fakeClock } from './control';

@@ -5,8 +5,8 @@
  * refuses an entry (FailedEntryCount); that is turned into an error here.
  */
 import { type EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import type { OutcomeEvent, OutcomePublisher } from '../deliver';
 import { describeError, OutcomeEventError } from '../errors';
+import type { OutcomeEvent, OutcomePublisher } from '../ports';
 
 export const OUTCOME_EVENT_SOURCE = 'hubfix';
 export const OUTCOME_DETAIL_TYPE = 'Remediation Outcome';

@@ -12,7 +12,7 @@ import {
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context } from 'aws-lambda';
-import type { OnceGuard, OnceResult } from '../pipeline';
+import type { OnceGuard, OnceResult } from '../ports';
 
 export interface DynamoDbOnceGuardOptions {
   readonly tableName: string;

@@ -6,7 +6,7 @@
  */
 import { type DynamoDBClient, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
-import type { ChangeRecord, ChangeRecorder, ChangeResult } from '../act';
+import type { ChangeRecord, ChangeRecorder, ChangeResult } from '../ports';
 
 export const LEDGER_INDEX = 'byTime';
 /** Every change item carries this, so the time index can list them newest first. */

@@ -7,7 +7,7 @@
  */
 import { describeError, RequeueError } from '../errors';
 import type { DirectRequest } from '../intake/direct';
-import type { Requeue } from '../pipeline';
+import type { Requeue } from '../ports';
 import type { AsyncInvoker } from './lambda-invoke';
 
 /** Lambda's limit for an asynchronous invocation's payload. */

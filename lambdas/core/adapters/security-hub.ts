@@ -12,37 +12,14 @@ import {
   type SecurityHubClient,
 } from '@aws-sdk/client-securityhub';
 import { describeError, FindingFetchError, FindingUpdateError } from '../errors';
-import type { Finding, FindingRef, WorkflowStatus } from '../finding';
+import type { Finding, FindingRef } from '../finding';
 import { parseAsffFinding } from '../intake/asff';
 import type { FindingLookup } from '../intake/types';
 import { findFirst } from '../paging';
+import type { FindingStore, FindingUpdate } from '../ports';
 import { NOTE_LIMIT } from '../report';
 
 export const NOTE_AUTHOR = 'hubfix';
-
-export interface FindingUpdate {
-  /** Undefined leaves the workflow as it is: the note alone is written. */
-  readonly workflow: WorkflowStatus | undefined;
-  readonly note: string;
-}
-
-/** What the pipeline asks of Security Hub. */
-export interface FindingStore {
-  /**
-   * The finding as Security Hub holds it now, or undefined when Security Hub
-   * does not know it.
-   * @throws FindingFetchError when Security Hub could not be asked, or answered something unreadable.
-   */
-  fetch(lookup: FindingLookup): Promise<Finding | undefined>;
-  /** @throws FindingUpdateError when Security Hub did not apply the update. */
-  update(ref: FindingRef, update: FindingUpdate): Promise<void>;
-}
-
-export function lookupOf(ref: FindingRef): FindingLookup {
-  return ref.format === 'asff'
-    ? { format: 'asff', id: ref.id, productArn: ref.productArn }
-    : { format: 'ocsf', uid: ref.uid };
-}
 
 export class SecurityHubFindingStore implements FindingStore {
   constructor(private readonly client: SecurityHubClient) {}

@@ -5,21 +5,7 @@
  */
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { describeError, NotificationError } from '../errors';
-
-export interface Notification {
-  readonly subject: string;
-  readonly message: string;
-  readonly attributes: {
-    readonly control: string;
-    readonly outcome: string;
-    readonly severity: string;
-  };
-}
-
-export interface Notifier {
-  /** @throws NotificationError when SNS did not accept the message. */
-  publish(notification: Notification): Promise<void>;
-}
+import type { Notification, Notifier } from '../ports';
 
 export class SnsNotifier implements Notifier {
   constructor(

@@ -13,8 +13,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { WORKFLOW_STATUSES } from '../finding';
-import type { ResourceLease } from '../lease';
-import type { FindingHistory, HistoryEntry } from '../lifecycle';
+import type { FindingHistory, HistoryEntry, ResourceLease } from '../ports';
 import { boolean, integer, object, oneOf, optional, string } from '../schema';
 
 export const STATE_KEY = 'pk';

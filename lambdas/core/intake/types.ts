@@ -4,7 +4,7 @@
  * identifiers to fetch it by, or a finding that could not be read.
  */
 import type { MalformedFindingError } from '../errors';
-import type { Finding } from '../finding';
+import type { Finding, FindingRef } from '../finding';
 
 export type ParsedFinding =
   | { readonly ok: true; readonly finding: Finding }
@@ -20,6 +20,12 @@ export type FindingLookup =
   | { readonly format: 'asff'; readonly id: string; readonly productArn?: string }
   /** finding_info.uid or metadata.uid of a new Security Hub (OCSF) finding. */
   | { readonly format: 'ocsf'; readonly uid: string };
+
+export function lookupOf(ref: FindingRef): FindingLookup {
+  return ref.format === 'asff'
+    ? { format: 'asff', id: ref.id, productArn: ref.productArn }
+    : { format: 'ocsf', uid: ref.uid };
+}
 
 export type IntakeItem =
   | ParsedFinding

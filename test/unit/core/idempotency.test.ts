@@ -18,7 +18,7 @@ import { ec2_2 } from '../../../lambdas/controls/ec2-2/remediate';
 import { DynamoDbOnceGuard } from '../../../lambdas/core/adapters/idempotency';
 import { IncompleteDeliveryError } from '../../../lambdas/core/errors';
 import { readAsffEvent } from '../../../lambdas/core/intake/asff';
-import { onceKey } from '../../../lambdas/core/pipeline';
+import { onceKey } from '../../../lambdas/core/request';
 import { strictMock } from '../../support/aws';
 import { itemTable } from '../../support/dynamodb-items';
 import {

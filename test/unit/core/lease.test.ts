@@ -9,12 +9,8 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { DynamoDbStateStore } from '../../../lambdas/core/adapters/state';
 import { deadlineIn } from '../../../lambdas/core/deadline';
-import {
-  LEASE_WAIT_MS,
-  leaseKey,
-  type ResourceLease,
-  withLease,
-} from '../../../lambdas/core/lease';
+import { LEASE_WAIT_MS, leaseKey, withLease } from '../../../lambdas/core/lease';
+import type { ResourceLease } from '../../../lambdas/core/ports';
 import { resetStrict, strictMock } from '../../support/aws';
 import { ec2Ref, fakeClock } from '../../support/control';
 

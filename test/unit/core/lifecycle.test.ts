@@ -1,11 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ChangePlan } from '../../../lambdas/core/control';
-import {
-  driftOf,
-  type HistoryEntry,
-  nextHistory,
-  ownerFromTags,
-} from '../../../lambdas/core/lifecycle';
+import { driftOf, nextHistory, ownerFromTags } from '../../../lambdas/core/lifecycle';
+import type { HistoryEntry } from '../../../lambdas/core/ports';
 
 const plan: ChangePlan<unknown> = {
   kind: 'change',

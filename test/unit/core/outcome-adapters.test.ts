@@ -3,9 +3,9 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { EventBridgeOutcomePublisher } from '../../../lambdas/core/adapters/events';
 import type { AsyncInvoker } from '../../../lambdas/core/adapters/lambda-invoke';
 import { LambdaRequeue } from '../../../lambdas/core/adapters/requeue';
-import type { OutcomeEvent } from '../../../lambdas/core/deliver';
 import { OutcomeEventError, RequeueError } from '../../../lambdas/core/errors';
 import { DIRECT_REQUEST_MARKER, type DirectRequest } from '../../../lambdas/core/intake/direct';
+import type { OutcomeEvent } from '../../../lambdas/core/ports';
 import { resetStrict, serviceError, strictMock } from '../../support/aws';
 
 const event: OutcomeEvent = {

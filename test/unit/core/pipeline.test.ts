@@ -1,25 +1,28 @@
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { DynamoDbOnceGuard } from '../../../lambdas/core/adapters/idempotency';
-import type { FindingStore, FindingUpdate } from '../../../lambdas/core/adapters/security-hub';
-import type { Notification, Notifier } from '../../../lambdas/core/adapters/sns';
 import { type Clock, systemClock } from '../../../lambdas/core/clock';
 import type { Control, Log } from '../../../lambdas/core/control';
 import { deadlineIn } from '../../../lambdas/core/deadline';
-import type { OutcomeEvent } from '../../../lambdas/core/deliver';
 import { IncompleteDeliveryError, PartialChangeError } from '../../../lambdas/core/errors';
 import { parseAsffFinding } from '../../../lambdas/core/intake/asff';
 import { DIRECT_REQUEST_MARKER, type DirectRequest } from '../../../lambdas/core/intake/direct';
-import type { ResourceLease } from '../../../lambdas/core/lease';
-import type { FindingHistory, HistoryEntry } from '../../../lambdas/core/lifecycle';
-import {
-  type ChangeRecord,
-  type ChangeRecorder,
-  type ChangeResult,
-  createPipeline,
-  type MetricsPort,
-  type OnceGuard,
-} from '../../../lambdas/core/pipeline';
+import { createPipeline } from '../../../lambdas/core/pipeline';
+import type {
+  ChangeRecord,
+  ChangeRecorder,
+  ChangeResult,
+  FindingHistory,
+  FindingStore,
+  FindingUpdate,
+  HistoryEntry,
+  MetricsPort,
+  Notification,
+  Notifier,
+  OnceGuard,
+  OutcomeEvent,
+  ResourceLease,
+} from '../../../lambdas/core/ports';
 import { arnResource } from '../../../lambdas/core/resource';
 import { integer, object } from '../../../lambdas/core/schema';
 import type { RuntimeSettings } from '../../../lambdas/core/settings';
@@ -654,7 +657,7 @@ describe('pipeline: trust Security Hub, not the event', () => {
       kind: 'IGNORED',
       reason: 'Security Hub does not know this finding',
     });
-    expect(logs.some((l) => l.message.startsWith('Security Hub did not confirm'))).toBe(true);
+    expect(logs.some((l) => l.level === 'warn' && l.message === 'finding refused')).toBe(true);
   });
 
   it.each([
