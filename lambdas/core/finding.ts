@@ -68,7 +68,11 @@ export function controlIdFromGeneratorId(generatorId: string): string | undefine
   return last && /^[A-Za-z][A-Za-z0-9]*\.\d+$/.test(last) ? last : undefined;
 }
 
-/** A short name of the finding's identity, for keys: its format and id. */
+/**
+ * The finding's key for hubfix's own records (idempotency, history, lease
+ * holders): the ASFF Id, or the OCSF metadata.uid (which is what the new
+ * Security Hub's events and updates name it by).
+ */
 export function findingKey(ref: FindingRef): string {
-  return ref.format === 'asff' ? ref.id : ref.uid;
+  return ref.format === 'asff' ? ref.id : ref.metadataUid;
 }

@@ -3,7 +3,7 @@
  * from an intake's trigger, and what makes two deliveries of a request "the
  * same" for the once-only guard.
  */
-import type { Finding } from './finding';
+import { type Finding, findingKey } from './finding';
 import type { DirectRequestKind, Intake, Trigger } from './intake/types';
 import type { Request } from './policy';
 import type { Via } from './report';
@@ -64,7 +64,7 @@ export function onceKey(
   finding: Finding,
   request: Request | undefined,
 ): string {
-  const parts = [finding.id, finding.updatedAt, request ?? 'unknown-action'];
+  const parts = [findingKey(finding.ref), finding.updatedAt, request ?? 'unknown-action'];
   if (intake.trigger.kind !== 'imported') parts.push(intake.eventId);
   return parts.join('|');
 }

@@ -24,8 +24,12 @@ export type TrustResult =
   | { readonly ok: true; readonly resource: ResourceRef }
   | { readonly ok: false; readonly reason: string; readonly resource: ResourceRef | undefined };
 
+/**
+ * Security Hub CSPM's product (ASFF) or the new Security Hub's (OCSF). Not
+ * `securityhub-coverage` or any other product: hubfix acts on control findings only.
+ */
 const SECURITY_HUB_PRODUCT =
-  /^arn:(aws[a-z-]*):securityhub:([a-z0-9-]+)::product\/aws\/securityhub$/;
+  /^arn:(aws[a-z-]*):securityhub:([a-z0-9-]+)::(?:product|productv2)\/aws\/securityhub$/;
 
 export function assessTrust(input: {
   /** Where the event says it comes from (a direct request: the function's own account and region). */
@@ -82,7 +86,12 @@ export function assessTrust(input: {
 
   const named = finding.resources.find((r) => resourceSpec.types.includes(r.type));
   if (!named) {
-    return refuse(`the finding names no ${resourceSpec.types.join(' or ')} resource`);
+    const types = [...new Set(finding.resources.map((r) => r.type))];
+    return refuse(
+      `the finding names no ${resourceSpec.types.join(' or ')} resource${
+        types.length > 0 ? ` (it names ${types.join(', ')})` : ''
+      }`,
+    );
   }
   let resource: ResourceRef;
   try {

@@ -5,8 +5,11 @@
  */
 import {
   BatchUpdateFindingsCommand,
+  BatchUpdateFindingsV2Command,
   GetFindingsCommand,
   type GetFindingsCommandInput,
+  GetFindingsV2Command,
+  type GetFindingsV2CommandInput,
   SecurityHubClient,
 } from '@aws-sdk/client-securityhub';
 import { PublishCommand, type PublishCommandInput, SNSClient } from '@aws-sdk/client-sns';
@@ -78,6 +81,24 @@ function answerGetFindings(
   return { Findings: matches as never[] };
 }
 
+/** GetFindingsV2 as the new Security Hub answers it: one EQUALS string filter on a uid. */
+function answerGetFindingsV2(
+  known: ReadonlyMap<string, Json | undefined>,
+  input: GetFindingsV2CommandInput,
+) {
+  const filter = input.Filters?.CompositeFilters?.[0]?.StringFilters?.[0];
+  const found = filter?.Filter?.Value === undefined ? undefined : known.get(filter.Filter.Value);
+  return { Findings: found ? [found as never] : [] };
+}
+
+/** The keys Security Hub finds a finding by: ASFF Id, or OCSF finding_info.uid and metadata.uid. */
+function keysOf(finding: Json): string[] {
+  if (typeof finding.Id === 'string') return [finding.Id];
+  const info = finding.finding_info as { uid?: unknown } | undefined;
+  const metadata = finding.metadata as { uid?: unknown } | undefined;
+  return [info?.uid, metadata?.uid].filter((k): k is string => typeof k === 'string');
+}
+
 export function controlHarness<State, Before, Params, Clients extends object>(
   control: Control<State, Before, Params, Clients>,
   options: HarnessOptions<Params, Clients>,
@@ -102,6 +123,9 @@ export function controlHarness<State, Before, Params, Clients extends object>(
   securityHub
     .on(GetFindingsCommand)
     .callsFake(async (input: GetFindingsCommandInput) => answerGetFindings(known, input));
+  securityHub
+    .on(GetFindingsV2Command)
+    .callsFake(async (input: GetFindingsV2CommandInput) => answerGetFindingsV2(known, input));
   const records: ChangeRecord[] = [];
   const results: { changeId: string; result: ChangeResult }[] = [];
   const recorder: ChangeRecorder = {
@@ -178,8 +202,7 @@ export function controlHarness<State, Before, Params, Clients extends object>(
      */
     invoke: (event: unknown) => {
       for (const finding of findingsOfEvent(event)) {
-        const id = finding.Id;
-        if (typeof id === 'string' && !known.has(id)) known.set(id, finding);
+        for (const key of keysOf(finding)) if (!known.has(key)) known.set(key, finding);
       }
       return handler(event, LAMBDA_CONTEXT);
     },
@@ -194,10 +217,13 @@ export function controlHarness<State, Before, Params, Clients extends object>(
     sns,
     records,
     results,
-    /** Lets finding updates and publishes succeed. */
+    /** Lets finding updates (both products') and publishes succeed. */
     acceptDeliveries() {
       securityHub
         .on(BatchUpdateFindingsCommand)
+        .resolves({ ProcessedFindings: [], UnprocessedFindings: [] });
+      securityHub
+        .on(BatchUpdateFindingsV2Command)
         .resolves({ ProcessedFindings: [], UnprocessedFindings: [] });
       sns.on(PublishCommand).resolves({ MessageId: 'message-1' });
     },

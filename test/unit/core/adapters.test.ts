@@ -1,7 +1,9 @@
 import {
   BatchUpdateFindingsCommand,
   type BatchUpdateFindingsCommandInput,
+  BatchUpdateFindingsV2Command,
   GetFindingsCommand,
+  GetFindingsV2Command,
   SecurityHubClient,
 } from '@aws-sdk/client-securityhub';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
@@ -16,6 +18,7 @@ import {
 import type { FindingRef } from '../../../lambdas/core/finding';
 import { resetStrict, serviceError, strictMock } from '../../support/aws';
 import { EC2_2_FINDING, withChanges } from '../../support/fixtures';
+import { ocsfFinding } from '../../support/ocsf';
 
 const ref: FindingRef = {
   format: 'asff',
@@ -164,6 +167,123 @@ describe('SecurityHubFindingStore: fetching a finding again', () => {
     await expect(store().fetch({ format: 'asff', id, productArn })).rejects.toBeInstanceOf(
       FindingFetchError,
     );
+  });
+});
+
+describe('SecurityHubFindingStore: the new Security Hub (OCSF)', () => {
+  const securityHub = strictMock(SecurityHubClient);
+  const store = () => new SecurityHubFindingStore(new SecurityHubClient({ region: 'us-east-1' }));
+  const finding = ocsfFinding('EC2.2');
+  const info = finding.finding_info as { uid: string };
+  const metadata = finding.metadata as { uid: string; product: { uid: string } };
+  const ref = {
+    format: 'ocsf' as const,
+    uid: info.uid,
+    metadataUid: metadata.uid,
+    productUid: metadata.product.uid,
+    accountUid: '111111111111',
+  };
+  const byField = (
+    FieldName: 'finding_info.uid' | 'metadata.uid',
+    Value: string,
+    NextToken?: string,
+  ) => ({
+    Filters: {
+      CompositeFilters: [
+        { StringFilters: [{ FieldName, Filter: { Value, Comparison: 'EQUALS' as const } }] },
+      ],
+    },
+    MaxResults: 1,
+    NextToken,
+  });
+  beforeEach(() => {
+    resetStrict(securityHub);
+  });
+
+  it('fetches by finding_info.uid with GetFindingsV2, past an empty page with a token', async () => {
+    securityHub
+      .on(GetFindingsV2Command, byField('finding_info.uid', info.uid), true)
+      .resolves({ Findings: [], NextToken: 't' });
+    securityHub
+      .on(GetFindingsV2Command, byField('finding_info.uid', info.uid, 't'), true)
+      .resolves({ Findings: [finding as never] });
+
+    expect(await store().fetch({ format: 'ocsf', uid: info.uid })).toMatchObject({
+      id: info.uid,
+      ref: { format: 'ocsf', metadataUid: metadata.uid },
+      controlId: 'EC2.2',
+    });
+  });
+
+  it('fetches by metadata.uid when that is what a person named', async () => {
+    securityHub
+      .on(GetFindingsV2Command, byField('metadata.uid', metadata.uid), true)
+      .resolves({ Findings: [finding as never] });
+
+    expect(await store().fetch({ format: 'ocsf', uid: metadata.uid })).toMatchObject({
+      id: info.uid,
+    });
+  });
+
+  it('writes the comment and the status with BatchUpdateFindingsV2', async () => {
+    securityHub
+      .on(
+        BatchUpdateFindingsV2Command,
+        {
+          FindingIdentifiers: [
+            {
+              CloudAccountUid: '111111111111',
+              FindingInfoUid: info.uid,
+              MetadataProductUid: metadata.product.uid,
+            },
+          ],
+          Comment: 'hubfix notified',
+          StatusId: 2,
+        },
+        true,
+      )
+      .resolves({ ProcessedFindings: [{ MetadataUid: metadata.uid }], UnprocessedFindings: [] });
+
+    await store().update(ref, { workflow: 'NOTIFIED', note: 'hubfix notified' });
+
+    expect(securityHub).toHaveReceivedCommandTimes(BatchUpdateFindingsV2Command, 1);
+  });
+
+  it('writes the comment alone when the status is to stay', async () => {
+    securityHub
+      .on(
+        BatchUpdateFindingsV2Command,
+        {
+          FindingIdentifiers: [
+            {
+              CloudAccountUid: '111111111111',
+              FindingInfoUid: info.uid,
+              MetadataProductUid: metadata.product.uid,
+            },
+          ],
+          Comment: 'hubfix remediated',
+        },
+        true,
+      )
+      .resolves({ ProcessedFindings: [{ MetadataUid: metadata.uid }], UnprocessedFindings: [] });
+
+    await store().update(ref, { workflow: undefined, note: 'hubfix remediated' });
+
+    expect(securityHub).toHaveReceivedCommandTimes(BatchUpdateFindingsV2Command, 1);
+  });
+
+  it('reports a finding the V2 update left unprocessed', async () => {
+    securityHub.on(BatchUpdateFindingsV2Command).resolves({
+      ProcessedFindings: [],
+      UnprocessedFindings: [
+        { MetadataUid: metadata.uid, ErrorCode: 'ResourceNotFoundException', ErrorMessage: 'gone' },
+      ],
+    });
+
+    await expect(store().update(ref, { workflow: 'NOTIFIED', note: 'n' })).rejects.toMatchObject({
+      name: 'FindingUpdateError',
+      code: 'ResourceNotFoundException',
+    });
   });
 });
 

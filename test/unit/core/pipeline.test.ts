@@ -38,6 +38,7 @@ import {
   SELF,
   withChanges,
 } from '../../support/fixtures';
+import { importedV2Event, ocsfFinding } from '../../support/ocsf';
 
 interface FakeState {
   readonly rules: number;
@@ -866,6 +867,44 @@ describe('pipeline: one resource, one change at a time', () => {
       },
     );
     const [a, b] = await Promise.all([first, second]);
+
+    // Assess
+    expect(a.handled[0]?.report.outcome.kind).toBe('REMEDIATED');
+    expect(b.handled[0]?.report.outcome.kind).toBe('ALREADY_COMPLIANT');
+    expect(calls.filter((c) => c === 'apply')).toHaveLength(1);
+  });
+
+  it('changes a group once when Security Hub CSPM and the new Security Hub both report it', async () => {
+    // Prepare: the same default group, one ASFF finding and one OCSF finding.
+    const { lease } = sharedLease();
+    let rules = 2;
+    let applying: () => void = () => {};
+    const applied = new Promise<void>((resolve) => {
+      applying = resolve;
+    });
+    const control = fakeControl({
+      readState: async () => ({ kind: 'found', state: { rules }, tags: {} }),
+      apply: async () => {
+        applying();
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        rules = 0;
+        return { changes: ['revoked 2 rules'] };
+      },
+    });
+    const v2 = ocsfFinding('EC2.2');
+    securityHubCopies.set((v2.finding_info as { uid: string }).uid, v2);
+
+    // Act
+    const cspm = pipeline(control, settings(), {}, { lease, clock: systemClock }).processEvent(
+      importedEvent([finding()]),
+      { deadline: deadlineIn(60_000), id: 'invocation-a' },
+    );
+    await applied;
+    const ocsf = pipeline(control, settings(), {}, { lease, clock: systemClock }).processEvent(
+      importedV2Event(v2),
+      { deadline: deadlineIn(60_000), id: 'invocation-b' },
+    );
+    const [a, b] = await Promise.all([cspm, ocsf]);
 
     // Assess
     expect(a.handled[0]?.report.outcome.kind).toBe('REMEDIATED');
