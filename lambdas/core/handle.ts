@@ -14,7 +14,7 @@ import { describeError } from './errors';
 import { type Finding, findingKey } from './finding';
 import { handOnNextPart, needsContinuation } from './handon';
 import { leaseKey, withLease } from './lease';
-import { nextHistory } from './lifecycle';
+import { nextHistory, repeatsLastWord } from './lifecycle';
 import { type Decision, mayChange } from './policy';
 import type {
   ChangeRecorder,
@@ -167,6 +167,21 @@ export function createFindingHandler<State, Before, Params, Clients>(
     log: Log,
   ): Promise<PipelineResult> {
     const report: FindingReport = { ...base, decision, outcome, drift };
+    if (repeatsLastWord(report.request, previous, report)) {
+      metrics.count('Unchanged');
+      log.info('finding unchanged since hubfix last said so; nothing told again', {
+        outcome: outcome.kind,
+      });
+      const skipped = { ok: 'skipped' as const };
+      return {
+        report,
+        workflow: { write: false },
+        findingUpdate: skipped,
+        notification: skipped,
+        event: skipped,
+        continuation: skipped,
+      };
+    }
     const handled = await deliver(report, log);
     metrics.count(outcome.kind);
     if (drift) metrics.count('Drift');

@@ -63,7 +63,7 @@ export function workflowFor(
 /** The next history entry after one handling of the finding. */
 export function nextHistory(
   previous: HistoryEntry | undefined,
-  report: Pick<FindingReport, 'outcome'>,
+  report: Pick<FindingReport, 'outcome' | 'decision'>,
   workflow: WorkflowUpdate,
   at: string,
 ): HistoryEntry {
@@ -73,6 +73,7 @@ export function nextHistory(
     outcome.kind === 'REMEDIATED' || outcome.kind === 'FAILED' ? outcome.changeId : undefined;
   return {
     lastOutcome: outcome.kind,
+    lastReason: report.decision.reason,
     lastAt: at,
     lastChangeId: changeId,
     fixes: (previous?.fixes ?? 0) + (fixed ? 1 : 0),
@@ -83,6 +84,30 @@ export function nextHistory(
       ? (workflow.workflow ?? previous?.workflowSet)
       : previous?.workflowSet,
   };
+}
+
+/** Outcomes that change nothing: told once, not again at every sweep. */
+const UNCHANGING = new Set(['NOTIFIED', 'SUPPRESSED', 'BLOCKED', 'PLANNED', 'DEFERRED', 'DRIFTED']);
+
+/**
+ * Whether a sweep's result only repeats what hubfix last said about the
+ * finding (same outcome, same reason, nothing changed): then the finding
+ * keeps its note and nobody is told again. Events and people's requests are
+ * always answered.
+ */
+export function repeatsLastWord(
+  request: string,
+  previous: HistoryEntry | undefined,
+  report: Pick<FindingReport, 'outcome' | 'decision' | 'drift'>,
+): boolean {
+  return (
+    request === 'reconciled' &&
+    previous !== undefined &&
+    report.drift === undefined &&
+    UNCHANGING.has(report.outcome.kind) &&
+    previous.lastOutcome === report.outcome.kind &&
+    previous.lastReason === report.decision.reason
+  );
 }
 
 /** Tags by which infrastructure as code marks what it owns, and how to name the owner. */

@@ -149,6 +149,8 @@ export const noLease: ResourceLease = {
 /** What hubfix last did with one finding. */
 export interface HistoryEntry {
   readonly lastOutcome: OutcomeKind;
+  /** Why, in the decision's words: a sweep that would say the same again says nothing. */
+  readonly lastReason: string;
   readonly lastAt: string;
   readonly lastChangeId: string | undefined;
   /** Verified fixes of this finding's resource, counting every one. */

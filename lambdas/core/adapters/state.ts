@@ -35,6 +35,7 @@ const OUTCOME_KINDS = [
 const historySchema = object(
   {
     lastOutcome: oneOf(OUTCOME_KINDS),
+    lastReason: optional(string(), ''),
     lastAt: string({ minLength: 1 }),
     lastChangeId: optional(string()),
     fixes: integer({ min: 0 }),
@@ -125,6 +126,7 @@ export class DynamoDbStateStore implements ResourceLease, FindingHistory {
     const h = parsed.value;
     return {
       lastOutcome: h.lastOutcome,
+      lastReason: h.lastReason,
       lastAt: h.lastAt,
       lastChangeId: h.lastChangeId,
       fixes: h.fixes,

@@ -84,6 +84,7 @@ describe('DynamoDbStateStore as the lease', () => {
 describe('DynamoDbStateStore as the finding history', () => {
   const entry = {
     lastOutcome: 'REMEDIATED' as const,
+    lastReason: 'the resource is allow-listed and the control is in remediate mode',
     lastAt: '2026-12-01T12:00:00.000Z',
     lastChangeId: 'EC2.2-1',
     fixes: 1,
@@ -103,6 +104,7 @@ describe('DynamoDbStateStore as the finding history', () => {
             pk: 'EC2.2#finding#arn:finding/1',
             kind: 'finding',
             lastOutcome: 'REMEDIATED',
+            lastReason: 'the resource is allow-listed and the control is in remediate mode',
             lastAt: '2026-12-01T12:00:00.000Z',
             lastChangeId: 'EC2.2-1',
             fixes: 1,

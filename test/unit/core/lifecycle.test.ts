@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { ChangePlan } from '../../../lambdas/core/control';
-import { driftOf, nextHistory, ownerFromTags } from '../../../lambdas/core/lifecycle';
+import {
+  driftOf,
+  nextHistory,
+  ownerFromTags,
+  repeatsLastWord,
+} from '../../../lambdas/core/lifecycle';
 import type { HistoryEntry } from '../../../lambdas/core/ports';
 
 const plan: ChangePlan<unknown> = {
@@ -10,8 +15,10 @@ const plan: ChangePlan<unknown> = {
   before: {},
   undo: [],
 };
+const remediate = { kind: 'REMEDIATE' as const, reason: 'allow-listed' };
 const fixed: HistoryEntry = {
   lastOutcome: 'REMEDIATED',
+  lastReason: 'the resource is allow-listed and the control is in remediate mode',
   lastAt: '2026-11-01T00:00:00Z',
   lastChangeId: 'EC2.2-1',
   fixes: 1,
@@ -69,19 +76,26 @@ describe('nextHistory', () => {
   it('counts verified fixes and remembers the last one', () => {
     const first = nextHistory(
       undefined,
-      { outcome: { kind: 'REMEDIATED', plan, changes: [], changeId: 'EC2.2-1' } },
+      {
+        decision: remediate,
+        outcome: { kind: 'REMEDIATED', plan, changes: [], changeId: 'EC2.2-1' },
+      },
       { write: true, workflow: undefined },
       '2026-11-01T00:00:00Z',
     );
     const then = nextHistory(
       first,
-      { outcome: { kind: 'NOTIFIED', reason: 'notify mode', plan: undefined } },
+      {
+        decision: { kind: 'NOTIFY', reason: 'notify mode' },
+        outcome: { kind: 'NOTIFIED', reason: 'notify mode', plan: undefined },
+      },
       { write: true, workflow: 'NOTIFIED' },
       '2026-11-02T00:00:00Z',
     );
 
     expect(then).toEqual({
       lastOutcome: 'NOTIFIED',
+      lastReason: 'notify mode',
       lastAt: '2026-11-02T00:00:00Z',
       lastChangeId: undefined,
       fixes: 1,
@@ -96,6 +110,7 @@ describe('nextHistory', () => {
     const partial = nextHistory(
       undefined,
       {
+        decision: remediate,
         outcome: {
           kind: 'REMEDIATED',
           plan: { ...plan, remaining: '4,400 snapshots' },
@@ -107,5 +122,46 @@ describe('nextHistory', () => {
       '2026-11-01T00:00:00Z',
     );
     expect(partial.continuing).toBe(true);
+  });
+});
+
+describe('repeatsLastWord', () => {
+  const notified = {
+    decision: { kind: 'NOTIFY' as const, reason: 'the control is in notify mode' },
+    outcome: {
+      kind: 'NOTIFIED' as const,
+      reason: 'the control is in notify mode',
+      plan: undefined,
+    },
+    drift: undefined,
+  };
+  const told: HistoryEntry = {
+    ...fixed,
+    fixes: 0,
+    lastOutcome: 'NOTIFIED',
+    lastReason: 'the control is in notify mode',
+  };
+
+  it.each([
+    ['a sweep that would say the same again', 'reconciled', told, notified, true],
+    ['an event (Security Hub asked again)', 'imported', told, notified, false],
+    ["a person's request", 'remediate-action', told, notified, false],
+    [
+      'a sweep with a new reason',
+      'reconciled',
+      { ...told, lastReason: 'the owner opted out' },
+      notified,
+      false,
+    ],
+    ['a sweep that never told anything', 'reconciled', undefined, notified, false],
+    [
+      'a sweep that fixes',
+      'reconciled',
+      { ...told, lastOutcome: 'REMEDIATED' as const },
+      { ...notified, outcome: { kind: 'REMEDIATED' as const, plan, changes: [], changeId: 'c' } },
+      false,
+    ],
+  ])('%s → quiet: %s', (_name, request, previous, report, quiet) => {
+    expect(repeatsLastWord(request, previous, report)).toBe(quiet);
   });
 });

@@ -952,6 +952,7 @@ describe('pipeline: the finding lifecycle', () => {
     // Prepare: hubfix fixed this finding before.
     historyItems.set(`EC2.2#${EC2_2_FINDING.Id}`, {
       lastOutcome: 'REMEDIATED',
+      lastReason: 'the resource is allow-listed and the control is in remediate mode',
       lastAt: '2026-11-01T00:00:00.000Z',
       lastChangeId: 'EC2.2-old',
       fixes: 1,
@@ -987,6 +988,7 @@ describe('pipeline: the finding lifecycle', () => {
   it('stops fighting after the configured number of fixes: DRIFTED, nothing changed', async () => {
     historyItems.set(`EC2.2#${EC2_2_FINDING.Id}`, {
       lastOutcome: 'REMEDIATED',
+      lastReason: 'the resource is allow-listed and the control is in remediate mode',
       lastAt: '2026-11-02T00:00:00.000Z',
       lastChangeId: 'EC2.2-second',
       fixes: 2,
@@ -1008,6 +1010,7 @@ describe('pipeline: the finding lifecycle', () => {
 
     expect(historyItems.get(`EC2.2#${EC2_2_FINDING.Id}`)).toEqual({
       lastOutcome: 'REMEDIATED',
+      lastReason: 'the resource is allow-listed and the control is in remediate mode',
       lastAt: '2026-11-22T10:00:00.000Z',
       lastChangeId: 'change-1',
       fixes: 1,
@@ -1043,6 +1046,31 @@ describe('pipeline: the finding lifecycle', () => {
     expect(result.handled[0]?.report.outcome.kind).toBe('REMEDIATED');
     expect(updates[0]?.update.workflow).toBe('NEW');
     expect(result.handled[0]?.report.decision.reason).toContain('ended on 2026-11-21');
+  });
+});
+
+describe('pipeline: a sweep says nothing new twice', () => {
+  it('keeps quiet when the reconciler finds the same outcome for the same reason', async () => {
+    const sweep = {
+      type: DIRECT_REQUEST_MARKER,
+      requestId: 'sweep-1',
+      request: 'reconcile',
+      origin: 'reconciler',
+      findings: [{ format: 'asff', id: EC2_2_FINDING.Id as string }],
+    } as const;
+    const notifyMode = settings({ mode: 'notify' });
+
+    const first = await pipeline(fakeControl(), notifyMode).processEvent(sweep);
+    const second = await pipeline(fakeControl(), notifyMode).processEvent({
+      ...sweep,
+      requestId: 'sweep-2',
+    });
+
+    expect(first.handled[0]?.report.outcome.kind).toBe('NOTIFIED');
+    expect(second.handled[0]?.report.outcome.kind).toBe('NOTIFIED');
+    expect(updates).toHaveLength(1);
+    expect(notifications).toHaveLength(1);
+    expect(metrics).toContain('Unchanged');
   });
 });
 
@@ -1120,6 +1148,7 @@ describe('pipeline: work that does not fit one invocation', () => {
 describe('pipeline: every outcome persists through the real idempotency layer', () => {
   const driftedTwice: HistoryEntry = {
     lastOutcome: 'REMEDIATED',
+    lastReason: 'the resource is allow-listed and the control is in remediate mode',
     lastAt: '2026-11-02T00:00:00.000Z',
     lastChangeId: 'EC2.2-second',
     fixes: 2,
