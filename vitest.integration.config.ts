@@ -9,7 +9,7 @@ export default defineConfig({
     environment: 'node',
     include: ['test/integration/**/*.test.ts'],
     setupFiles: ['test/setup.ts'],
-    globalSetup: ['test/integration/moto.ts'],
+    globalSetup: ['test/integration/global-setup.ts'],
     // One moto server is shared; files run one after another against it.
     fileParallelism: false,
     testTimeout: 60_000,

@@ -1,7 +1,7 @@
 /**
- * EC2.15, EC2.9 (Elastic IP) and ECS.2 against moto: real SDK calls through
- * each control's own clients, the real pipeline and ledger, then the real
- * rollback, checking the emulated resources after each step.
+ * EC2.15, EC2.9 (Elastic IP) and ECS.2 against moto: each control's deployed
+ * bundle handles the finding, then the CLI's rollback undoes the change from
+ * the ledger, checking the emulated resources after each step.
  */
 import {
   AllocateAddressCommand,
@@ -22,29 +22,26 @@ import {
   ECSClient,
   RegisterTaskDefinitionCommand,
 } from '@aws-sdk/client-ecs';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ec2_9 } from '../../lambdas/controls/ec2-9/remediate';
 import { ec2_15 } from '../../lambdas/controls/ec2-15/remediate';
 import { ecs_2 } from '../../lambdas/controls/ecs-2/remediate';
 import type { Control } from '../../lambdas/core/control';
 import { rollbackChange } from '../../lambdas/core/rollback';
 import { EC2_2_FINDING, importedEvent, withChanges } from '../support/fixtures';
-import {
-  againstMoto,
-  findingUpdates,
-  motoAvailable,
-  motoOptions,
-  motoPipeline,
-  quietLog,
-  resetMoto,
-} from './support';
+import { type Deployment, deploy, registerFindings, resultOf } from './deployed';
+import { againstMoto, motoAvailable, quietLog } from './support';
 
+/** A legacy-format finding for the control, registered in Security Hub. */
 function findingOf(controlId: string, type: string, id: string) {
-  return withChanges(EC2_2_FINDING, {
+  const finding = withChanges(EC2_2_FINDING, {
+    Id: `arn:aws:securityhub:us-east-1:111111111111:subscription/aws-foundational-security-best-practices/v/1.0.0/${controlId}/finding/${id.split('/').at(-1)}`,
     GeneratorId: `aws-foundational-security-best-practices/v/1.0.0/${controlId}`,
     'ProductFields.ControlId': controlId,
     Resources: [{ Type: type, Id: id, Region: 'us-east-1' }],
   });
+  registerFindings([finding]);
+  return finding;
 }
 
 async function vpcWithSubnet(ec2: EC2Client) {
@@ -63,23 +60,29 @@ async function vpcWithSubnet(ec2: EC2Client) {
   };
 }
 
-/** Runs one finding through the pipeline, then rolls its change back from the ledger. */
+/**
+ * The control's deployed function handles one finding in remediate mode;
+ * `rollback` then undoes its change from the ledger with the CLI's code.
+ */
 async function remediateThenRollBack<State, Before, Params, Clients extends object>(
+  app: Deployment,
   control: Control<State, Before, Params, Clients>,
   clients: Clients,
-  params: Params,
+  params: Record<string, unknown>,
   finding: Record<string, unknown>,
 ) {
-  const { pipeline, ledger } = await motoPipeline(control, clients, { params });
-  const result = await pipeline.processEvent(importedEvent([finding]));
+  const run = await app.invoke(control.id, importedEvent([finding]), {
+    settings: { mode: 'remediate', dryRun: false, params },
+  });
+  const [entry] = await app.ledger.recent(1);
   return {
-    outcome: result.handled[0]?.report.outcome,
+    outcome: (resultOf(run) as { findings: { outcome: string }[] }).findings[0]?.outcome,
     rollback: () =>
       rollbackChange({
-        changeId: 'change-1',
+        changeId: entry?.changeId ?? 'no change recorded',
         by: 'integration-test',
         force: false,
-        ledger,
+        ledger: app.ledger,
         control: async () => control as unknown as Control<unknown, unknown, unknown, object>,
         clients: () => clients,
         log: quietLog,
@@ -87,133 +90,141 @@ async function remediateThenRollBack<State, Before, Params, Clients extends obje
   };
 }
 
-describe.skipIf(!motoAvailable)(againstMoto('EC2.15, EC2.9 and ECS.2'), () => {
-  beforeEach(async () => {
-    await resetMoto();
-  });
+describe.skipIf(!motoAvailable)(
+  againstMoto('EC2.15, EC2.9 and ECS.2, the deployed bundles'),
+  () => {
+    it('EC2.15: stops a subnet auto-assigning public IPs, and rolls it back', async () => {
+      // Prepare
+      const app = await deploy();
+      const ec2 = new EC2Client(app.options);
+      const { subnetId } = await vpcWithSubnet(ec2);
+      await ec2.send(
+        new ModifySubnetAttributeCommand({
+          SubnetId: subnetId,
+          MapPublicIpOnLaunch: { Value: true },
+        }),
+      );
+      const mapsPublicIp = async () =>
+        (await ec2.send(new DescribeSubnetsCommand({ SubnetIds: [subnetId] }))).Subnets?.[0]
+          ?.MapPublicIpOnLaunch;
 
-  it('EC2.15: stops a subnet auto-assigning public IPs, and rolls it back', async () => {
-    // Prepare
-    const ec2 = new EC2Client(await motoOptions());
-    const { subnetId } = await vpcWithSubnet(ec2);
-    await ec2.send(
-      new ModifySubnetAttributeCommand({
-        SubnetId: subnetId,
-        MapPublicIpOnLaunch: { Value: true },
-      }),
-    );
-    const mapsPublicIp = async () =>
-      (await ec2.send(new DescribeSubnetsCommand({ SubnetIds: [subnetId] }))).Subnets?.[0]
-        ?.MapPublicIpOnLaunch;
+      // Act
+      const run = await remediateThenRollBack(
+        app,
+        ec2_15,
+        { ec2 },
+        {},
+        findingOf(
+          'EC2.15',
+          'AwsEc2Subnet',
+          `arn:aws:ec2:us-east-1:111111111111:subnet/${subnetId}`,
+        ),
+      );
 
-    // Act
-    const run = await remediateThenRollBack(
-      ec2_15,
-      { ec2 },
-      {},
-      findingOf('EC2.15', 'AwsEc2Subnet', `arn:aws:ec2:us-east-1:111111111111:subnet/${subnetId}`),
-    );
+      // Assess
+      expect(run.outcome).toBe('REMEDIATED');
+      expect(await mapsPublicIp()).toBe(false);
+      expect(app.findingUpdates.map((u) => u.Workflow?.Status)).toEqual(['RESOLVED']);
+      expect((await run.rollback()).kind).toBe('rolled-back');
+      expect(await mapsPublicIp()).toBe(true);
+    });
 
-    // Assess
-    expect(run.outcome?.kind).toBe('REMEDIATED');
-    expect(await mapsPublicIp()).toBe(false);
-    expect(findingUpdates.map((u) => u.Workflow?.Status)).toEqual(['RESOLVED']);
-    expect((await run.rollback()).kind).toBe('rolled-back');
-    expect(await mapsPublicIp()).toBe(true);
-  });
+    it('EC2.9: takes an Elastic IP off an instance, keeps the allocation, and puts it back', async () => {
+      // Prepare: an instance with an Elastic IP.
+      const app = await deploy();
+      const ec2 = new EC2Client(app.options);
+      const { subnetId } = await vpcWithSubnet(ec2);
+      const launched = await ec2.send(
+        new RunInstancesCommand({
+          ImageId: 'ami-12c6146b',
+          MinCount: 1,
+          MaxCount: 1,
+          InstanceType: 't3.micro',
+          SubnetId: subnetId,
+        }),
+      );
+      const instanceId = launched.Instances?.[0]?.InstanceId ?? '';
+      const address = await ec2.send(new AllocateAddressCommand({ Domain: 'vpc' }));
+      await ec2.send(
+        new AssociateAddressCommand({ AllocationId: address.AllocationId, InstanceId: instanceId }),
+      );
+      const publicIp = async () =>
+        (await ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] })))
+          .Reservations?.[0]?.Instances?.[0]?.PublicIpAddress;
+      expect(await publicIp()).toBe(address.PublicIp);
 
-  it('EC2.9: takes an Elastic IP off an instance, keeps the allocation, and puts it back', async () => {
-    // Prepare: an instance with an Elastic IP.
-    const ec2 = new EC2Client(await motoOptions());
-    const { subnetId } = await vpcWithSubnet(ec2);
-    const launched = await ec2.send(
-      new RunInstancesCommand({
-        ImageId: 'ami-12c6146b',
-        MinCount: 1,
-        MaxCount: 1,
-        InstanceType: 't3.micro',
-        SubnetId: subnetId,
-      }),
-    );
-    const instanceId = launched.Instances?.[0]?.InstanceId ?? '';
-    const address = await ec2.send(new AllocateAddressCommand({ Domain: 'vpc' }));
-    await ec2.send(
-      new AssociateAddressCommand({ AllocationId: address.AllocationId, InstanceId: instanceId }),
-    );
-    const publicIp = async () =>
-      (await ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] })))
-        .Reservations?.[0]?.Instances?.[0]?.PublicIpAddress;
-    expect(await publicIp()).toBe(address.PublicIp);
+      // Act
+      const run = await remediateThenRollBack(
+        app,
+        ec2_9,
+        { ec2 },
+        { disableSubnetAutoAssign: false },
+        findingOf(
+          'EC2.9',
+          'AwsEc2Instance',
+          `arn:aws:ec2:us-east-1:111111111111:instance/${instanceId}`,
+        ),
+      );
 
-    // Act
-    const run = await remediateThenRollBack(
-      ec2_9,
-      { ec2 },
-      { disableSubnetAutoAssign: false },
-      findingOf(
-        'EC2.9',
-        'AwsEc2Instance',
-        `arn:aws:ec2:us-east-1:111111111111:instance/${instanceId}`,
-      ),
-    );
+      // Assess: the address is off the instance but still allocated, then back.
+      expect(run.outcome).toBe('REMEDIATED');
+      expect(await publicIp()).toBeUndefined();
+      expect((await run.rollback()).kind).toBe('rolled-back');
+      expect(await publicIp()).toBe(address.PublicIp);
+    });
 
-    // Assess: the address is off the instance but still allocated, then back.
-    expect(run.outcome?.kind).toBe('REMEDIATED');
-    expect(await publicIp()).toBeUndefined();
-    expect((await run.rollback()).kind).toBe('rolled-back');
-    expect(await publicIp()).toBe(address.PublicIp);
-  });
-
-  it('ECS.2: stops a service assigning public IPs with a new deployment, and rolls it back', async () => {
-    // Prepare: a Fargate-style service in awsvpc mode with public IPs on.
-    const options = await motoOptions();
-    const ec2 = new EC2Client(options);
-    const ecs = new ECSClient(options);
-    const { subnetId, groupId } = await vpcWithSubnet(ec2);
-    await ecs.send(new CreateClusterCommand({ clusterName: 'apps' }));
-    await ecs.send(
-      new RegisterTaskDefinitionCommand({
-        family: 'web',
-        networkMode: 'awsvpc',
-        requiresCompatibilities: ['FARGATE'],
-        cpu: '256',
-        memory: '512',
-        containerDefinitions: [{ name: 'web', image: 'nginx', essential: true }],
-      }),
-    );
-    const created = await ecs.send(
-      new CreateServiceCommand({
-        cluster: 'apps',
-        serviceName: 'web',
-        taskDefinition: 'web',
-        desiredCount: 1,
-        launchType: 'FARGATE',
-        networkConfiguration: {
-          awsvpcConfiguration: {
-            subnets: [subnetId],
-            securityGroups: [groupId],
-            assignPublicIp: 'ENABLED',
+    it('ECS.2: stops a service assigning public IPs with a new deployment, and rolls it back', async () => {
+      // Prepare: a Fargate-style service in awsvpc mode with public IPs on.
+      const app = await deploy();
+      const ec2 = new EC2Client(app.options);
+      const ecs = new ECSClient(app.options);
+      const { subnetId, groupId } = await vpcWithSubnet(ec2);
+      await ecs.send(new CreateClusterCommand({ clusterName: 'apps' }));
+      await ecs.send(
+        new RegisterTaskDefinitionCommand({
+          family: 'web',
+          networkMode: 'awsvpc',
+          requiresCompatibilities: ['FARGATE'],
+          cpu: '256',
+          memory: '512',
+          containerDefinitions: [{ name: 'web', image: 'nginx', essential: true }],
+        }),
+      );
+      const created = await ecs.send(
+        new CreateServiceCommand({
+          cluster: 'apps',
+          serviceName: 'web',
+          taskDefinition: 'web',
+          desiredCount: 1,
+          launchType: 'FARGATE',
+          networkConfiguration: {
+            awsvpcConfiguration: {
+              subnets: [subnetId],
+              securityGroups: [groupId],
+              assignPublicIp: 'ENABLED',
+            },
           },
-        },
-      }),
-    );
-    const serviceArn = created.service?.serviceArn ?? '';
-    const assignPublicIp = async () =>
-      (await ecs.send(new DescribeServicesCommand({ cluster: 'apps', services: ['web'] })))
-        .services?.[0]?.networkConfiguration?.awsvpcConfiguration?.assignPublicIp;
+        }),
+      );
+      const serviceArn = created.service?.serviceArn ?? '';
+      const assignPublicIp = async () =>
+        (await ecs.send(new DescribeServicesCommand({ cluster: 'apps', services: ['web'] })))
+          .services?.[0]?.networkConfiguration?.awsvpcConfiguration?.assignPublicIp;
 
-    // Act
-    const run = await remediateThenRollBack(
-      ecs_2,
-      { ecs, ec2 },
-      {},
-      findingOf('ECS.2', 'AwsEcsService', serviceArn),
-    );
+      // Act
+      const run = await remediateThenRollBack(
+        app,
+        ecs_2,
+        { ecs, ec2 },
+        {},
+        findingOf('ECS.2', 'AwsEcsService', serviceArn),
+      );
 
-    // Assess
-    expect(run.outcome?.kind).toBe('REMEDIATED');
-    expect(await assignPublicIp()).toBe('DISABLED');
-    expect((await run.rollback()).kind).toBe('rolled-back');
-    expect(await assignPublicIp()).toBe('ENABLED');
-  });
-});
+      // Assess
+      expect(run.outcome).toBe('REMEDIATED');
+      expect(await assignPublicIp()).toBe('DISABLED');
+      expect((await run.rollback()).kind).toBe('rolled-back');
+      expect(await assignPublicIp()).toBe('ENABLED');
+    });
+  },
+);

@@ -1,24 +1,24 @@
 import {
   AuthorizeSecurityGroupIngressCommand,
+  CreateNetworkInterfaceCommand,
+  CreateSubnetCommand,
   CreateVpcCommand,
   DescribeSecurityGroupRulesCommand,
   DescribeSecurityGroupsCommand,
   EC2Client,
   type IpPermission,
 } from '@aws-sdk/client-ec2';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ec2_2 } from '../../lambdas/controls/ec2-2/remediate';
 import { rollbackChange } from '../../lambdas/core/rollback';
 import { EC2_2_FINDING, importedEvent, withChanges } from '../support/fixtures';
-import {
-  againstMoto,
-  findingUpdates,
-  motoAvailable,
-  motoOptions,
-  motoPipeline,
-  quietLog,
-  resetMoto,
-} from './support';
+import { deploy, registerFindings, resultOf } from './deployed';
+import { againstMoto, motoAvailable, quietLog } from './support';
+
+/** EC2.2 as the tests deploy it: remediating unused default groups. */
+const REMEDIATE = {
+  settings: { mode: 'remediate', dryRun: false, params: { strategy: 'empty-if-unused' } },
+} as const;
 
 /** The rules of a group as comparable text, whatever their ids. */
 async function permissions(ec2: EC2Client, groupId: string): Promise<string[]> {
@@ -83,8 +83,9 @@ async function defaultGroupWithRules(ec2: EC2Client): Promise<string> {
   return groupId;
 }
 
+/** The finding Security Hub holds for the group, registered so GetFindings and updates see it. */
 function findingFor(groupId: string) {
-  return withChanges(EC2_2_FINDING, {
+  const finding = withChanges(EC2_2_FINDING, {
     Resources: [
       {
         Type: 'AwsEc2SecurityGroup',
@@ -93,42 +94,38 @@ function findingFor(groupId: string) {
       },
     ],
   });
+  registerFindings([finding]);
+  return finding;
 }
 
-describe.skipIf(!motoAvailable)(againstMoto('EC2.2'), () => {
-  beforeEach(async () => {
-    await resetMoto();
-  });
-
+describe.skipIf(!motoAvailable)(againstMoto('EC2.2, the deployed bundle'), () => {
   it('empties an unused default group, records it, and rolls it back exactly', async () => {
     // Prepare
-    const ec2 = new EC2Client(await motoOptions());
+    const app = await deploy();
+    const ec2 = new EC2Client(app.options);
     const groupId = await defaultGroupWithRules(ec2);
     const original = await permissions(ec2, groupId);
-    const { pipeline, ledger } = await motoPipeline(
-      ec2_2,
-      { ec2 },
-      { params: { strategy: 'empty-if-unused' } },
-    );
 
     // Act: remediate
-    const result = await pipeline.processEvent(importedEvent([findingFor(groupId)]));
+    const run = await app.invoke('EC2.2', importedEvent([findingFor(groupId)]), REMEDIATE);
 
     // Assess: the group is empty, the finding resolved, the ledger holds the rules.
     expect(original).toHaveLength(4);
-    expect(result.handled.map((h) => h.report.outcome.kind)).toEqual(['REMEDIATED']);
+    expect(resultOf(run)).toMatchObject({ findings: [{ outcome: 'REMEDIATED' }] });
     expect(await permissions(ec2, groupId)).toEqual([]);
-    expect(findingUpdates.map((u) => u.Workflow?.Status)).toEqual(['RESOLVED']);
-    const entry = await ledger.get('change-1');
+    expect(app.findingUpdates.map((u) => u.Workflow?.Status)).toEqual(['RESOLVED']);
+    const [entry, ...others] = await app.ledger.recent(5);
+    expect(others).toEqual([]);
     expect(entry).toMatchObject({ status: 'REMEDIATED', controlId: 'EC2.2' });
     expect(JSON.parse(entry?.before ?? '{}').rules).toHaveLength(4);
 
     // Act: roll back from the ledger, as the CLI does
+    const changeId = entry?.changeId ?? '';
     const rollback = await rollbackChange({
-      changeId: 'change-1',
+      changeId,
       by: 'integration-test',
       force: false,
-      ledger,
+      ledger: app.ledger,
       control: async () => ec2_2,
       clients: () => ({ ec2 }),
       log: quietLog,
@@ -137,32 +134,52 @@ describe.skipIf(!motoAvailable)(againstMoto('EC2.2'), () => {
     // Assess: exactly the original rules are back, and the ledger says so.
     expect(rollback.kind).toBe('rolled-back');
     expect(await permissions(ec2, groupId)).toEqual(original);
-    expect((await ledger.get('change-1'))?.status).toBe('ROLLED_BACK');
+    expect((await app.ledger.get(changeId))?.status).toBe('ROLLED_BACK');
   });
 
-  it('changes nothing the second time the same event arrives', async () => {
-    const ec2 = new EC2Client(await motoOptions());
+  it('changes nothing the second time the same event arrives, in a new execution environment', async () => {
+    const app = await deploy();
+    const ec2 = new EC2Client(app.options);
     const groupId = await defaultGroupWithRules(ec2);
-    const { pipeline } = await motoPipeline(
-      ec2_2,
-      { ec2 },
-      { params: { strategy: 'empty-if-unused' } },
-    );
     const event = importedEvent([findingFor(groupId)]);
 
-    const first = await pipeline.processEvent(event);
-    const second = await pipeline.processEvent(event);
+    const first = await app.invoke('EC2.2', event, REMEDIATE);
+    const second = await app.invoke('EC2.2', event, REMEDIATE);
 
-    expect(first.handled).toHaveLength(1);
-    expect(second).toMatchObject({ handled: [], duplicates: 1 });
+    expect(resultOf(first)).toMatchObject({ findings: [{ outcome: 'REMEDIATED' }], duplicates: 0 });
+    expect(resultOf(second)).toMatchObject({ findings: [], duplicates: 1 });
+    expect(await app.ledger.recent(5)).toHaveLength(1);
+  });
+
+  it('acts once when two execution environments get the same event at the same time', async () => {
+    // Prepare: two warm instances, so both invocations start together.
+    const app = await deploy();
+    const ec2 = new EC2Client(app.options);
+    const groupId = await defaultGroupWithRules(ec2);
+    const event = importedEvent([findingFor(groupId)]);
+    const [a, b] = await Promise.all([
+      app.start('EC2.2', REMEDIATE),
+      app.start('EC2.2', REMEDIATE),
+    ]);
+
+    // Act
+    const runs = await Promise.all([a.invoke(event), b.invoke(event)]);
+
+    // Assess: one handled it, the other saw it in progress or done; one change recorded.
+    const results = runs.map(resultOf) as {
+      findings: unknown[];
+      duplicates: number;
+    }[];
+    expect(results.map((r) => r.findings.length).sort()).toEqual([0, 1]);
+    expect(results.map((r) => r.duplicates).sort()).toEqual([0, 1]);
+    expect(await permissions(ec2, groupId)).toEqual([]);
+    expect(await app.ledger.recent(5)).toHaveLength(1);
   });
 
   it('leaves a default group alone while a network interface uses it', async () => {
-    const ec2 = new EC2Client(await motoOptions());
+    const app = await deploy();
+    const ec2 = new EC2Client(app.options);
     const groupId = await defaultGroupWithRules(ec2);
-    const { CreateSubnetCommand, CreateNetworkInterfaceCommand } = await import(
-      '@aws-sdk/client-ec2'
-    );
     const group = (await ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [groupId] })))
       .SecurityGroups?.[0];
     const subnet = await ec2.send(
@@ -171,18 +188,17 @@ describe.skipIf(!motoAvailable)(againstMoto('EC2.2'), () => {
     await ec2.send(
       new CreateNetworkInterfaceCommand({ SubnetId: subnet.Subnet?.SubnetId, Groups: [groupId] }),
     );
-    const { pipeline } = await motoPipeline(
-      ec2_2,
-      { ec2 },
-      { params: { strategy: 'empty-if-unused' } },
-    );
 
-    const result = await pipeline.processEvent(importedEvent([findingFor(groupId)]));
+    const run = await app.invoke('EC2.2', importedEvent([findingFor(groupId)]), REMEDIATE);
 
-    expect(result.handled[0]?.report.outcome.kind).toBe('BLOCKED');
+    expect(resultOf(run)).toMatchObject({ findings: [{ outcome: 'BLOCKED' }] });
     const rules = await ec2.send(
       new DescribeSecurityGroupRulesCommand({ Filters: [{ Name: 'group-id', Values: [groupId] }] }),
     );
     expect(rules.SecurityGroupRules).toHaveLength(4);
+    expect(app.findingUpdates.map((u) => u.Workflow?.Status)).toEqual(['NOTIFIED']);
+    expect(await app.published()).toEqual([
+      expect.objectContaining({ attributes: expect.objectContaining({ outcome: 'BLOCKED' }) }),
+    ]);
   });
 });

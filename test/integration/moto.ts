@@ -1,19 +1,9 @@
 /**
  * Starts moto_server (python3 -m moto.server) on 127.0.0.1 at a free port
- * for the integration tier, and stops it afterwards. Where moto is not
- * installed, tests are told so and skip.
+ * for the integration tier (see global-setup.ts), and stops it afterwards.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
-import type { TestProject } from 'vitest/node';
-
-declare module 'vitest' {
-  export interface ProvidedContext {
-    /** http://127.0.0.1:<port>, or '' when moto is not available. */
-    motoEndpoint: string;
-    motoMissing: string;
-  }
-}
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -45,16 +35,21 @@ async function waitUntilUp(endpoint: string, server: ChildProcess): Promise<void
   throw new Error('moto_server did not start within 30 s');
 }
 
-export default async function setup(project: TestProject) {
+/** Why moto cannot run here, or '' when it can. */
+export function motoMissing(): string {
   const probe = spawnSync('python3', ['-c', 'import moto.server'], { encoding: 'utf8' });
-  if (probe.status !== 0) {
-    const why =
-      'moto is not installed (python3 -c "import moto.server" failed); integration tests skipped';
-    process.stderr.write(`\n${why}\n`);
-    project.provide('motoEndpoint', '');
-    project.provide('motoMissing', why);
-    return;
-  }
+  return probe.status === 0
+    ? ''
+    : 'moto is not installed (python3 -c "import moto.server" failed); integration tests skipped';
+}
+
+export interface MotoServer {
+  /** http://127.0.0.1:<port> */
+  readonly endpoint: string;
+  readonly stop: () => void;
+}
+
+export async function startMoto(): Promise<MotoServer> {
   const port = await freePort();
   const endpoint = `http://127.0.0.1:${port}`;
   const server = spawn('python3', ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)], {
@@ -72,9 +67,5 @@ export default async function setup(project: TestProject) {
     server.kill();
     throw new Error(`${String(error)}\n${stderr}`);
   }
-  project.provide('motoEndpoint', endpoint);
-  project.provide('motoMissing', '');
-  return () => {
-    server.kill();
-  };
+  return { endpoint, stop: () => server.kill() };
 }

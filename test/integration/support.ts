@@ -1,16 +1,12 @@
 /**
- * The integration tier's plumbing: real SDK clients pointed at moto, the
+ * The integration tier's plumbing: real SDK clients pointed at moto through
+ * the gateway (gateway.ts: Security Hub and the EC2 call moto lacks), the
  * stack's own DynamoDB tables created in moto from the synthesized template,
- * and the pipeline assembled with the real adapters.
- *
- * Clients talk to a small gateway in front of moto that answers the two calls
- * moto does not emulate, and passes everything else through:
- * - Security Hub BatchUpdateFindings: accepted and recorded, so tests can
- *   check what the real adapter sent.
- * - EC2 DescribeSecurityGroupReferences: "no references" (moto has no VPC
- *   peering references to report anyway).
+ * and the pipeline assembled from the TypeScript sources with the real
+ * adapters (`motoPipeline`), for tests of TypeScript-level pieces. Tests of
+ * what ships use deployed.ts instead.
  */
-import { createServer, request as forward, type IncomingMessage, type Server } from 'node:http';
+import { randomUUID } from 'node:crypto';
 import {
   CreateTableCommand,
   type CreateTableCommandInput,
@@ -30,7 +26,10 @@ import { createPipeline } from '../../lambdas/core/pipeline';
 import type { RuntimeSettings } from '../../lambdas/core/settings';
 import { ACTIONS, REGION, SELF } from '../support/fixtures';
 import { LAMBDA_CONTEXT } from '../support/handler';
-import { resourcesOf, synthesize } from '../support/stack';
+import { synthesizedStack, type TemplateResource } from './assembly';
+import { gatewayEndpoint, resetGateway } from './gateway';
+
+export { findingUpdates, registerFindings } from './gateway';
 
 const motoEndpoint = inject('motoEndpoint');
 const motoMissing = inject('motoMissing');
@@ -42,74 +41,9 @@ export function againstMoto(subject: string): string {
 }
 export const motoAvailable = motoEndpoint !== '';
 
-/** BatchUpdateFindings requests the gateway accepted, newest last. */
-export const findingUpdates: {
-  FindingIdentifiers?: unknown[];
-  Workflow?: { Status?: string };
-  Note?: { Text?: string };
-}[] = [];
-
-function body(request: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => resolve(Buffer.concat(chunks)));
-    request.on('error', reject);
-  });
-}
-
-let gateway: Promise<{ server: Server; endpoint: string }> | undefined;
-
 /** The gateway's endpoint, started on first use on 127.0.0.1 at a free port. */
-export async function endpoint(): Promise<string> {
-  gateway ??= new Promise((resolve, reject) => {
-    const target = new URL(motoEndpoint);
-    const server = createServer(async (request, response) => {
-      const payload = await body(request);
-      const text = payload.toString('utf8');
-      if (request.url === '/findings/batchupdate') {
-        const input = JSON.parse(text) as { FindingIdentifiers: unknown[] };
-        findingUpdates.push(input);
-        response.writeHead(200, { 'content-type': 'application/json' });
-        response.end(
-          JSON.stringify({ ProcessedFindings: input.FindingIdentifiers, UnprocessedFindings: [] }),
-        );
-        return;
-      }
-      if (text.includes('Action=DescribeSecurityGroupReferences')) {
-        response.writeHead(200, { 'content-type': 'text/xml' });
-        response.end(
-          '<DescribeSecurityGroupReferencesResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>gateway</requestId><securityGroupReferenceSet/></DescribeSecurityGroupReferencesResponse>',
-        );
-        return;
-      }
-      const upstream = forward(
-        {
-          host: target.hostname,
-          port: target.port,
-          method: request.method,
-          path: request.url,
-          headers: request.headers,
-        },
-        (answer) => {
-          response.writeHead(answer.statusCode ?? 502, answer.headers);
-          answer.pipe(response);
-        },
-      );
-      upstream.on('error', (error) => {
-        response.writeHead(502);
-        response.end(String(error));
-      });
-      upstream.end(payload);
-    });
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      if (typeof address !== 'object' || !address) return reject(new Error('gateway has no port'));
-      resolve({ server, endpoint: `http://127.0.0.1:${address.port}` });
-    });
-  });
-  return (await gateway).endpoint;
+export function endpoint(): Promise<string> {
+  return gatewayEndpoint(motoEndpoint);
 }
 
 /** What every client needs to talk to moto, on top of hubfix's own options. */
@@ -120,7 +54,13 @@ export async function motoOptions() {
 export async function resetMoto(): Promise<void> {
   const response = await fetch(`${motoEndpoint}/moto-api/reset`, { method: 'POST' });
   if (!response.ok) throw new Error(`moto reset failed: ${response.status}`);
-  findingUpdates.length = 0;
+  resetGateway();
+}
+
+/** What a resource created in moto answers to Ref and Fn::GetAtt. */
+export interface Created {
+  readonly ref: string;
+  readonly attributes: Readonly<Record<string, string>>;
 }
 
 interface TemplateTable {
@@ -129,31 +69,41 @@ interface TemplateTable {
   GlobalSecondaryIndexes?: { IndexName: string; KeySchema: CreateTableCommandInput['KeySchema'] }[];
 }
 
-/** Creates the stack's tables in moto, exactly as the template defines them. */
+/** Creates a template table in moto with its key schema and indexes. */
+export async function createTemplateTable(
+  dynamodb: DynamoDBClient,
+  logicalId: string,
+  resource: TemplateResource,
+): Promise<Created> {
+  const table = resource.Properties as unknown as TemplateTable;
+  const name = `${logicalId}-${randomUUID().slice(0, 8)}`;
+  const created = await dynamodb.send(
+    new CreateTableCommand({
+      TableName: name,
+      KeySchema: table.KeySchema,
+      AttributeDefinitions: table.AttributeDefinitions,
+      BillingMode: 'PAY_PER_REQUEST',
+      GlobalSecondaryIndexes: table.GlobalSecondaryIndexes?.map((index) => ({
+        IndexName: index.IndexName,
+        KeySchema: index.KeySchema,
+        Projection: { ProjectionType: 'ALL' },
+      })),
+    }),
+  );
+  const tableArn =
+    created.TableDescription?.TableArn ?? `arn:aws:dynamodb:${REGION}:111111111111:table/${name}`;
+  return { ref: name, attributes: { Arn: tableArn } };
+}
+
+/** Creates the stack's tables in moto, exactly as the synthesized template defines them. */
 export async function createStackTables(
   dynamodb: DynamoDBClient,
 ): Promise<{ ledger: string; idempotency: string }> {
-  const tables = Object.entries(resourcesOf(synthesize().template)).filter(
-    ([, r]) => r.Type === 'AWS::DynamoDB::GlobalTable',
-  );
   const names: Record<string, string> = {};
-  for (const [logicalId, resource] of tables) {
-    const table = resource.Properties as unknown as TemplateTable;
-    const name = `${logicalId}-${Date.now()}`;
-    await dynamodb.send(
-      new CreateTableCommand({
-        TableName: name,
-        KeySchema: table.KeySchema,
-        AttributeDefinitions: table.AttributeDefinitions,
-        BillingMode: 'PAY_PER_REQUEST',
-        GlobalSecondaryIndexes: table.GlobalSecondaryIndexes?.map((index) => ({
-          IndexName: index.IndexName,
-          KeySchema: index.KeySchema,
-          Projection: { ProjectionType: 'ALL' },
-        })),
-      }),
-    );
-    names[logicalId.startsWith('Ledger') ? 'ledger' : 'idempotency'] = name;
+  for (const [logicalId, resource] of Object.entries(synthesizedStack().resources)) {
+    if (resource.Type !== 'AWS::DynamoDB::GlobalTable') continue;
+    const table = await createTemplateTable(dynamodb, logicalId, resource);
+    names[logicalId.startsWith('Ledger') ? 'ledger' : 'idempotency'] = table.ref;
   }
   if (!names.ledger || !names.idempotency)
     throw new Error('the stack no longer defines both tables');
