@@ -66,11 +66,21 @@ describe.skipIf(!motoAvailable)(againstMoto('the EC2.2 bundle from cdk synth'), 
       settings: { mode: 'remediate', dryRun: false, params: { strategy: 'empty-if-unused' } },
     });
 
-    // Assess: the rule is gone, the finding resolved, the ledger has the change, SNS was told.
+    // Assess: Security Hub's copy was fetched first; the rule is gone, the finding
+    // noted, the ledger has the change, SNS was told.
     expect(resultOf(run)).toMatchObject({
       findings: [{ decision: 'REMEDIATE', outcome: 'REMEDIATED' }],
     });
-    expect(app.findingUpdates.map((u) => u.Workflow?.Status)).toEqual(['RESOLVED']);
+    expect(app.securityHub.queries).toContainEqual(
+      expect.objectContaining({
+        Filters: expect.objectContaining({ Id: [{ Value: finding.Id, Comparison: 'EQUALS' }] }),
+      }),
+    );
+    // A verified fix is noted; the workflow is Security Hub's to resolve on its next check.
+    expect(app.findingUpdates).toEqual([
+      expect.objectContaining({ Note: expect.objectContaining({ UpdatedBy: 'hubfix' }) }),
+    ]);
+    expect(app.findingUpdates[0]?.Workflow).toBeUndefined();
     const after = await ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [groupId] }));
     expect(after.SecurityGroups?.[0]?.IpPermissions).toEqual([]);
     const [entry] = await app.ledger.recent(5);

@@ -124,7 +124,11 @@ describe.skipIf(!motoAvailable)(
       // Assess
       expect(run.outcome).toBe('REMEDIATED');
       expect(await mapsPublicIp()).toBe(false);
-      expect(app.findingUpdates.map((u) => u.Workflow?.Status)).toEqual(['RESOLVED']);
+      // A verified fix is noted; the workflow is Security Hub's to resolve on its next check.
+      expect(app.findingUpdates).toEqual([
+        expect.objectContaining({ Note: expect.objectContaining({ UpdatedBy: 'hubfix' }) }),
+      ]);
+      expect(app.findingUpdates[0]?.Workflow).toBeUndefined();
       expect((await run.rollback()).kind).toBe('rolled-back');
       expect(await mapsPublicIp()).toBe(true);
     });

@@ -84,7 +84,7 @@ async function defaultGroupWithRules(ec2: EC2Client): Promise<string> {
 }
 
 /** The finding Security Hub holds for the group, registered so GetFindings and updates see it. */
-function findingFor(groupId: string) {
+function findingFor(groupId: string, { registered = true } = {}) {
   const finding = withChanges(EC2_2_FINDING, {
     Resources: [
       {
@@ -94,7 +94,7 @@ function findingFor(groupId: string) {
       },
     ],
   });
-  registerFindings([finding]);
+  if (registered) registerFindings([finding]);
   return finding;
 }
 
@@ -113,7 +113,11 @@ describe.skipIf(!motoAvailable)(againstMoto('EC2.2, the deployed bundle'), () =>
     expect(original).toHaveLength(4);
     expect(resultOf(run)).toMatchObject({ findings: [{ outcome: 'REMEDIATED' }] });
     expect(await permissions(ec2, groupId)).toEqual([]);
-    expect(app.findingUpdates.map((u) => u.Workflow?.Status)).toEqual(['RESOLVED']);
+    // A verified fix is noted; the workflow is Security Hub's to resolve on its next check.
+    expect(app.findingUpdates).toEqual([
+      expect.objectContaining({ Note: expect.objectContaining({ UpdatedBy: 'hubfix' }) }),
+    ]);
+    expect(app.findingUpdates[0]?.Workflow).toBeUndefined();
     const [entry, ...others] = await app.ledger.recent(5);
     expect(others).toEqual([]);
     expect(entry).toMatchObject({ status: 'REMEDIATED', controlId: 'EC2.2' });
@@ -174,6 +178,24 @@ describe.skipIf(!motoAvailable)(againstMoto('EC2.2, the deployed bundle'), () =>
     expect(results.map((r) => r.duplicates).sort()).toEqual([0, 1]);
     expect(await permissions(ec2, groupId)).toEqual([]);
     expect(await app.ledger.recent(5)).toHaveLength(1);
+  });
+
+  it('changes nothing for a finding Security Hub does not hold, whatever the event says', async () => {
+    const app = await deploy();
+    const ec2 = new EC2Client(app.options);
+    const groupId = await defaultGroupWithRules(ec2);
+
+    const run = await app.invoke(
+      'EC2.2',
+      importedEvent([findingFor(groupId, { registered: false })]),
+      REMEDIATE,
+    );
+
+    expect(run.kind).toBe('returned');
+    expect(app.securityHub.queries).toHaveLength(1);
+    expect(await permissions(ec2, groupId)).toHaveLength(4);
+    expect(app.findingUpdates).toEqual([]);
+    expect(await app.ledger.recent(5)).toEqual([]);
   });
 
   it('leaves a default group alone while a network interface uses it', async () => {

@@ -102,8 +102,12 @@ export async function createStackTables(
   const names: Record<string, string> = {};
   for (const [logicalId, resource] of Object.entries(synthesizedStack().resources)) {
     if (resource.Type !== 'AWS::DynamoDB::GlobalTable') continue;
-    const table = await createTemplateTable(dynamodb, logicalId, resource);
-    names[logicalId.startsWith('Ledger') ? 'ledger' : 'idempotency'] = table.ref;
+    const role = logicalId.startsWith('Ledger')
+      ? 'ledger'
+      : logicalId.startsWith('Idempotency')
+        ? 'idempotency'
+        : undefined;
+    if (role) names[role] = (await createTemplateTable(dynamodb, logicalId, resource)).ref;
   }
   if (!names.ledger || !names.idempotency)
     throw new Error('the stack no longer defines both tables');
