@@ -88,6 +88,74 @@ export interface RollbackContext<Clients> {
   readonly provisioned: Provisioned;
 }
 
+/**
+ * A value of a rollback call that is known only when the rollback runs (the
+ * ids of flow logs hubfix created, say), described in words.
+ */
+export interface FoundAtRunTime {
+  readonly foundAtRunTime: string;
+}
+
+export function foundAtRunTime(what: string): FoundAtRunTime {
+  return { foundAtRunTime: what };
+}
+
+export function isFoundAtRunTime(value: unknown): value is FoundAtRunTime {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    'foundAtRunTime' in value &&
+    typeof value.foundAtRunTime === 'string'
+  );
+}
+
+/** Access a rollback call gives back, which the change must have taken away. */
+export interface RollbackGrant {
+  /** What is given back, in words, e.g. `group "all" may create volumes from snap-1`. */
+  readonly what: string;
+  /**
+   * A token (a snapshot id, a rule id...) that the entry's recorded changes
+   * name when the change really removed this; without it the grant is refused.
+   */
+  readonly removed: string;
+}
+
+/** One AWS call a rollback may make, as shown to the operator before it runs. */
+export interface RollbackCall {
+  /** The SDK client's service, e.g. `ec2`, `ecs`. */
+  readonly service: string;
+  /** The API action, e.g. `AuthorizeSecurityGroupIngress`. */
+  readonly action: string;
+  /** The id of the resource the call acts on. */
+  readonly resource: string;
+  /** The request as sent; values known only at run time are {@link FoundAtRunTime}. */
+  readonly parameters: Readonly<Record<string, unknown>>;
+  /** Set when the call is made only under a condition, saying which. */
+  readonly when?: string;
+  /** Set when the call gives back access (a public snapshot, an open rule, a role). */
+  readonly grants?: RollbackGrant;
+}
+
+/**
+ * What a before-state's rollback acts on and every mutating call it may make.
+ * `target` must be the ledger entry's own resource; `problems` lists what in
+ * the before-state a genuine change of this control could not have recorded
+ * (a rule of another group, an outbound rule for an inbound-only control).
+ */
+export interface RollbackDescription {
+  readonly target: {
+    /** The id the control's resource spec gives the entry's resource (`sg-1`, an account id...). */
+    readonly resourceId: string;
+    /** Set when the before-state names the account itself. */
+    readonly account?: string;
+    /** Set when the before-state names the region itself. */
+    readonly region?: string;
+  };
+  readonly calls: readonly RollbackCall[];
+  /** @default none */
+  readonly problems?: readonly string[];
+}
+
 /** @throws ConfigurationError when the stack did not provision `key` for this control. */
 export function provisionedValue(ctx: { readonly provisioned: Provisioned }, key: string): string {
   const value = ctx.provisioned[key];
@@ -135,6 +203,19 @@ export interface Control<State, Before, Params, Clients> {
     ctx: FindingContext<Clients, Params>,
   ): Promise<ApplyResult>;
   verify(state: State, ctx: FindingContext<Clients, Params>): Promise<VerifyResult>;
+  /**
+   * Pure: the resource a recorded before-state acts on and the mutating calls
+   * its rollback may make. The CLI shows them, checks them against the ledger
+   * entry, and lets the rollback make no other mutating call.
+   */
+  describeRollback(before: Before): RollbackDescription;
+  /**
+   * Read-only checks of the live state before a rollback (the network
+   * interface is still the instance's primary one, say); returns reasons to
+   * refuse, empty when it is safe to go on.
+   * @default no live checks
+   */
+  checkRollback?(before: Before, ctx: RollbackContext<Clients>): Promise<readonly string[]>;
   /** Restores the before-state; returns what it did, one line per change. */
   rollback(before: Before, ctx: RollbackContext<Clients>): Promise<readonly string[]>;
 }

@@ -21,7 +21,7 @@ import {
   ModifySnapshotAttributeCommand,
   type Snapshot,
 } from '@aws-sdk/client-ec2';
-import type { Control } from '../../core/control';
+import type { Control, RollbackCall } from '../../core/control';
 import { describeError, PartialChangeError } from '../../core/errors';
 import { accountResource } from '../../core/resource';
 import { array, type Infer, object, oneOf, optional, string } from '../../core/schema';
@@ -308,6 +308,49 @@ export const ec2_1: Control<PublicSnapshotsState, Ec2_1Before, Ec2_1Params, Ec2_
       }
     }
     return { ok: true };
+  },
+
+  describeRollback(before) {
+    const { account, region, snapshotIds, blockPublicAccess } = before;
+    const calls: RollbackCall[] = [];
+    if (
+      blockPublicAccess &&
+      (snapshotIds.length > 0 || blockPublicAccess.previous === 'unblocked')
+    ) {
+      calls.push({
+        service: 'ec2',
+        action: 'DisableSnapshotBlockPublicAccess',
+        resource: account,
+        parameters: {},
+        grants: {
+          what: `snapshots of account ${account} in ${region} may be shared publicly`,
+          removed: 'snapshot block public access',
+        },
+      });
+    }
+    for (const snapshotId of snapshotIds) {
+      calls.push({
+        service: 'ec2',
+        action: 'ModifySnapshotAttribute',
+        resource: snapshotId,
+        parameters: {
+          SnapshotId: snapshotId,
+          Attribute: 'createVolumePermission',
+          OperationType: 'add',
+          GroupNames: ['all'],
+        },
+        grants: { what: `anyone may create a volume from ${snapshotId}`, removed: snapshotId },
+      });
+    }
+    if (blockPublicAccess && blockPublicAccess.previous !== 'unblocked') {
+      calls.push({
+        service: 'ec2',
+        action: 'EnableSnapshotBlockPublicAccess',
+        resource: account,
+        parameters: { State: blockPublicAccess.previous },
+      });
+    }
+    return { target: { resourceId: account, account, region }, calls };
   },
 
   async rollback(before, { clients: { ec2 } }) {

@@ -19,6 +19,7 @@ import {
   autoAssignCommand,
   autoAssignLabel,
   autoAssignOn,
+  describeAutoAssignOn,
   describeSubnet,
   setAutoAssign,
 } from '../../services/ec2/subnets';
@@ -122,6 +123,13 @@ export const ec2_15: Control<SubnetState, Ec2_15Before, Ec2_15Params, Ec2Clients
     return on.length === 0
       ? { ok: true }
       : { ok: false, reason: `${state.subnetId} still has ${labels(on)} on` };
+  },
+
+  describeRollback(before) {
+    return {
+      target: { resourceId: before.subnetId },
+      calls: describeAutoAssignOn(before.subnetId, before.turnedOff),
+    };
   },
 
   async rollback(before, { clients: { ec2 } }) {

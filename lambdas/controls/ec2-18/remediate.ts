@@ -15,6 +15,7 @@ import type { Control } from '../../core/control';
 import type { Finding } from '../../core/finding';
 import {
   type Judge,
+  describeOpenIngressRollback,
   type OpenIngressBefore,
   openIngressBefore,
   planRevocation,
@@ -136,5 +137,6 @@ export const ec2_18: Control<SecurityGroupState, OpenIngressBefore, Ec2_18Params
 
   verify: (state, ctx) => verifyRevocation(ctx.clients.ec2, state.groupId, judgeFor(ctx), WHAT),
 
+  describeRollback: (before) => describeOpenIngressRollback('EC2.18', before),
   rollback: (before, { clients: { ec2 } }) => restoreRules(ec2, before.groupId, before.rules),
 };

@@ -10,6 +10,7 @@
 import { EC2Client } from '@aws-sdk/client-ec2';
 import type { Control } from '../../core/control';
 import {
+  describeOpenIngressRollback,
   type OpenIngressBefore,
   openIngressBefore,
   planRevocation,
@@ -72,5 +73,6 @@ export const ec2_19: Control<SecurityGroupState, OpenIngressBefore, Ec2_19Params
   verify: (state, { clients: { ec2 } }) =>
     verifyRevocation(ec2, state.groupId, highRiskJudge, WHAT),
 
+  describeRollback: (before) => describeOpenIngressRollback('EC2.19', before),
   rollback: (before, { clients: { ec2 } }) => restoreRules(ec2, before.groupId, before.rules),
 };

@@ -19,7 +19,9 @@ import type { Control } from '../../core/control';
 import { object, string } from '../../core/schema';
 import { securityGroupResource } from '../../services/ec2/resources';
 import {
+  describeRestoreRules,
   describeRule,
+  foreignRules,
   listRules,
   manualRestoreCommands,
   restoreRules,
@@ -187,6 +189,14 @@ export const ec2_2: Control<DefaultGroupState, Ec2_2Before, Ec2_2Params, Ec2Clie
           ok: false,
           reason: `${left.length} rule(s) remain on ${state.groupId}: ${left.map((r) => r.ruleId).join(', ')}`,
         };
+  },
+
+  describeRollback(before) {
+    return {
+      target: { resourceId: before.groupId },
+      calls: describeRestoreRules(before.groupId, before.rules),
+      problems: foreignRules(before.groupId, before.rules),
+    };
   },
 
   async rollback(before, { clients: { ec2 } }) {

@@ -229,6 +229,14 @@ export const ec2_24: Control<ParavirtualInstanceState, Ec2_24Before, Ec2_24Param
       throw new Error(NO_AUTOMATIC_CHANGE);
     },
 
+    describeRollback(before) {
+      return {
+        target: { resourceId: before.instanceId },
+        calls: [],
+        problems: [NO_AUTOMATIC_CHANGE],
+      };
+    },
+
     async rollback() {
       throw new RollbackRefusedError(NO_AUTOMATIC_CHANGE);
     },

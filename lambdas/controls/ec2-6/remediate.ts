@@ -29,7 +29,7 @@ import {
   type Filter,
   type UnsuccessfulItem,
 } from '@aws-sdk/client-ec2';
-import { type Control, provisionedValue } from '../../core/control';
+import { type Control, foundAtRunTime, provisionedValue } from '../../core/control';
 import { describeError, PartialChangeError } from '../../core/errors';
 import { array, integer, object, oneOf, string } from '../../core/schema';
 import { vpcResource } from '../../services/ec2/resources';
@@ -290,6 +290,35 @@ export const ec2_6: Control<VpcFlowLogState, Ec2_6Before, Ec2_6Params, Ec2_6Clie
             flowLogs.length > 0 ? ` (found: ${flowLogs.map(describeFlowLog).join(', ')})` : ''
           }`,
         };
+  },
+
+  describeRollback(before) {
+    const { vpcId, logGroupName, existingFlowLogIds } = before;
+    const expected = flowLogGroupName(vpcId);
+    return {
+      target: { resourceId: vpcId },
+      calls: [
+        {
+          service: 'ec2',
+          action: 'DeleteFlowLogs',
+          resource: vpcId,
+          parameters: {
+            FlowLogIds: foundAtRunTime(
+              `the flow logs of ${vpcId} into ${logGroupName}${
+                existingFlowLogIds.length > 0 ? `, except ${existingFlowLogIds.join(', ')}` : ''
+              }`,
+            ),
+          },
+          when: 'only if there are any',
+        },
+      ],
+      // EC2.6 only ever creates flow logs into its own group, so a rollback
+      // must never delete flow logs into any other (someone's audit logs).
+      problems:
+        logGroupName === expected
+          ? []
+          : [`EC2.6 creates flow logs into ${expected} only, not into ${logGroupName}`],
+    };
   },
 
   async rollback(before, { clients: { ec2 } }) {

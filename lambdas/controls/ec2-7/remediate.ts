@@ -117,6 +117,26 @@ export const ec2_7: Control<EbsDefaultEncryptionState, Ec2_7Before, Ec2_7Params,
       : { ok: false, reason: `EBS encryption by default still reads off in ${state.region}` };
   },
 
+  describeRollback({ account, region, enabled }) {
+    return {
+      target: { resourceId: account, account, region },
+      calls: enabled
+        ? []
+        : [
+            {
+              service: 'ec2',
+              action: 'DisableEbsEncryptionByDefault',
+              resource: account,
+              parameters: {},
+              grants: {
+                what: `new EBS volumes of account ${account} in ${region} are no longer encrypted unless their creator asks`,
+                removed: 'EBS encryption by default',
+              },
+            },
+          ],
+    };
+  },
+
   async rollback(before, { clients: { ec2 } }) {
     await assertRollbackRegion(ec2, before.region);
     if (before.enabled) {

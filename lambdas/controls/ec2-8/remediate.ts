@@ -215,6 +215,21 @@ export function createEc2_8(
       return { ok: true };
     },
 
+    describeRollback({ instanceId, httpTokens }) {
+      return {
+        target: { resourceId: instanceId },
+        calls: [
+          {
+            service: 'ec2',
+            action: 'ModifyInstanceMetadataOptions',
+            resource: instanceId,
+            parameters: { InstanceId: instanceId, HttpTokens: httpTokens },
+            grants: { what: `${instanceId} answers IMDSv1 calls again`, removed: instanceId },
+          },
+        ],
+      };
+    },
+
     async rollback(before, { clients: { ec2 } }) {
       try {
         await ec2.send(

@@ -21,12 +21,17 @@ import {
   EC2Client,
   ModifyNetworkInterfaceAttributeCommand,
 } from '@aws-sdk/client-ec2';
-import type { ChangePlan, Control } from '../../core/control';
+import type { ChangePlan, Control, RollbackCall } from '../../core/control';
 import { describeError, PartialChangeError, RollbackRefusedError } from '../../core/errors';
 import { boolean, isRecord, object, oneOf, type Schema, string } from '../../core/schema';
 import { describeInstance } from '../../services/ec2/instances';
 import { instanceResource } from '../../services/ec2/resources';
-import { autoAssignCommand, describeSubnet, setAutoAssign } from '../../services/ec2/subnets';
+import {
+  autoAssignCommand,
+  describeAutoAssignOn,
+  describeSubnet,
+  setAutoAssign,
+} from '../../services/ec2/subnets';
 import { tagsOf } from '../../services/ec2/tags';
 import { type Polling, pollingWindow, systemClock, waitFor } from '../../services/wait';
 import { type Ec2_9Params, ec2_9Meta } from './meta';
@@ -375,6 +380,59 @@ export const ec2_9: Control<InstanceState, Ec2_9Before, Ec2_9Params, Ec2Clients>
     return verdict.done
       ? verdict.value
       : { ok: false, reason: `${state.instanceId} still has public IPv4 address ${seen}` };
+  },
+
+  describeRollback(before) {
+    const { address, instanceId, networkInterfaceId, privateIpAddress } = before;
+    const target = { resourceId: instanceId };
+    if (address.kind === 'auto-assigned') {
+      return {
+        target,
+        calls: [],
+        problems: [
+          `the auto-assigned address ${address.publicIp} of ${instanceId} went back to Amazon's pool and cannot be got back; a new, different one can be given with ${giveNewAddressCommand(networkInterfaceId)}`,
+        ],
+      };
+    }
+    const calls: RollbackCall[] = [
+      {
+        service: 'ec2',
+        action: 'AssociateAddress',
+        resource: networkInterfaceId,
+        parameters: {
+          AllocationId: address.allocationId,
+          NetworkInterfaceId: networkInterfaceId,
+          PrivateIpAddress: privateIpAddress,
+          AllowReassociation: false,
+        },
+        grants: {
+          what: `${instanceId} is reachable at Elastic IP ${address.publicIp} again`,
+          removed: address.allocationId,
+        },
+      },
+    ];
+    if (before.subnetAutoAssignTurnedOff) {
+      calls.push(...describeAutoAssignOn(before.subnetId, ['MapPublicIpOnLaunch']));
+    }
+    return { target, calls };
+  },
+
+  async checkRollback(before, { clients: { ec2 } }) {
+    const instance = await describeInstance(ec2, before.instanceId);
+    if (!instance) return [`${before.instanceId} no longer exists`];
+    const primary = (instance.NetworkInterfaces ?? []).find(
+      (eni) => eni.Attachment?.DeviceIndex === 0,
+    );
+    const problems: string[] = [];
+    if (primary?.NetworkInterfaceId !== before.networkInterfaceId) {
+      problems.push(
+        `${before.networkInterfaceId} is not the primary network interface of ${before.instanceId} (that is ${primary?.NetworkInterfaceId ?? 'none'})`,
+      );
+    }
+    if (before.subnetAutoAssignTurnedOff && instance.SubnetId !== before.subnetId) {
+      problems.push(`${before.instanceId} is in ${instance.SubnetId ?? 'no subnet'}, not in ${before.subnetId}`);
+    }
+    return problems;
   },
 
   async rollback(before, { clients: { ec2 } }) {

@@ -21,7 +21,7 @@ import {
   type TaskSet,
   UpdateServicePrimaryTaskSetCommand,
 } from '@aws-sdk/client-ecs';
-import type { Control } from '../../core/control';
+import { type Control, foundAtRunTime } from '../../core/control';
 import { RollbackRefusedError } from '../../core/errors';
 import type { Finding } from '../../core/finding';
 import { type Infer, object, string } from '../../core/schema';
@@ -32,7 +32,13 @@ import {
   internetOnlyBlocker,
   sameNetwork,
 } from '../../services/ecs/network';
-import { ecsTaskSetResource, taskSetNameOf } from '../../services/ecs/resources';
+import {
+  clusterMismatch,
+  ecsTaskSetResource,
+  parseTaskSetArn,
+  serviceMismatch,
+  taskSetNameOf,
+} from '../../services/ecs/resources';
 import { ecsTagsOf } from '../../services/ecs/tags';
 import {
   createTaskSetCommand,
@@ -277,6 +283,109 @@ export function createEcs16(
      * public IP setting, primary again when it was, and hubfix's replacement
      * gone. Whatever of that is already true is left alone.
      */
+    describeRollback(before) {
+      const { cluster, service, taskSet: record } = before;
+      const assign = record.network.assignPublicIp;
+      const calls = [
+        {
+          service: 'ecs',
+          action: 'CreateTaskSet',
+          resource: service,
+          parameters: {
+            ...createTaskSetInput(
+              cluster,
+              service,
+              record,
+              assign,
+              clientToken(record.arn, 'rollback'),
+            ),
+          },
+          when: `unless a task set like ${record.id} with assignPublicIp ${assign} is still there`,
+          grants: {
+            what: `tasks like those of ${record.id} run with assignPublicIp ${assign}, and ECS is passed the task and execution roles of ${record.taskDefinition}`,
+            removed: record.id,
+          },
+        },
+        ...(record.primary
+          ? [
+              {
+                service: 'ecs',
+                action: 'UpdateServicePrimaryTaskSet',
+                resource: service,
+                parameters: {
+                  cluster,
+                  service,
+                  primaryTaskSet: foundAtRunTime(`the task set that takes the place of ${record.id}`),
+                },
+                when: 'unless it is primary already',
+              },
+            ]
+          : []),
+        {
+          service: 'ecs',
+          action: 'DeleteTaskSet',
+          resource: service,
+          parameters: {
+            cluster,
+            service,
+            taskSet: foundAtRunTime(
+              `hubfix's replacement of ${record.id} (same task definition and network, no public IPs), or the new task set should it not become steady`,
+            ),
+            force: true,
+          },
+          when: 'only if there is one',
+        },
+      ];
+      const parsed = parseTaskSetArn(record.arn);
+      if (!parsed) {
+        return {
+          target: { resourceId: record.arn },
+          calls,
+          problems: [`the recorded task set ${record.arn} is not an ECS task set ARN`],
+        };
+      }
+      const name = parsed.name;
+      return {
+        target: {
+          resourceId: `${name.cluster}/${name.service}/${name.taskSet}`,
+          account: parsed.account,
+          region: parsed.region,
+        },
+        calls,
+        problems: [
+          ...clusterMismatch(cluster, name.cluster, parsed),
+          ...serviceMismatch(service, name.service),
+          ...(name.taskSet === record.id
+            ? []
+            : [`the recorded task set id ${record.id} is not the one its ARN names`]),
+        ],
+      };
+    },
+
+    /**
+     * CreateTaskSet passes the task definition's roles to ECS. The service's
+     * replacement runs the recorded task definition, so passing it again
+     * grants no role the service does not hold now; a task definition no
+     * task set of the service runs is refused.
+     */
+    async checkRollback({ cluster, service, taskSet: record }, { clients: { ecs } }) {
+      let taskSets: TaskSet[];
+      try {
+        taskSets = await listTaskSets(ecs, cluster, service);
+      } catch (error) {
+        if (isGone(error)) return [`${service} no longer exists`];
+        throw error;
+      }
+      const running = taskSets.filter((t) => t.status !== 'DRAINING');
+      return running.some((t) => t.taskDefinition === record.taskDefinition)
+        ? []
+        : [
+            `no task set of ${lastPart(service)} runs ${record.taskDefinition} (they run ${
+              [...new Set(running.map((t) => t.taskDefinition ?? '?'))].join(', ') || 'nothing'
+            }); passing its roles to ECS again is refused`,
+          ];
+    },
+
     async rollback(before, { clients: { ecs } }) {
       const { cluster, service, taskSet: record } = before;
       let taskSets: TaskSet[];

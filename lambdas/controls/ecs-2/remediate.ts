@@ -35,7 +35,12 @@ import {
   networkConfiguration,
   sameNetwork,
 } from '../../services/ecs/network';
-import { ecsServiceResource, serviceNameOf } from '../../services/ecs/resources';
+import {
+  clusterMismatch,
+  ecsServiceResource,
+  parseServiceArn,
+  serviceNameOf,
+} from '../../services/ecs/resources';
 import { ecsTagsOf } from '../../services/ecs/tags';
 import { type Ecs_2Params, ecs_2Meta } from './meta';
 
@@ -245,6 +250,51 @@ export const ecs_2: Control<ServiceState, Ecs_2Before, Ecs_2Params, EcsClients> 
           ok: false,
           reason: `${state.serviceName} still has assignPublicIp ${now ?? '(no awsvpc configuration or no service)'}`,
         };
+  },
+
+  describeRollback(before) {
+    const parsed = parseServiceArn(before.service);
+    const name = lastPart(before.service);
+    const enabled = before.network.assignPublicIp === 'ENABLED';
+    const calls = [
+      {
+        service: 'ecs',
+        action: 'UpdateService',
+        resource: before.service,
+        parameters: {
+          cluster: before.cluster,
+          service: before.service,
+          networkConfiguration: networkConfiguration(before.network, before.network.assignPublicIp),
+          forceNewDeployment: true,
+        },
+        when: 'unless the service already has this network configuration',
+        ...(enabled
+          ? {
+              grants: {
+                what: `the tasks of ${name} get public IPs again`,
+                removed: 'assignPublicIp to DISABLED',
+              },
+            }
+          : {}),
+      },
+    ];
+    if (!parsed) {
+      return {
+        target: { resourceId: before.service },
+        calls,
+        problems: [`the recorded service ${before.service} is not an ECS service ARN`],
+      };
+    }
+    const { cluster, service } = parsed.name;
+    return {
+      target: {
+        resourceId: cluster === undefined ? service : `${cluster}/${service}`,
+        account: parsed.account,
+        region: parsed.region,
+      },
+      calls,
+      problems: clusterMismatch(before.cluster, cluster, parsed),
+    };
   },
 
   async rollback(before, { clients: { ecs } }) {

@@ -10,13 +10,15 @@ import {
   type DescribeSecurityGroupsCommandOutput,
   type EC2Client,
 } from '@aws-sdk/client-ec2';
-import type { Plan, ReadResult, VerifyResult } from '../../core/control';
+import type { Plan, ReadResult, RollbackDescription, VerifyResult } from '../../core/control';
 import type { ResourceRef } from '../../core/resource';
 import { object, string } from '../../core/schema';
 import { ALL_PORTS, type PortRange } from './ports';
 import {
   describeRule,
   listRules,
+  describeRestoreRules,
+  foreignRules,
   manualRestoreCommands,
   type SecurityGroupRuleRecord,
   securityGroupRulesSchema,
@@ -177,4 +179,25 @@ export async function verifyRevocation(
           .map((offence) => offence.rule.ruleId)
           .join(', ')}`,
       };
+}
+
+/**
+ * EC2.18 and EC2.19 only ever revoke inbound rules open to the internet, so a
+ * before-state holding any other rule was not written by them.
+ */
+export function describeOpenIngressRollback(
+  controlId: string,
+  before: OpenIngressBefore,
+): RollbackDescription {
+  const notOurs = before.rules
+    .filter((rule) => !isOpenToInternet(rule))
+    .map(
+      (rule) =>
+        `${describeRule(rule)} is not an inbound rule open to the internet, which is all ${controlId} revokes`,
+    );
+  return {
+    target: { resourceId: before.groupId },
+    calls: describeRestoreRules(before.groupId, before.rules),
+    problems: [...foreignRules(before.groupId, before.rules), ...notOurs],
+  };
 }

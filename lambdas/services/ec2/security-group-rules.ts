@@ -14,6 +14,7 @@ import {
   RevokeSecurityGroupIngressCommand,
   type SecurityGroupRule,
 } from '@aws-sdk/client-ec2';
+import type { RollbackCall } from '../../core/control';
 import { describeError, PartialChangeError } from '../../core/errors';
 import { array, boolean, type Infer, integer, object, optional, string } from '../../core/schema';
 
@@ -263,4 +264,25 @@ export async function restoreRules(
     }
   }
   return done;
+}
+
+/** The calls {@link restoreRules} makes, one per rule, as a rollback shows them. */
+export function describeRestoreRules(
+  groupId: string,
+  rules: readonly SecurityGroupRuleRecord[],
+): RollbackCall[] {
+  return rules.map((rule) => ({
+    service: 'ec2',
+    action: rule.egress ? 'AuthorizeSecurityGroupEgress' : 'AuthorizeSecurityGroupIngress',
+    resource: groupId,
+    parameters: { GroupId: groupId, IpPermissions: [toIpPermission(rule)] },
+    grants: { what: describeRule(rule), removed: rule.ruleId },
+  }));
+}
+
+/** Rules in a before-state that belong to another group than the one it names. */
+export function foreignRules(groupId: string, rules: readonly SecurityGroupRuleRecord[]): string[] {
+  return rules
+    .filter((rule) => rule.groupId !== groupId)
+    .map((rule) => `rule ${rule.ruleId} belongs to ${rule.groupId}, not to ${groupId}`);
 }

@@ -11,6 +11,7 @@ import {
   type ModifySubnetAttributeCommandInput,
   type Subnet,
 } from '@aws-sdk/client-ec2';
+import type { RollbackCall } from '../../core/control';
 import { describeError, PartialChangeError } from '../../core/errors';
 
 export const AUTO_ASSIGN_ATTRIBUTES = [
@@ -63,7 +64,7 @@ export function autoAssignCommand(
   return `aws ec2 modify-subnet-attribute --subnet-id ${subnetId} --${on ? '' : 'no-'}${CLI_FLAGS[attribute]}`;
 }
 
-function attributeInput(
+export function attributeInput(
   subnetId: string,
   attribute: AutoAssignAttribute,
   on: boolean,
@@ -108,4 +109,24 @@ export async function setAutoAssign(
     done.push(attribute);
   }
   return done.map((attribute) => `${verb} ${autoAssignLabel(attribute)} on ${subnetId}`);
+}
+
+/**
+ * The calls {@link setAutoAssign} makes to turn settings back on, as a
+ * rollback shows them; the change's record names each one it turned off.
+ */
+export function describeAutoAssignOn(
+  subnetId: string,
+  attributes: readonly AutoAssignAttribute[],
+): RollbackCall[] {
+  return attributes.map((attribute) => ({
+    service: 'ec2',
+    action: 'ModifySubnetAttribute',
+    resource: subnetId,
+    parameters: { ...attributeInput(subnetId, attribute, true) },
+    grants: {
+      what: `${autoAssignLabel(attribute)} on ${subnetId} (instances launched there get one without asking)`,
+      removed: `${autoAssignLabel(attribute)} on ${subnetId}`,
+    },
+  }));
 }

@@ -119,3 +119,34 @@ export function taskSetNameOf(ref: ResourceRef): EcsTaskSetName {
   }
   return parsed.name;
 }
+
+/**
+ * Problems with a recorded cluster that is not the cluster the recorded
+ * service or task set ARN names (a rollback would act on a namesake).
+ */
+export function clusterMismatch(
+  recordedCluster: string,
+  arnCluster: string | undefined,
+  where: { readonly account: string; readonly region: string },
+): string[] {
+  const arn = parseArn(recordedCluster);
+  const name = arn ? arn.resource.replace(/^cluster\//, '') : recordedCluster;
+  const problems: string[] = [];
+  if (arnCluster !== undefined && name !== arnCluster) {
+    problems.push(`the recorded cluster ${recordedCluster} is not ${arnCluster}, the cluster its ARN names`);
+  }
+  if (arn && (arn.account !== where.account || arn.region !== where.region)) {
+    problems.push(
+      `the recorded cluster ${recordedCluster} is in ${arn.account}/${arn.region}, not in ${where.account}/${where.region}`,
+    );
+  }
+  return problems;
+}
+
+/** Problems with a recorded service that is not the service a task set ARN names. */
+export function serviceMismatch(recordedService: string, arnService: string): string[] {
+  const name = recordedService.split('/').at(-1) ?? recordedService;
+  return name === arnService
+    ? []
+    : [`the recorded service ${recordedService} is not ${arnService}, the service its task set ARN names`];
+}

@@ -89,6 +89,7 @@ function fakeControl(behaviour: Behaviour = {}): Control<FakeState, FakeBefore, 
     before: object({ rules: integer() }),
     notifyOnly: false,
     createClients: () => ({}),
+    describeRollback: () => ({ target: { resourceId: 'sg-1' }, calls: [] }),
     async readState(ref, ctx) {
       calls.push(`readState ${ref.id}`);
       return behaviour.readState
