@@ -14,8 +14,8 @@ import { EC2Client } from '@aws-sdk/client-ec2';
 import type { Control } from '../../core/control';
 import type { Finding } from '../../core/finding';
 import {
-  type Judge,
   describeOpenIngressRollback,
+  type Judge,
   type OpenIngressBefore,
   openIngressBefore,
   planRevocation,

@@ -430,7 +430,9 @@ export const ec2_9: Control<InstanceState, Ec2_9Before, Ec2_9Params, Ec2Clients>
       );
     }
     if (before.subnetAutoAssignTurnedOff && instance.SubnetId !== before.subnetId) {
-      problems.push(`${before.instanceId} is in ${instance.SubnetId ?? 'no subnet'}, not in ${before.subnetId}`);
+      problems.push(
+        `${before.instanceId} is in ${instance.SubnetId ?? 'no subnet'}, not in ${before.subnetId}`,
+      );
     }
     return problems;
   },

@@ -315,7 +315,9 @@ export function createEcs16(
                 parameters: {
                   cluster,
                   service,
-                  primaryTaskSet: foundAtRunTime(`the task set that takes the place of ${record.id}`),
+                  primaryTaskSet: foundAtRunTime(
+                    `the task set that takes the place of ${record.id}`,
+                  ),
                 },
                 when: 'unless it is primary already',
               },

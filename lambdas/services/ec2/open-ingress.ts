@@ -15,10 +15,10 @@ import type { ResourceRef } from '../../core/resource';
 import { object, string } from '../../core/schema';
 import { ALL_PORTS, type PortRange } from './ports';
 import {
-  describeRule,
-  listRules,
   describeRestoreRules,
+  describeRule,
   foreignRules,
+  listRules,
   manualRestoreCommands,
   type SecurityGroupRuleRecord,
   securityGroupRulesSchema,

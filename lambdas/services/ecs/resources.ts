@@ -133,7 +133,9 @@ export function clusterMismatch(
   const name = arn ? arn.resource.replace(/^cluster\//, '') : recordedCluster;
   const problems: string[] = [];
   if (arnCluster !== undefined && name !== arnCluster) {
-    problems.push(`the recorded cluster ${recordedCluster} is not ${arnCluster}, the cluster its ARN names`);
+    problems.push(
+      `the recorded cluster ${recordedCluster} is not ${arnCluster}, the cluster its ARN names`,
+    );
   }
   if (arn && (arn.account !== where.account || arn.region !== where.region)) {
     problems.push(
@@ -148,5 +150,7 @@ export function serviceMismatch(recordedService: string, arnService: string): st
   const name = recordedService.split('/').at(-1) ?? recordedService;
   return name === arnService
     ? []
-    : [`the recorded service ${recordedService} is not ${arnService}, the service its task set ARN names`];
+    : [
+        `the recorded service ${recordedService} is not ${arnService}, the service its task set ARN names`,
+      ];
 }
