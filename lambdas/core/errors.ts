@@ -191,6 +191,19 @@ export function isTransient(error: unknown): boolean {
   return false;
 }
 
+/** The command line is not one `npx hubfix` understands; nothing was called. */
+export class UsageError extends HubfixError {
+  override readonly name = 'UsageError';
+}
+
+/**
+ * The CLI could not find the ledger: no stack of that name, or a stack
+ * without a ledger output. Says which, and how to name another.
+ */
+export class LedgerLocationError extends HubfixError {
+  override readonly name = 'LedgerLocationError';
+}
+
 export function describeError(error: unknown): string {
   if (error instanceof Error) {
     return error.name && error.name !== 'Error' ? `${error.name}: ${error.message}` : error.message;

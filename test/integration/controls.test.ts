@@ -30,7 +30,7 @@ import type { Control } from '../../lambdas/core/control';
 import { rollbackChange } from '../../lambdas/core/rollback';
 import { EC2_2_FINDING, importedEvent, withChanges } from '../support/fixtures';
 import { type Deployment, deploy, registerFindings, resultOf } from './deployed';
-import { againstMoto, motoAvailable, quietLog } from './support';
+import { againstMoto, MOTO_SCOPE, motoAvailable, quietLog } from './support';
 
 /** A legacy-format finding for the control, registered in Security Hub. */
 function findingOf(controlId: string, type: string, id: string) {
@@ -81,10 +81,12 @@ async function remediateThenRollBack<State, Before, Params, Clients extends obje
       rollbackChange({
         changeId: entry?.changeId ?? 'no change recorded',
         by: 'integration-test',
+        scope: MOTO_SCOPE,
         force: false,
         ledger: app.ledger,
         control: async () => control as unknown as Control<unknown, unknown, unknown, object>,
         clients: () => clients,
+        confirm: async () => true,
         log: quietLog,
       }),
   };

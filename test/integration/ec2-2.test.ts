@@ -13,7 +13,7 @@ import { ec2_2 } from '../../lambdas/controls/ec2-2/remediate';
 import { rollbackChange } from '../../lambdas/core/rollback';
 import { EC2_2_FINDING, importedEvent, withChanges } from '../support/fixtures';
 import { deploy, registerFindings, resultOf } from './deployed';
-import { againstMoto, motoAvailable, quietLog } from './support';
+import { againstMoto, MOTO_SCOPE, motoAvailable, quietLog } from './support';
 
 /** EC2.2 as the tests deploy it: remediating unused default groups. */
 const REMEDIATE = {
@@ -128,10 +128,12 @@ describe.skipIf(!motoAvailable)(againstMoto('EC2.2, the deployed bundle'), () =>
     const rollback = await rollbackChange({
       changeId,
       by: 'integration-test',
+      scope: MOTO_SCOPE,
       force: false,
       ledger: app.ledger,
       control: async () => ec2_2,
       clients: () => ({ ec2 }),
+      confirm: async () => true,
       log: quietLog,
     });
 

@@ -25,6 +25,10 @@ import type { Control, Log } from '../../lambdas/core/control';
 import { createPipeline } from '../../lambdas/core/pipeline';
 import type { RuntimeSettings } from '../../lambdas/core/settings';
 import { ACTIONS, REGION, SELF } from '../support/fixtures';
+
+/** The account and region a rollback runs in against moto: the findings'. */
+export const MOTO_SCOPE = { account: SELF.account, region: REGION };
+
 import { LAMBDA_CONTEXT } from '../support/handler';
 import { synthesizedStack, type TemplateResource } from './assembly';
 import { gatewayEndpoint, resetGateway } from './gateway';
@@ -160,7 +164,8 @@ export async function motoPipeline<State, Before, Params, Clients>(
     guard,
     log: quietLog,
     metrics: { count() {}, timing() {} },
-    newChangeId: () => `change-${++changes}`,
+    // Led by the control id, as real change ids are: rollback refuses any other.
+    newChangeId: () => `${control.id}-change-${++changes}`,
   });
   return { pipeline, ledger: new DynamoDbLedgerAdmin(dynamodb, tables.ledger), dynamodb, tables };
 }

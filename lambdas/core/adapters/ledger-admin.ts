@@ -7,6 +7,7 @@ import {
   type DynamoDBClient,
   GetItemCommand,
   QueryCommand,
+  type QueryCommandOutput,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
@@ -15,10 +16,13 @@ import type { RollbackLedger } from '../rollback';
 import { array, type Infer, integer, object, oneOf, optional, string } from '../schema';
 import { CHANGE_STATUSES, type ChangeStatus, LEDGER_ENTITY, LEDGER_INDEX } from './ledger';
 
+export const ROLLBACK_OUTCOMES = ['ROLLED_BACK', 'REFUSED', 'DECLINED', 'FAILED'] as const;
+
 const rollbackAttemptSchema = object({
   at: string(),
   by: string(),
-  outcome: oneOf(['ROLLED_BACK', 'REFUSED', 'FAILED']),
+  /** DECLINED: the operator did not confirm. REFUSED: hubfix would not, saying why in `error`. */
+  outcome: oneOf(ROLLBACK_OUTCOMES),
   lines: optional(array(string()), []),
   error: optional(string()),
 });
@@ -30,6 +34,9 @@ export const ledgerEntrySchema = object(
     controlId: string({ minLength: 1 }),
     findingId: string(),
     resource: string(),
+    /** Where the change was made; absent in entries written before they were recorded. */
+    account: optional(string()),
+    region: optional(string()),
     summary: string(),
     /** The before-state as JSON text, exactly as the control produced it. */
     before: string(),
@@ -79,6 +86,37 @@ export class DynamoDbLedgerAdmin implements RollbackLedger {
   }
 
   /**
+   * Every change recorded from `since` (inclusive) to `until` (exclusive),
+   * oldest first, following every page of the time index.
+   */
+  async between(since: Date, until?: Date): Promise<LedgerEntry[]> {
+    const entries: LedgerEntry[] = [];
+    let startKey: QueryCommandOutput['LastEvaluatedKey'];
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: LEDGER_INDEX,
+          KeyConditionExpression: until
+            ? 'entity = :entity AND createdAt BETWEEN :since AND :until'
+            : 'entity = :entity AND createdAt >= :since',
+          ExpressionAttributeValues: marshall({
+            ':entity': LEDGER_ENTITY,
+            ':since': since.toISOString(),
+            // BETWEEN is inclusive; the millisecond before `until` keeps it exclusive.
+            ...(until ? { ':until': new Date(until.getTime() - 1).toISOString() } : {}),
+          }),
+          ScanIndexForward: true,
+          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+        }),
+      );
+      entries.push(...(page.Items ?? []).map(toEntry));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return entries;
+  }
+
+  /**
    * Claims an entry for rollback. Only one rollback can hold it: a second
    * caller, or a change that is not in `from`, gets false.
    */
@@ -100,6 +138,25 @@ export class DynamoDbLedgerAdmin implements RollbackLedger {
       if (error instanceof ConditionalCheckFailedException) return false;
       throw error;
     }
+  }
+
+  /**
+   * Records a rollback attempt that changed nothing (refused or declined)
+   * without touching the status: a concurrent rollback may hold the entry.
+   */
+  async recordRefusal(changeId: string, attempt: RollbackAttempt): Promise<void> {
+    await this.client.send(
+      new UpdateItemCommand({
+        TableName: this.tableName,
+        Key: marshall({ changeId }),
+        UpdateExpression: 'SET rollbacks = list_append(if_not_exists(rollbacks, :empty), :attempt)',
+        ConditionExpression: 'attribute_exists(changeId)',
+        ExpressionAttributeValues: marshall(
+          { ':attempt': [attempt], ':empty': [] },
+          { removeUndefinedValues: true },
+        ),
+      }),
+    );
   }
 
   /** Records a rollback attempt and the status the entry ends in. */

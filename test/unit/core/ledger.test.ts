@@ -230,4 +230,106 @@ describe('DynamoDbLedger', () => {
 
     expect(dynamodb).toHaveReceivedCommandTimes(UpdateItemCommand, 1);
   });
+
+  it('leaves account and region out of an entry whose change record has none', async () => {
+    dynamodb.on(PutItemCommand).resolves({});
+
+    await ledger.recordBefore({
+      changeId: 'change-1',
+      controlId: 'EC2.2',
+      findingId: 'finding-1',
+      resource: stored.resource,
+      summary: 'revoke 2 rules',
+      before: {},
+    });
+
+    const item = dynamodb.commandCalls(PutItemCommand)[0]?.args[0].input.Item ?? {};
+    expect(Object.keys(item)).not.toContain('account');
+    expect(Object.keys(item)).not.toContain('region');
+  });
+
+  it('records a refused attempt without touching the status', async () => {
+    const attempt = {
+      at: NOW.toISOString(),
+      by: 'arn:aws:iam::111111111111:user/ops',
+      outcome: 'REFUSED' as const,
+      lines: [],
+      error: 'change change-1 was already rolled back',
+    };
+    dynamodb
+      .on(
+        UpdateItemCommand,
+        {
+          TableName: TABLE,
+          Key: marshall({ changeId: 'change-1' }),
+          UpdateExpression:
+            'SET rollbacks = list_append(if_not_exists(rollbacks, :empty), :attempt)',
+          ConditionExpression: 'attribute_exists(changeId)',
+          ExpressionAttributeValues: marshall({ ':attempt': [attempt], ':empty': [] }),
+        },
+        true,
+      )
+      .resolves({});
+
+    await admin.recordRefusal('change-1', attempt);
+
+    expect(dynamodb).toHaveReceivedCommandTimes(UpdateItemCommand, 1);
+  });
+
+  it('reads a period from the time index, oldest first, following every page', async () => {
+    // Prepare: DynamoDB pages by size, and a page may come back empty with a key.
+    const query = (startKey?: Record<string, unknown>) => ({
+      TableName: TABLE,
+      IndexName: 'byTime',
+      KeyConditionExpression: 'entity = :entity AND createdAt BETWEEN :since AND :until',
+      ExpressionAttributeValues: marshall({
+        ':entity': 'change',
+        ':since': '2026-11-01T00:00:00.000Z',
+        ':until': '2026-11-30T23:59:59.999Z',
+      }),
+      ScanIndexForward: true,
+      ...(startKey ? { ExclusiveStartKey: marshall(startKey) } : {}),
+    });
+    const second = { ...stored, changeId: 'change-2' };
+    const page2Key = { changeId: 'change-1', entity: 'change', createdAt: NOW.toISOString() };
+    const page3Key = { changeId: 'change-1b', entity: 'change', createdAt: NOW.toISOString() };
+    dynamodb
+      .on(QueryCommand, query(), true)
+      .resolves({ Items: [marshall(stored)], LastEvaluatedKey: marshall(page2Key) });
+    dynamodb
+      .on(QueryCommand, query(page2Key), true)
+      .resolves({ Items: [], LastEvaluatedKey: marshall(page3Key) });
+    dynamodb.on(QueryCommand, query(page3Key), true).resolves({ Items: [marshall(second)] });
+
+    // Act
+    const entries = await admin.between(
+      new Date('2026-11-01T00:00:00.000Z'),
+      new Date('2026-12-01T00:00:00.000Z'),
+    );
+
+    // Assess
+    expect(entries.map((e) => e.changeId)).toEqual(['change-1', 'change-2']);
+    expect(dynamodb).toHaveReceivedCommandTimes(QueryCommand, 3);
+  });
+
+  it('reads an open-ended period with createdAt >= since', async () => {
+    dynamodb
+      .on(
+        QueryCommand,
+        {
+          TableName: TABLE,
+          IndexName: 'byTime',
+          KeyConditionExpression: 'entity = :entity AND createdAt >= :since',
+          ExpressionAttributeValues: marshall({
+            ':entity': 'change',
+            ':since': '2026-11-01T00:00:00.000Z',
+          }),
+          ScanIndexForward: true,
+        },
+        true,
+      )
+      .resolves({ Items: [] });
+
+    expect(await admin.between(new Date('2026-11-01T00:00:00.000Z'))).toEqual([]);
+  });
 });

@@ -1,23 +1,40 @@
+import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
 import type { ChangeStatus } from '../../../lambdas/core/adapters/ledger';
-import type { LedgerEntry, RollbackAttempt } from '../../../lambdas/core/adapters/ledger-admin';
+import {
+  DynamoDbLedgerAdmin,
+  type LedgerEntry,
+  type RollbackAttempt,
+} from '../../../lambdas/core/adapters/ledger-admin';
 import type { Control } from '../../../lambdas/core/control';
 import { PartialChangeError, RollbackRefusedError } from '../../../lambdas/core/errors';
-import { type RollbackLedger, rollbackChange } from '../../../lambdas/core/rollback';
-import { array, integer, object } from '../../../lambdas/core/schema';
+import {
+  type RollbackLedger,
+  type RollbackPreview,
+  rollbackChange,
+} from '../../../lambdas/core/rollback';
+import { array, object, string } from '../../../lambdas/core/schema';
+import { securityGroupResource } from '../../../lambdas/services/ec2/resources';
 import { silentLog } from '../../support/control';
+import { ledgerTable } from '../../support/ledger-table';
+
+const ACCOUNT = '111111111111';
+const REGION = 'us-east-1';
+const SCOPE = { account: ACCOUNT, region: REGION };
+const OPERATOR = 'arn:aws:iam::111111111111:user/ops';
+const AT = '2026-11-23T09:00:00.000Z';
 
 function entry(changes: Partial<LedgerEntry> = {}): LedgerEntry {
   return {
-    changeId: 'change-1',
+    changeId: 'EC2.2-1',
     controlId: 'EC2.2',
     findingId: 'finding-1',
-    resource: 'arn:aws:ec2:us-east-1:111111111111:security-group/sg-1',
+    resource: `arn:aws:ec2:${REGION}:${ACCOUNT}:security-group/sg-1234123f`,
     summary: 'revoke 2 rules',
-    before: '{"rules":[1,2]}',
+    before: '{"groupId":"sg-1234123f","rules":["sgr-1","sgr-2"]}',
     status: 'REMEDIATED',
     createdAt: '2026-11-22T10:00:00.000Z',
-    changes: ['revoked rule 1', 'revoked rule 2'],
+    changes: ['revoked inbound rule sgr-1', 'revoked inbound rule sgr-2'],
     rollbacks: [],
     expiresAt: 1,
     ...changes,
@@ -27,7 +44,7 @@ function entry(changes: Partial<LedgerEntry> = {}): LedgerEntry {
 /** An in-memory ledger that behaves like the DynamoDB one, including the claim. */
 function memoryLedger(initial: LedgerEntry | undefined) {
   let current = initial;
-  const attempts: { status: ChangeStatus; attempt: RollbackAttempt }[] = [];
+  const attempts: { status: ChangeStatus | 'unchanged'; attempt: RollbackAttempt }[] = [];
   const ledger: RollbackLedger = {
     async get() {
       return current;
@@ -41,24 +58,31 @@ function memoryLedger(initial: LedgerEntry | undefined) {
       attempts.push({ status, attempt });
       if (current) current = { ...current, status, rollbacks: [...current.rollbacks, attempt] };
     },
+    async recordRefusal(_id, attempt) {
+      attempts.push({ status: 'unchanged', attempt });
+      if (current) current = { ...current, rollbacks: [...current.rollbacks, attempt] };
+    },
   };
   return { ledger, attempts, current: () => current };
 }
 
-type Behaviour = (before: { rules: readonly number[] }) => Promise<readonly string[]>;
+interface FakeBefore {
+  readonly groupId: string;
+  readonly rules: readonly string[];
+}
 
-function control(rollback: Behaviour): Control<unknown, unknown, unknown, object> {
+interface Behaviour {
+  rollback?: (before: FakeBefore) => Promise<readonly string[]>;
+  checkRollback?: () => Promise<readonly string[]>;
+}
+
+function control(behaviour: Behaviour = {}): Control<unknown, FakeBefore, unknown, object> {
   return {
     id: 'EC2.2',
     title: 'fake',
-    resource: {
-      types: [],
-      parse: () => {
-        throw new Error('unused');
-      },
-    },
+    resource: securityGroupResource(),
     params: object({}),
-    before: object({ rules: array(integer()) }),
+    before: object({ groupId: string(), rules: array(string()) }),
     notifyOnly: false,
     createClients: () => ({}),
     readState: async () => ({ kind: 'not-applicable', reason: 'unused' }),
@@ -66,113 +90,111 @@ function control(rollback: Behaviour): Control<unknown, unknown, unknown, object
     preflight: async () => [],
     apply: async () => ({ changes: [] }),
     verify: async () => ({ ok: true }),
-    rollback: (before) => rollback(before as { rules: readonly number[] }),
+    describeRollback: (before) => ({
+      target: { resourceId: before.groupId },
+      calls: before.rules.map((rule) => ({
+        service: 'ec2',
+        action: 'AuthorizeSecurityGroupIngress',
+        resource: before.groupId,
+        parameters: { GroupId: before.groupId, Rule: rule },
+        grants: { what: `inbound rule ${rule}`, removed: rule },
+      })),
+    }),
+    ...(behaviour.checkRollback ? { checkRollback: behaviour.checkRollback } : {}),
+    rollback:
+      behaviour.rollback ?? (async (before) => before.rules.map((r) => `restored rule ${r}`)),
   };
 }
 
 function run(
   ledger: RollbackLedger,
-  rollback: Behaviour,
-  options: { force?: boolean; known?: boolean } = {},
+  options: {
+    force?: boolean;
+    known?: boolean;
+    behaviour?: Behaviour;
+    confirm?: (preview: RollbackPreview) => Promise<boolean>;
+    scope?: { account: string; region: string };
+  } = {},
 ) {
   return rollbackChange({
-    changeId: 'change-1',
-    by: 'arn:aws:iam::111111111111:user/ops',
+    changeId: 'EC2.2-1',
+    by: OPERATOR,
+    scope: options.scope ?? SCOPE,
     force: options.force ?? false,
     ledger,
     control: async (id) =>
-      options.known === false || id !== 'EC2.2' ? undefined : control(rollback),
+      options.known === false || id !== 'EC2.2'
+        ? undefined
+        : (control(options.behaviour) as Control<unknown, unknown, unknown, object>),
     clients: () => ({}),
+    confirm: options.confirm ?? (async () => true),
     log: silentLog,
-    now: () => new Date('2026-11-23T09:00:00.000Z'),
+    now: () => new Date(AT),
   });
 }
 
-const restores: Behaviour = async (before) => before.rules.map((r) => `restored rule ${r}`);
-
 describe('rollbackChange', () => {
-  it('restores the recorded before-state and records who did it', async () => {
+  it('shows the calls, then restores the before-state and records who did it', async () => {
     // Prepare
     const memory = memoryLedger(entry());
+    const shown: RollbackPreview[] = [];
     let received: unknown;
 
     // Act
-    const outcome = await run(memory.ledger, async (before) => {
-      received = before;
-      return restores(before);
+    const outcome = await run(memory.ledger, {
+      confirm: async (preview) => {
+        shown.push(preview);
+        return true;
+      },
+      behaviour: {
+        rollback: async (before) => {
+          received = before;
+          return ['restored rule sgr-1', 'restored rule sgr-2'];
+        },
+      },
     });
 
     // Assess
-    expect(received).toEqual({ rules: [1, 2] });
-    expect(outcome).toMatchObject({
-      kind: 'rolled-back',
-      lines: ['restored rule 1', 'restored rule 2'],
-    });
+    expect(shown).toHaveLength(1);
+    expect(shown[0]?.resource.id).toBe('sg-1234123f');
+    expect(shown[0]?.calls.map((c) => `${c.action} ${c.parameters.Rule}`)).toEqual([
+      'AuthorizeSecurityGroupIngress sgr-1',
+      'AuthorizeSecurityGroupIngress sgr-2',
+    ]);
+    expect(received).toEqual({ groupId: 'sg-1234123f', rules: ['sgr-1', 'sgr-2'] });
+    expect(outcome).toMatchObject({ kind: 'rolled-back' });
     expect(memory.attempts).toEqual([
       {
         status: 'ROLLED_BACK',
         attempt: {
-          at: '2026-11-23T09:00:00.000Z',
-          by: 'arn:aws:iam::111111111111:user/ops',
+          at: AT,
+          by: OPERATOR,
           outcome: 'ROLLED_BACK',
-          lines: ['restored rule 1', 'restored rule 2'],
+          lines: ['restored rule sgr-1', 'restored rule sgr-2'],
         },
       },
     ]);
   });
 
-  it('refuses a change that was already rolled back, saying when and by whom', async () => {
-    const memory = memoryLedger(
-      entry({
-        status: 'ROLLED_BACK',
-        rollbacks: [{ at: '2026-11-22T12:00:00Z', by: 'alice', outcome: 'ROLLED_BACK', lines: [] }],
-      }),
-    );
-
-    const outcome = await run(memory.ledger, restores);
-
-    expect(outcome).toEqual({
-      kind: 'refused',
-      reason: 'change change-1 was already rolled back on 2026-11-22T12:00:00Z by alice',
-    });
-    expect(memory.attempts).toEqual([]);
-  });
-
-  it('refuses a PENDING change unless forced', async () => {
-    expect(await run(memoryLedger(entry({ status: 'PENDING' })).ledger, restores)).toMatchObject({
+  it('rolls back a PENDING change only when forced', async () => {
+    expect(await run(memoryLedger(entry({ status: 'PENDING' })).ledger)).toMatchObject({
       kind: 'refused',
       reason: expect.stringContaining('use --force'),
     });
     expect(
-      await run(memoryLedger(entry({ status: 'PENDING' })).ledger, restores, { force: true }),
-    ).toMatchObject({
-      kind: 'rolled-back',
-    });
-  });
-
-  it('refuses what the control says cannot be undone, recording the refusal and keeping the status', async () => {
-    const memory = memoryLedger(entry());
-
-    const outcome = await run(memory.ledger, async () => {
-      throw new RollbackRefusedError(
-        'an auto-assigned public IP, once released, cannot be got back',
-      );
-    });
-
-    expect(outcome).toEqual({
-      kind: 'refused',
-      reason: 'an auto-assigned public IP, once released, cannot be got back',
-    });
-    expect(memory.attempts[0]?.status).toBe('REMEDIATED');
-    expect(memory.attempts[0]?.attempt.outcome).toBe('REFUSED');
-    expect(memory.current()?.status).toBe('REMEDIATED');
+      await run(memoryLedger(entry({ status: 'PENDING' })).ledger, { force: true }),
+    ).toMatchObject({ kind: 'rolled-back' });
   });
 
   it('reports a failed rollback with the state left, and allows another try', async () => {
     const memory = memoryLedger(entry());
 
-    const outcome = await run(memory.ledger, async () => {
-      throw new PartialChangeError('restoring rule 2 failed', 'restored so far: rule 1');
+    const outcome = await run(memory.ledger, {
+      behaviour: {
+        rollback: async () => {
+          throw new PartialChangeError('restoring rule 2 failed', 'restored so far: rule 1');
+        },
+      },
     });
 
     expect(outcome).toEqual({
@@ -187,49 +209,212 @@ describe('rollbackChange', () => {
     expect(memory.current()?.status).toBe('REMEDIATED');
   });
 
-  it('refuses when another rollback claimed the change first', async () => {
-    const memory = memoryLedger(entry());
-    const racing: RollbackLedger = { ...memory.ledger, claimForRollback: async () => false };
+  it('makes no call and asks nothing for an unknown change (there is no entry to record on)', async () => {
+    const memory = memoryLedger(undefined);
+    let asked = false;
 
-    expect(await run(racing, restores)).toMatchObject({
+    const outcome = await run(memory.ledger, {
+      confirm: async () => {
+        asked = true;
+        return true;
+      },
+    });
+
+    expect(outcome).toEqual({ kind: 'refused', reason: 'no change EC2.2-1 in the ledger' });
+    expect(asked).toBe(false);
+  });
+
+  it('still answers with the refusal when the refusal cannot be recorded', async () => {
+    const memory = memoryLedger(entry({ status: 'ROLLED_BACK' }));
+    const broken: RollbackLedger = {
+      ...memory.ledger,
+      recordRefusal: async () => {
+        throw new Error('throttled');
+      },
+    };
+
+    expect(await run(broken)).toMatchObject({ kind: 'refused' });
+  });
+});
+
+/**
+ * Every kind of attempt lands in the ledger through the real adapter and real
+ * DynamoDB marshalling, with who tried, and a refusal never changes the status.
+ */
+describe('every rollback attempt is recorded in the ledger', () => {
+  const TABLE = 'hubfix-ledger';
+
+  function stored(initial: LedgerEntry) {
+    const table = ledgerTable(TABLE, [{ ...initial, entity: 'change' }]);
+    return { table, admin: new DynamoDbLedgerAdmin(table.client, TABLE) };
+  }
+
+  const refusals: [
+    string,
+    Partial<LedgerEntry>,
+    Parameters<typeof run>[1],
+    string,
+    RollbackAttempt['outcome'],
+  ][] = [
+    [
+      'already rolled back',
+      {
+        status: 'ROLLED_BACK',
+        rollbacks: [{ at: '2026-11-22T12:00:00Z', by: 'alice', outcome: 'ROLLED_BACK', lines: [] }],
+      },
+      {},
+      'was already rolled back on 2026-11-22T12:00:00Z by alice',
+      'REFUSED',
+    ],
+    ['still pending', { status: 'PENDING' }, {}, 'is still PENDING', 'REFUSED'],
+    ['of an unknown control', {}, { known: false }, 'has no control EC2.2', 'REFUSED'],
+    ['with a before-state that is not JSON', { before: '{oops' }, {}, 'is not JSON', 'REFUSED'],
+    [
+      'with a before-state of the wrong shape',
+      { before: '{"groupId":"sg-1234123f","rules":"all"}' },
+      {},
+      'does not fit EC2.2: before.rules',
+      'REFUSED',
+    ],
+    [
+      'whose before-state acts on another resource',
+      { before: '{"groupId":"sg-2234123f","rules":["sgr-1"]}' },
+      {},
+      "acts on sg-2234123f, but the entry's resource is sg-1234123f",
+      'REFUSED',
+    ],
+    [
+      'made in another region',
+      { region: 'eu-west-1' },
+      {},
+      'run it again with --region eu-west-1',
+      'REFUSED',
+    ],
+    [
+      'that gives back what the change did not remove',
+      { changes: ['revoked inbound rule sgr-1'] },
+      {},
+      'does not record that its change removed sgr-2',
+      'REFUSED',
+    ],
+    [
+      'whose live state does not fit',
+      {},
+      { behaviour: { checkRollback: async () => ['sg-1234123f is gone'] } },
+      'the live state does not fit the entry: sg-1234123f is gone',
+      'REFUSED',
+    ],
+    [
+      'that the control refuses',
+      {},
+      {
+        behaviour: {
+          rollback: async () => {
+            throw new RollbackRefusedError('the address cannot be got back');
+          },
+        },
+      },
+      'the address cannot be got back',
+      'REFUSED',
+    ],
+    ['the operator declined', {}, { confirm: async () => false }, '', 'DECLINED'],
+  ];
+
+  it.each(refusals)('a rollback %s', async (_name, changes, options, reason, outcome) => {
+    // Prepare
+    const initial = entry(changes);
+    const { table, admin } = stored(initial);
+
+    // Act
+    const result = await run(admin, options);
+
+    // Assess
+    expect(result.kind).toBe(outcome === 'DECLINED' ? 'declined' : 'refused');
+    const item = table.item('EC2.2-1');
+    expect(item?.status).toBe(initial.status);
+    expect(item?.rollbacks.at(-1)).toEqual({
+      at: AT,
+      by: OPERATOR,
+      outcome,
+      lines: [],
+      ...(outcome === 'REFUSED' ? { error: expect.stringContaining(reason) } : {}),
+    });
+    expect(item?.rollbacks).toHaveLength(initial.rollbacks.length + 1);
+  });
+
+  it('a rollback that lost the claim to a concurrent one, leaving that one in charge', async () => {
+    // Prepare: another operator claims the entry while this one reads the calls.
+    const { table, admin } = stored(entry());
+    const other = new DynamoDbLedgerAdmin(table.client, TABLE);
+
+    // Act
+    const result = await run(admin, {
+      confirm: async () => {
+        expect(await other.claimForRollback('EC2.2-1', ['REMEDIATED'])).toBe(true);
+        return true;
+      },
+    });
+
+    // Assess
+    expect(result).toMatchObject({
       kind: 'refused',
       reason: expect.stringContaining('changed state meanwhile'),
     });
+    expect(table.item('EC2.2-1')?.status).toBe('ROLLING_BACK');
+    expect(table.item('EC2.2-1')?.rollbacks).toEqual([
+      {
+        at: AT,
+        by: OPERATOR,
+        outcome: 'REFUSED',
+        lines: [],
+        error: expect.stringContaining('changed state meanwhile'),
+      },
+    ]);
   });
 
-  it.each([
-    ['an unknown change', undefined, {}, 'no change change-1 in the ledger'],
-    [
-      'an unknown control',
-      entry(),
-      { known: false },
-      'this version of hubfix has no control EC2.2',
-    ],
-    [
-      'a before-state that is not JSON',
-      entry({ before: '{oops' }),
-      {},
-      'the recorded before-state is not JSON',
-    ],
-    [
-      'a before-state of the wrong shape',
-      entry({ before: '{"rules":"all"}' }),
-      {},
-      'does not fit EC2.2: before.rules',
-    ],
-  ])('refuses %s without touching AWS', async (_name, initial, options, reason) => {
-    let called = false;
+  it('a rollback that worked, and one that failed', async () => {
+    const worked = stored(entry());
+    const failed = stored(entry());
 
-    const outcome = await run(
-      memoryLedger(initial).ledger,
-      async () => {
-        called = true;
-        return [];
+    await run(worked.admin);
+    await run(failed.admin, {
+      behaviour: {
+        rollback: async () => {
+          throw new Error('throttled');
+        },
       },
-      options,
-    );
+    });
 
-    expect(outcome).toMatchObject({ kind: 'refused', reason: expect.stringContaining(reason) });
-    expect(called).toBe(false);
+    expect(worked.table.item('EC2.2-1')).toMatchObject({
+      status: 'ROLLED_BACK',
+      rollbacks: [
+        {
+          outcome: 'ROLLED_BACK',
+          by: OPERATOR,
+          lines: ['restored rule sgr-1', 'restored rule sgr-2'],
+        },
+      ],
+    });
+    expect(failed.table.item('EC2.2-1')).toMatchObject({
+      status: 'REMEDIATED',
+      rollbacks: [{ outcome: 'FAILED', by: OPERATOR, error: 'throttled' }],
+    });
+  });
+
+  it('the stand-in rejects what DynamoDB rejects: an unused expression value', async () => {
+    const table = ledgerTable(TABLE, []);
+
+    await expect(
+      table.client.send(
+        new UpdateItemCommand({
+          TableName: TABLE,
+          Key: { changeId: { S: 'x' } },
+          UpdateExpression: 'SET #status = :rolling',
+          ConditionExpression: 'attribute_exists(changeId)',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':rolling': { S: 'R' }, ':spare': { S: 'x' } },
+        }),
+      ),
+    ).rejects.toThrow('unused in expressions');
   });
 });
