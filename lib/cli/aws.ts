@@ -1,13 +1,20 @@
 /** The CLI's real dependencies: the caller's credentials, the deployed stack, the controls. */
+import { writeFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline/promises';
-import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import {
+  CloudFormationClient,
+  DescribeStacksCommand,
+  type DescribeStacksCommandOutput,
+} from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { DynamoDbLedgerAdmin } from '../../lambdas/core/adapters/ledger-admin';
 import { awsClientOptions } from '../../lambdas/core/aws';
 import type { Control } from '../../lambdas/core/control';
+import { LedgerLocationError } from '../../lambdas/core/errors';
 import { controlFolder, findControl } from '../controls';
-import type { CliDeps } from './main';
+import type { CliDeps } from './command';
+import { sharedConfigRegion } from './region';
 
 /** The control module for a registered id, loaded only when a rollback needs it. */
 export async function loadControl(
@@ -27,38 +34,65 @@ export async function loadControl(
   );
 }
 
+/** The ledger table named by the stack's output; says which stack and how to name another. */
+export async function ledgerTableOfStack(
+  cloudFormation: CloudFormationClient,
+  stack: string,
+  region: string,
+): Promise<string> {
+  const how = 'name the stack with --stack <name> or the table with --table <name>';
+  let response: DescribeStacksCommandOutput;
+  try {
+    response = await cloudFormation.send(new DescribeStacksCommand({ StackName: stack }));
+  } catch (error) {
+    if (error instanceof Error && /does not exist/.test(error.message)) {
+      throw new LedgerLocationError(
+        `no stack ${stack} in ${region}: deploy hubfix there (npx cdk deploy), choose the region with --region, or ${how}`,
+        { cause: error },
+      );
+    }
+    throw error;
+  }
+  const output = response.Stacks?.[0]?.Outputs?.find((o) => o.OutputKey === 'LedgerTableName');
+  if (!output?.OutputValue) {
+    throw new LedgerLocationError(
+      `stack ${stack} in ${region} has no LedgerTableName output, so it is not a hubfix stack: ${how}`,
+    );
+  }
+  return output.OutputValue;
+}
+
 export function realDeps(): CliDeps {
   return {
     out: (line) => process.stdout.write(`${line}\n`),
     err: (line) => process.stderr.write(`${line}\n`),
     env: process.env,
+    profileRegion: () => sharedConfigRegion(process.env),
     ledger: (table, region) =>
       new DynamoDbLedgerAdmin(new DynamoDBClient(awsClientOptions(region)), table),
-    async tableOfStack(stack, region) {
-      const cloudFormation = new CloudFormationClient(awsClientOptions(region));
-      const response = await cloudFormation.send(new DescribeStacksCommand({ StackName: stack }));
-      const output = response.Stacks?.[0]?.Outputs?.find((o) => o.OutputKey === 'LedgerTableName');
-      if (!output?.OutputValue) {
-        throw new Error(`stack ${stack} in ${region} has no LedgerTableName output; pass --table`);
-      }
-      return output.OutputValue;
-    },
-    async callerArn(region) {
+    tableOfStack: (stack, region) =>
+      ledgerTableOfStack(new CloudFormationClient(awsClientOptions(region)), stack, region),
+    async caller(region) {
       const identity = await new STSClient(awsClientOptions(region)).send(
         new GetCallerIdentityCommand({}),
       );
-      return identity.Arn ?? 'unknown caller';
+      if (!identity.Arn || !identity.Account) {
+        throw new Error('AWS STS did not say who you are (GetCallerIdentity)');
+      }
+      return { arn: identity.Arn, account: identity.Account };
     },
     loadControl,
     clientsFor: (control, region) => control.createClients(awsClientOptions(region)),
-    async confirm(question) {
-      if (!process.stdin.isTTY) return false;
+    async ask(question) {
+      if (!process.stdin.isTTY) return undefined;
       const terminal = createInterface({ input: process.stdin, output: process.stdout });
       try {
-        return (await terminal.question(`${question} Type "yes" to go on: `)).trim() === 'yes';
+        return await terminal.question(question);
       } finally {
         terminal.close();
       }
     },
+    writeFile: (path, content) => writeFile(path, content, 'utf8'),
+    now: () => new Date(),
   };
 }

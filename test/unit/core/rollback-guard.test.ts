@@ -20,16 +20,18 @@ beforeEach(() => {
   resetStrict(stub);
 });
 
+const SHARE_INPUT = {
+  SnapshotId: 'snap-0aaaaaaaaaaaaaaa1',
+  Attribute: 'createVolumePermission',
+  OperationType: 'add',
+  GroupNames: ['all'],
+} as const;
+
 const share: RollbackCall = {
   service: 'ec2',
   action: 'ModifySnapshotAttribute',
   resource: 'snap-0aaaaaaaaaaaaaaa1',
-  parameters: {
-    SnapshotId: 'snap-0aaaaaaaaaaaaaaa1',
-    Attribute: 'createVolumePermission',
-    OperationType: 'add',
-    GroupNames: ['all'],
-  },
+  parameters: SHARE_INPUT,
 };
 
 describe('matchesCall', () => {
@@ -71,16 +73,19 @@ describe('matchesCall', () => {
 describe('guardClients', () => {
   it('sends the shown calls and reads, and refuses any other mutating call unsent', async () => {
     // Prepare
-    stub.on(ModifySnapshotAttributeCommand, share.parameters, true).resolves({});
+    stub
+      .on(ModifySnapshotAttributeCommand, { ...SHARE_INPUT, GroupNames: ['all'] }, true)
+      .resolves({});
     stub.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [] });
     const { ec2: guarded } = guardClients({ ec2 }, [share]);
 
     // Act
-    await guarded.send(new ModifySnapshotAttributeCommand({ ...share.parameters }));
+    await guarded.send(new ModifySnapshotAttributeCommand({ ...SHARE_INPUT, GroupNames: ['all'] }));
     await guarded.send(new DescribeSecurityGroupsCommand({}));
     const other = guarded.send(
       new ModifySnapshotAttributeCommand({
-        ...share.parameters,
+        ...SHARE_INPUT,
+        GroupNames: ['all'],
         SnapshotId: 'snap-0bbbbbbbbbbbbbbb2',
       }),
     );

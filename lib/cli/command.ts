@@ -1,0 +1,96 @@
+/**
+ * What one `npx hubfix` command is: its help, its options and how it runs.
+ * A command is one module in commands/ and one line in commands/index.ts.
+ */
+import type { ParseArgsConfig } from 'node:util';
+import type { LedgerEntry } from '../../lambdas/core/adapters/ledger-admin';
+import type { Control } from '../../lambdas/core/control';
+import type { RollbackLedger } from '../../lambdas/core/rollback';
+
+export interface CliLedger extends RollbackLedger {
+  recent(limit: number): Promise<LedgerEntry[]>;
+  /** Changes recorded from `since` to `until`, oldest first. */
+  between(since: Date, until?: Date): Promise<LedgerEntry[]>;
+}
+
+export interface Caller {
+  readonly arn: string;
+  readonly account: string;
+}
+
+/** Everything the CLI touches outside itself, so tests can stand in for it. */
+export interface CliDeps {
+  readonly out: (line: string) => void;
+  readonly err: (line: string) => void;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** The region of the AWS profile (AWS_PROFILE, else default) in the shared config files. */
+  readonly profileRegion: () => Promise<string | undefined>;
+  readonly ledger: (table: string, region: string) => CliLedger;
+  /** The ledger table named by the stack's LedgerTableName output. */
+  readonly tableOfStack: (stack: string, region: string) => Promise<string>;
+  readonly caller: (region: string) => Promise<Caller>;
+  readonly loadControl: (
+    controlId: string,
+  ) => Promise<Control<unknown, unknown, unknown, object> | undefined>;
+  readonly clientsFor: (
+    control: Control<unknown, unknown, unknown, object>,
+    region: string,
+  ) => object;
+  /** Asks on the terminal and returns the answer; undefined when there is no terminal. */
+  readonly ask: (question: string) => Promise<string | undefined>;
+  readonly writeFile: (path: string, content: string) => Promise<void>;
+  readonly now: () => Date;
+}
+
+export type OptionSpecs = NonNullable<ParseArgsConfig['options']>;
+
+export type OptionValues = Readonly<
+  Record<string, string | boolean | readonly (string | boolean)[] | undefined>
+>;
+
+/** What a running command gets: its parsed arguments and where to find the ledger. */
+export interface CommandContext {
+  readonly values: OptionValues;
+  readonly positionals: readonly string[];
+  readonly region: string;
+  readonly deps: CliDeps;
+  /** Prints one line on stdout, with control characters escaped. */
+  print(line: string): void;
+  /** Prints one line on stderr, with control characters escaped. */
+  warn(line: string): void;
+  /** The ledger table's name (from --table, or the stack's output). */
+  tableName(): Promise<string>;
+  ledger(): Promise<CliLedger>;
+}
+
+export interface Command {
+  readonly name: string;
+  /** One line for the command list. */
+  readonly summary: string;
+  /** The synopsis, e.g. `rollback <change-id> [--yes] [--force]`. */
+  readonly usage: string;
+  /** What `help <command>` prints under the synopsis. */
+  readonly help: readonly string[];
+  /** The command's own options, as node:util parseArgs takes them. */
+  readonly options: OptionSpecs;
+  /** Option help lines, `--name <value>   what it does`. */
+  readonly optionHelp: readonly string[];
+  /** How many positional arguments it takes, at most. */
+  readonly maxPositionals: number;
+  /**
+   * Checks the arguments before anything else is done (no region, no AWS).
+   * @throws UsageError
+   */
+  validate(values: OptionValues, positionals: readonly string[]): void;
+  /** Runs the command; returns the process exit code. */
+  run(context: CommandContext): Promise<number>;
+}
+
+export function stringOption(values: OptionValues, name: string): string | undefined {
+  const value = values[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+export function flag(values: OptionValues, name: string): boolean {
+  return values[name] === true;
+}

@@ -1,0 +1,46 @@
+import type { LedgerEntry } from '../../../lambdas/core/adapters/ledger-admin';
+import { UsageError } from '../../../lambdas/core/errors';
+import { type Command, stringOption } from '../command';
+import { shortResource, table, when } from '../text';
+
+export function formatHistory(entries: readonly LedgerEntry[]): string[] {
+  if (entries.length === 0) return ['no changes recorded yet'];
+  return table(
+    ['CHANGE ID', 'WHEN', 'CONTROL', 'STATUS', 'RESOURCE', 'SUMMARY'],
+    entries.map((e) => [
+      e.changeId,
+      when(e.createdAt),
+      e.controlId,
+      e.status,
+      shortResource(e.resource),
+      e.summary,
+    ]),
+  );
+}
+
+function limitOf(raw: string | undefined): number {
+  const limit = Number(raw ?? '20');
+  if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
+    throw new UsageError(`--limit must be a whole number from 1 to 1000, got "${raw}"`);
+  }
+  return limit;
+}
+
+export const history: Command = {
+  name: 'history',
+  summary: 'recent changes, newest first',
+  usage: 'history [--limit 20]',
+  help: ['Lists the most recent changes hubfix recorded in the ledger, newest first.'],
+  options: { limit: { type: 'string' } },
+  optionHelp: ['--limit <n>         how many changes to list, 1 to 1000 (default: 20)'],
+  maxPositionals: 0,
+  validate(values) {
+    limitOf(stringOption(values, 'limit'));
+  },
+  async run(context) {
+    const ledger = await context.ledger();
+    const entries = await ledger.recent(limitOf(stringOption(context.values, 'limit')));
+    for (const line of formatHistory(entries)) context.print(line);
+    return 0;
+  },
+};
