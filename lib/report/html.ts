@@ -46,12 +46,26 @@ function number(n: number): string {
   return n.toLocaleString('en-US');
 }
 
-/** A round axis maximum (1, 2, 5 × 10^n) at or above `max`. */
-export function niceMax(max: number): number {
+/** A round tick step (1, 2, 2.5 or 5 × 10^n) giving about `ticks` steps up to `max`. */
+export function tickStep(max: number, ticks = 5): number {
   if (max <= 0) return 1;
-  const magnitude = 10 ** Math.floor(Math.log10(max));
-  const step = [1, 2, 5, 10].find((s) => s * magnitude >= max) ?? 10;
-  return step * magnitude;
+  const raw = max / ticks;
+  const magnitude = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 2.5, 5, 10].find((s) => s * magnitude >= raw) ?? 10;
+  return Math.max(1, step * magnitude);
+}
+
+/** The axis maximum: the first whole tick at or above `max`. */
+export function niceMax(max: number): number {
+  const step = tickStep(max);
+  return Math.max(step, Math.ceil(max / step) * step);
+}
+
+function tickValues(max: number): number[] {
+  const step = tickStep(max);
+  const values: number[] = [];
+  for (let v = 0; v <= niceMax(max) + step / 2; v += step) values.push(v);
+  return values;
 }
 
 function legend(): string {
@@ -89,9 +103,9 @@ export function controlChart(rows: readonly ControlRow[]): string {
   const max = niceMax(Math.max(0, ...rows.map((r) => r.total)));
   const scale = barWidth / max;
   const height = top + rows.length * rowHeight + 24;
-  const ticks = [0, 0.25, 0.5, 0.75, 1].map((f) => {
-    const x = labelWidth + f * barWidth;
-    return `<line x1="${x}" y1="${top}" x2="${x}" y2="${height - 20}" class="grid"/><text x="${x}" y="${height - 6}" class="tick" text-anchor="middle">${number(f * max)}</text>`;
+  const ticks = tickValues(max).map((value) => {
+    const x = (labelWidth + value * scale).toFixed(1);
+    return `<line x1="${x}" y1="${top}" x2="${x}" y2="${height - 20}" class="grid"/><text x="${x}" y="${height - 6}" class="tick" text-anchor="middle">${number(value)}</text>`;
   });
   const bars = rows.map((row, i) => {
     const y = top + i * rowHeight + 4;
@@ -117,9 +131,9 @@ export function timelineChart(buckets: readonly Bucket[], bucket: 'day' | 'week'
   const step = width / Math.max(1, buckets.length);
   const barWidth = Math.max(1, step * 0.8);
   const labelEvery = Math.max(1, Math.ceil(buckets.length / 8));
-  const ticks = [0, 0.5, 1].map((f) => {
-    const y = top + plotHeight - f * plotHeight;
-    return `<line x1="${left}" y1="${y}" x2="${left + width}" y2="${y}" class="grid"/><text x="${left - 6}" y="${y + 4}" text-anchor="end" class="tick">${number(f * max)}</text>`;
+  const ticks = tickValues(max).map((value) => {
+    const y = (top + plotHeight - value * scale).toFixed(1);
+    return `<line x1="${left}" y1="${y}" x2="${left + width}" y2="${y}" class="grid"/><text x="${left - 6}" y="${Number(y) + 4}" text-anchor="end" class="tick">${number(value)}</text>`;
   });
   const columns = buckets.map((b, i) => {
     const x = left + i * step + (step - barWidth) / 2;
@@ -223,7 +237,7 @@ export function renderHtml(report: Report, tableName: string): string {
   const rollbacks =
     report.rollbacks.length === 0
       ? '<p class="note">No rollback was attempted on the changes of this period.</p>'
-      : `<p>${number(rc.ROLLED_BACK)} rolled back, ${number(rc.REFUSED)} refused, ${number(rc.DECLINED)} declined, ${number(rc.FAILED)} failed.</p><table><thead><tr><th>attempted</th><th>control</th><th>resource</th><th>outcome</th><th>by</th><th>why</th></tr></thead><tbody>${rollbacksShown
+      : `<p>${number(rc.ROLLED_BACK)} rolled back, ${number(rc.REFUSED)} refused, ${number(rc.DECLINED)} declined, ${number(rc.FAILED)} failed.</p><table><thead><tr><th>attempted</th><th>control</th><th>resource</th><th>outcome</th><th>by</th><th>detail</th></tr></thead><tbody>${rollbacksShown
           .map(
             ({ entry, attempt }) =>
               `<tr><td class="nowrap">${html(when(attempt.at))}</td><td>${html(entry.controlId)}</td><td title="${html(entry.resource)}">${html(shortResource(entry.resource))}</td><td>${html(attempt.outcome.toLowerCase().replace('_', ' '))}</td><td class="text">${html(attempt.by)}</td><td class="text">${html(attempt.error ?? attempt.lines.join('; '))}</td></tr>`,

@@ -104,9 +104,10 @@ describe('buildReport', () => {
 
   it.each([
     [0, 1],
-    [7, 10],
-    [180, 200],
-    [501, 1000],
+    [7, 8],
+    [43, 50],
+    [225, 250],
+    [501, 600],
   ])('rounds an axis of %s up to %s', (max, nice) => {
     expect(niceMax(max)).toBe(nice);
   });
