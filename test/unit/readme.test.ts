@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { COMMANDS } from '../../lib/cli/commands/index';
 import { CONTROLS } from '../../lib/controls';
 
 const README = readFileSync(path.resolve(import.meta.dirname, '..', '..', 'README.md'), 'utf8');
@@ -53,4 +54,18 @@ describe('README', () => {
       }
     },
   );
+
+  it.each(COMMANDS.map((c) => [c.name, c.usage] as const))(
+    'lists the CLI command %s with its synopsis',
+    (_name, usage) => {
+      const cli = README.slice(README.indexOf('## The CLI'), README.indexOf('## Configuration'));
+
+      // A pipe inside a Markdown table cell is written \|.
+      expect(cli).toContain(`| \`${usage.replaceAll('|', '\\|')}\` |`);
+    },
+  );
+
+  it('says what rollback trusts', () => {
+    expect(README).toContain('### What rollback trusts');
+  });
 });
