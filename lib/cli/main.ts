@@ -35,13 +35,16 @@ const GLOBAL_HELP = [
 ];
 
 export function overview(): string[] {
-  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  const rows: [string, string][] = [
+    ...COMMANDS.map((c): [string, string] => [c.name, c.summary]),
+    ['help <command>', 'what one command does and its options'],
+  ];
+  const width = Math.max(...rows.map(([name]) => name.length));
   return [
     'usage: npx hubfix <command> [options]',
     '',
     'commands:',
-    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
-    '  help <command>  what one command does and its options',
+    ...rows.map(([name, summary]) => `  ${name.padEnd(width)}  ${summary}`),
     '',
     'options for every command:',
     ...GLOBAL_HELP.map((line) => `  ${line}`),
