@@ -231,23 +231,6 @@ describe('DynamoDbLedger', () => {
     expect(dynamodb).toHaveReceivedCommandTimes(UpdateItemCommand, 1);
   });
 
-  it('leaves account and region out of an entry whose change record has none', async () => {
-    dynamodb.on(PutItemCommand).resolves({});
-
-    await ledger.recordBefore({
-      changeId: 'change-1',
-      controlId: 'EC2.2',
-      findingId: 'finding-1',
-      resource: stored.resource,
-      summary: 'revoke 2 rules',
-      before: {},
-    });
-
-    const item = dynamodb.commandCalls(PutItemCommand)[0]?.args[0].input.Item ?? {};
-    expect(Object.keys(item)).not.toContain('account');
-    expect(Object.keys(item)).not.toContain('region');
-  });
-
   it('records a refused attempt without touching the status', async () => {
     const attempt = {
       at: NOW.toISOString(),
