@@ -158,19 +158,18 @@ export function createActor<State, Before, Params, Clients>(ports: {
     try {
       changes = (await control.apply(state, plan, ctx)).changes;
     } catch (error) {
-      const stateLeft =
-        error instanceof PartialChangeError
-          ? error.stateLeft
-          : 'unknown: the change failed part-way';
+      const partial = error instanceof PartialChangeError ? error : undefined;
+      const stateLeft = partial?.stateLeft ?? 'unknown: the change failed part-way';
+      const done = partial?.changes ?? [];
       await recordResult(
         changeId,
-        { status: 'FAILED', changes: [], error: describeError(error), stateLeft },
+        { status: 'FAILED', changes: done, error: describeError(error), stateLeft },
         ctx,
       );
       if (leftUnchanged(error) && isTransient(error)) {
         return { kind: 'DEFERRED', reason: `nothing was changed: ${describeError(error)}` };
       }
-      return failed('apply', error, stateLeft, [], changeId);
+      return failed('apply', error, stateLeft, done, changeId);
     }
 
     let verdict: Awaited<ReturnType<typeof control.verify>>;

@@ -65,13 +65,20 @@ export class ResourceReferenceError extends HubfixError {
  */
 export class PartialChangeError extends HubfixError {
   override readonly name = 'PartialChangeError';
+  /**
+   * The changes that were made before it stopped, one line each, as apply
+   * would have returned them: recorded in the ledger, so a rollback can give
+   * back exactly what was done.
+   */
+  readonly changes: readonly string[];
 
   constructor(
     message: string,
     readonly stateLeft: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; changes?: readonly string[] },
   ) {
     super(message, options);
+    this.changes = options?.changes ?? [];
   }
 }
 

@@ -401,6 +401,30 @@ describe('pipeline: remediation', () => {
     expect(metrics).toEqual(['FAILED']);
   });
 
+  it('records the changes made before apply stopped, so a rollback can give back exactly those', async () => {
+    const control = fakeControl({
+      apply: async () => {
+        throw new PartialChangeError('egress revoke failed', 'inbound rules revoked', {
+          changes: ['revoked inbound rule sgr-1'],
+        });
+      },
+    });
+
+    const result = await pipeline(control).processEvent(importedEvent([finding()]));
+
+    expect(results[0]?.result).toMatchObject({
+      status: 'FAILED',
+      changes: ['revoked inbound rule sgr-1'],
+    });
+    expect(result.handled[0]?.report.outcome).toMatchObject({
+      kind: 'FAILED',
+      changes: ['revoked inbound rule sgr-1'],
+    });
+    expect(notifications[0]?.message).toContain(
+      'Changes made before it stopped:\n  1. revoked inbound rule sgr-1',
+    );
+  });
+
   it('does not call a change verified when verification fails', async () => {
     const control = fakeControl({ verify: async () => ({ ok: false, reason: '1 rule remains' }) });
 
