@@ -8,7 +8,7 @@ export default defineConfig({
   test: {
     environment: 'node',
     include: ['test/integration/**/*.test.ts'],
-    setupFiles: ['test/setup.ts'],
+    setupFiles: ['test/setup.ts', 'test/integration/teardown.ts'],
     globalSetup: ['test/integration/global-setup.ts'],
     // One moto server is shared; files run one after another against it.
     fileParallelism: false,

@@ -419,6 +419,19 @@ function body(request: IncomingMessage): Promise<Buffer> {
 let gateway: Promise<{ server: Server; endpoint: string }> | undefined;
 
 /** The gateway's endpoint in front of `motoEndpoint`, started on first use on 127.0.0.1. */
+/**
+ * Closes the gateway and its kept-alive connections, so the test worker can
+ * exit as soon as its file is done (a listening server would hold it open).
+ */
+export async function stopGateway(): Promise<void> {
+  const running = gateway;
+  gateway = undefined;
+  if (!running) return;
+  const { server } = await running;
+  server.closeAllConnections();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+}
+
 export async function gatewayEndpoint(motoEndpoint: string): Promise<string> {
   gateway ??= new Promise((resolve, reject) => {
     const target = new URL(motoEndpoint);
