@@ -4,11 +4,12 @@
  * Revokes only the inbound rules open to 0.0.0.0/0 or ::/0 that reach a port
  * outside the authorized list. The list is the finding's own control
  * parameters when it carries them (that is what Security Hub judged), else
- * this control's settings (default TCP 80 and 443, no UDP). Authorization is
- * by TCP or UDP port only, so a world-open rule for all traffic or for any
- * other protocol (ICMP, ESP...) is unauthorized too. Rules from other
- * groups, prefix lists, narrower CIDRs, and every outbound rule, are never
- * touched. The revoked rules are the before-state.
+ * this control's settings (default TCP 80 and 443, no UDP). Only TCP and
+ * UDP ports are judged, as the control's Config rule does: a world-open rule
+ * for all traffic is unauthorized, one for a protocol without ports (ICMP,
+ * ESP, AH, GRE...) is not and stays. Rules from other groups, prefix lists,
+ * narrower CIDRs, and every outbound rule, are never touched. The revoked
+ * rules are the before-state.
  */
 import { EC2Client } from '@aws-sdk/client-ec2';
 import type { Control } from '../../core/control';
@@ -94,8 +95,6 @@ export function authorizedJudge(ports: AuthorizedPorts): Judge {
     switch (traffic.kind) {
       case 'all':
         return 'it lets in all traffic, and only authorized TCP and UDP ports may be open';
-      case 'other':
-        return `it opens protocol ${traffic.protocol}, and only authorized TCP and UDP ports may be open`;
       case 'ports': {
         const list = ports[traffic.protocol];
         const port = firstUncovered(traffic.range, list.ranges);
@@ -135,7 +134,8 @@ export const ec2_18: Control<SecurityGroupState, OpenIngressBefore, Ec2_18Params
     return { changes: await revokeRules(ec2, plan.before.groupId, plan.before.rules) };
   },
 
-  verify: (state, ctx) => verifyRevocation(ctx.clients.ec2, state.groupId, judgeFor(ctx), WHAT),
+  verify: (state, ctx) =>
+    verifyRevocation(ctx.clients.ec2, ctx.clock, state.groupId, judgeFor(ctx), WHAT),
 
   describeRollback: (before) => describeOpenIngressRollback('EC2.18', before),
   rollback: (before, { clients: { ec2 } }) => restoreRules(ec2, before.groupId, before.rules),

@@ -11,12 +11,12 @@ import { EC2Client } from '@aws-sdk/client-ec2';
 import type { Control } from '../../core/control';
 import {
   describeOpenIngressRollback,
+  type JudgedTraffic,
   type OpenIngressBefore,
   openIngressBefore,
   planRevocation,
   readSecurityGroup,
   type SecurityGroupState,
-  type Traffic,
   verifyRevocation,
 } from '../../services/ec2/open-ingress';
 import { portsWithin } from '../../services/ec2/ports';
@@ -37,12 +37,10 @@ export const HIGH_RISK_PORTS: readonly number[] = [
 const WHAT = 'on a high-risk port';
 
 /** Why a world-open rule offends EC2.19, or undefined when it does not. */
-export function highRiskJudge(traffic: Traffic): string | undefined {
+export function highRiskJudge(traffic: JudgedTraffic): string | undefined {
   switch (traffic.kind) {
     case 'all':
       return 'it lets in all traffic, high-risk ports included';
-    case 'other':
-      return undefined;
     case 'ports': {
       const hits = portsWithin(traffic.range, HIGH_RISK_PORTS);
       if (hits.length === 0) return undefined;
@@ -70,8 +68,8 @@ export const ec2_19: Control<SecurityGroupState, OpenIngressBefore, Ec2_19Params
     return { changes: await revokeRules(ec2, plan.before.groupId, plan.before.rules) };
   },
 
-  verify: (state, { clients: { ec2 } }) =>
-    verifyRevocation(ec2, state.groupId, highRiskJudge, WHAT),
+  verify: (state, { clients: { ec2 }, clock }) =>
+    verifyRevocation(ec2, clock, state.groupId, highRiskJudge, WHAT),
 
   describeRollback: (before) => describeOpenIngressRollback('EC2.19', before),
   rollback: (before, { clients: { ec2 } }) => restoreRules(ec2, before.groupId, before.rules),

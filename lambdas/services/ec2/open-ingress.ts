@@ -4,15 +4,23 @@
  * open). Both revoke only the offending rules: a rule whose source is
  * another group, a prefix list or a narrower CIDR, and every outbound rule,
  * is never touched. Each control supplies only its judgement of a rule.
+ *
+ * Both controls judge TCP and UDP ports, and all traffic (protocol -1), as
+ * their AWS Config rules do. A world-open rule for any other protocol (ICMP,
+ * ICMPv6, ESP, AH, GRE...) opens no port, so it never offends here: revoking
+ * it would break path-MTU discovery or IPsec and fix nothing either control
+ * checks.
  */
 import {
   DescribeSecurityGroupsCommand,
   type DescribeSecurityGroupsCommandOutput,
   type EC2Client,
 } from '@aws-sdk/client-ec2';
+import type { Clock } from '../../core/clock';
 import type { Plan, ReadResult, RollbackDescription, VerifyResult } from '../../core/control';
 import type { ResourceRef } from '../../core/resource';
 import { object, string } from '../../core/schema';
+import { verifyEventually } from '../wait';
 import { ALL_PORTS, type PortRange } from './ports';
 import {
   describeRestoreRules,
@@ -32,10 +40,14 @@ export const ANY_IPV6 = '::/0';
 export type Traffic =
   | { readonly kind: 'all' }
   | { readonly kind: 'ports'; readonly protocol: 'tcp' | 'udp'; readonly range: PortRange }
+  /** A protocol without ports (ICMP, ESP, GRE...): neither control judges it. */
   | { readonly kind: 'other'; readonly protocol: string };
 
+/** The traffic a control judges: all traffic, or TCP and UDP ports. */
+export type JudgedTraffic = Exclude<Traffic, { readonly kind: 'other' }>;
+
 /** Why a rule open to the internet offends, or undefined when it may stay. */
-export type Judge = (traffic: Traffic) => string | undefined;
+export type Judge = (traffic: JudgedTraffic) => string | undefined;
 
 export interface Offence {
   readonly rule: SecurityGroupRuleRecord;
@@ -63,6 +75,11 @@ export interface OpenIngressBefore {
   readonly rules: readonly SecurityGroupRuleRecord[];
 }
 
+/**
+ * EC2 reports a rule's protocol by name (tcp, udp, icmp, icmpv6) or by
+ * number (50 for ESP, or 6 when the rule was made with a number), and -1 for
+ * all traffic; anything not listed here is a protocol without ports.
+ */
 const PROTOCOLS: Readonly<Record<string, 'tcp' | 'udp' | 'all'>> = {
   tcp: 'tcp',
   '6': 'tcp',
@@ -97,7 +114,9 @@ export function offences(rules: readonly SecurityGroupRuleRecord[], judge: Judge
   const found: Offence[] = [];
   for (const rule of rules) {
     if (!isOpenToInternet(rule)) continue;
-    const why = judge(trafficOf(rule));
+    const traffic = trafficOf(rule);
+    if (traffic.kind === 'other') continue;
+    const why = judge(traffic);
     if (why !== undefined) found.push({ rule, why });
   }
   return found;
@@ -163,22 +182,29 @@ export function planRevocation(
   };
 }
 
-/** Re-lists the rules; other rules may remain, offending ones may not. */
+/**
+ * Re-lists the rules until no offending one is left, or the verify backoff
+ * is spent (a describe right after the revoke may still show the rule);
+ * other rules may remain.
+ */
 export async function verifyRevocation(
   ec2: EC2Client,
+  clock: Clock,
   groupId: string,
   judge: Judge,
   what: string,
 ): Promise<VerifyResult> {
-  const left = offences(await listRules(ec2, groupId), judge);
-  return left.length === 0
-    ? { ok: true }
-    : {
-        ok: false,
-        reason: `${left.length} inbound rule(s) of ${groupId} are still open to the internet ${what}: ${left
-          .map((offence) => offence.rule.ruleId)
-          .join(', ')}`,
-      };
+  return verifyEventually(clock, async () => {
+    const left = offences(await listRules(ec2, groupId), judge);
+    return left.length === 0
+      ? { ok: true }
+      : {
+          ok: false,
+          reason: `${left.length} inbound rule(s) of ${groupId} are still open to the internet ${what}: ${left
+            .map((offence) => offence.rule.ruleId)
+            .join(', ')}`,
+        };
+  });
 }
 
 /**

@@ -17,6 +17,7 @@ import {
 import type { RollbackCall } from '../../core/control';
 import { describeError, PartialChangeError } from '../../core/errors';
 import { array, boolean, type Infer, integer, object, optional, string } from '../../core/schema';
+import { collectAll } from '../paging';
 
 export const securityGroupRuleSchema = object({
   ruleId: string({ minLength: 1 }),
@@ -67,14 +68,12 @@ export function recordRule(rule: SecurityGroupRule): SecurityGroupRuleRecord | u
   }) as SecurityGroupRuleRecord;
 }
 
-/** Every rule of one group, following pagination. */
+/** Every rule of one group: a filtered describe, so every page is read. */
 export async function listRules(
   ec2: EC2Client,
   groupId: string,
 ): Promise<SecurityGroupRuleRecord[]> {
-  const rules: SecurityGroupRuleRecord[] = [];
-  let nextToken: string | undefined;
-  do {
+  return collectAll(async (nextToken) => {
     const page = await ec2.send(
       new DescribeSecurityGroupRulesCommand({
         Filters: [{ Name: 'group-id', Values: [groupId] }],
@@ -82,13 +81,11 @@ export async function listRules(
         NextToken: nextToken,
       }),
     );
-    for (const rule of page.SecurityGroupRules ?? []) {
-      const record = recordRule(rule);
-      if (record) rules.push(record);
-    }
-    nextToken = page.NextToken;
-  } while (nextToken);
-  return rules;
+    return {
+      items: (page.SecurityGroupRules ?? []).flatMap((rule) => recordRule(rule) ?? []),
+      nextToken: page.NextToken,
+    };
+  });
 }
 
 const PROTOCOL_NAMES: Record<string, string> = {

@@ -93,4 +93,56 @@ describe('EC2.18 handler', () => {
       `aws ec2 authorize-security-group-ingress --group-id ${GROUP} --ip-permissions '[{"IpProtocol":"tcp","FromPort":80,"ToPort":80,"IpRanges":[{"CidrIp":"0.0.0.0/0"}]}]'`,
     );
   });
+
+  it('revokes a world-open SSH rule and keeps the world-open ICMP rule beside it', async () => {
+    // Prepare: path-MTU discovery needs ICMP "fragmentation needed" from anywhere.
+    const ec2Client = new EC2Client({ region: REGION });
+    const ec2 = strictMock(ec2Client);
+    const t = controlHarness(ec2_18, { clients: { ec2: ec2Client } });
+    const icmp: SecurityGroupRule = {
+      SecurityGroupRuleId: 'sgr-icmp',
+      GroupId: GROUP,
+      IsEgress: false,
+      IpProtocol: 'icmp',
+      FromPort: 3,
+      ToPort: 4,
+      CidrIpv4: '0.0.0.0/0',
+    };
+    ec2.on(DescribeSecurityGroupsCommand, { GroupIds: [GROUP] }, true).resolves({
+      SecurityGroups: [{ GroupId: GROUP, GroupName: 'web', VpcId: 'vpc-1', Tags: [] }],
+    });
+    ec2
+      .on(
+        DescribeSecurityGroupRulesCommand,
+        {
+          Filters: [{ Name: 'group-id', Values: [GROUP] }],
+          MaxResults: 1000,
+          NextToken: undefined,
+        },
+        true,
+      )
+      .resolvesOnce({ SecurityGroupRules: [icmp, rule('sgr-ssh', 22, 22)] })
+      .resolves({ SecurityGroupRules: [icmp] });
+    ec2
+      .on(
+        RevokeSecurityGroupIngressCommand,
+        { GroupId: GROUP, SecurityGroupRuleIds: ['sgr-ssh'] },
+        true,
+      )
+      .resolves({ Return: true });
+    t.acceptDeliveries();
+
+    // Act
+    const result = await t.invoke(
+      importedEvent([withChanges(FINDING, { 'Compliance.SecurityControlParameters': undefined })]),
+    );
+
+    // Assess
+    expect(result.findings).toEqual([
+      { findingId: FINDING.Id, decision: 'REMEDIATE', outcome: 'REMEDIATED' },
+    ]);
+    expect(ec2).toHaveReceivedCommandTimes(RevokeSecurityGroupIngressCommand, 1);
+    expect(t.records[0]?.before).toMatchObject({ rules: [{ ruleId: 'sgr-ssh' }] });
+    expect(t.published()[0]?.Message).not.toContain('sgr-icmp');
+  });
 });

@@ -30,7 +30,13 @@ import {
 } from '../../../lambdas/services/ec2/ports';
 import type { SecurityGroupRuleRecord } from '../../../lambdas/services/ec2/security-group-rules';
 import { resetStrict, serviceError, strictMock } from '../../support/aws';
-import { ec2Ref, findingContext, rollbackContext, typedFinding } from '../../support/control';
+import {
+  ec2Ref,
+  fakeClock,
+  findingContext,
+  rollbackContext,
+  typedFinding,
+} from '../../support/control';
 
 const GROUP = 'sg-0a1b2c3d4e5f60718';
 const VPC = 'vpc-0123456789abcdef0';
@@ -77,6 +83,7 @@ const PING_WORLD = sdkRule(3, {
 });
 const SSH_OFFICE = sdkRule(4, { FromPort: 22, ToPort: 22, CidrIpv4: '203.0.113.0/24' });
 const ALL_OUT = sdkRule(5, { IsEgress: true, IpProtocol: '-1', CidrIpv4: '0.0.0.0/0' });
+const ALL_WORLD = sdkRule(6, { IpProtocol: '-1', FromPort: -1, ToPort: -1, CidrIpv4: '0.0.0.0/0' });
 
 const ec2Mock = strictMock(EC2Client);
 const clients: Ec2Clients = { ec2: new EC2Client({ region: 'us-east-1' }) };
@@ -88,7 +95,7 @@ function givenGroup() {
   });
 }
 
-/** Each listing of the group's rules answers with the next of `listings`. */
+/** Each listing of the group's rules answers with the next of `listings`, the last one from then on. */
 function givenRules(...listings: SecurityGroupRule[][]) {
   const list = ec2Mock.on(
     DescribeSecurityGroupRulesCommand,
@@ -96,6 +103,8 @@ function givenRules(...listings: SecurityGroupRule[][]) {
     true,
   );
   for (const rules of listings) list.resolvesOnce({ SecurityGroupRules: rules });
+  const last = listings.at(-1);
+  if (last) list.resolves({ SecurityGroupRules: last });
 }
 
 async function readFound(): Promise<SecurityGroupState> {
@@ -279,7 +288,7 @@ describe('EC2.18: which rules offend', () => {
     ['tcp 80-443 (covers 81..442)', { fromPort: 80, toPort: 443 }, true],
     ['udp 443 (no UDP authorized)', { protocol: 'udp', fromPort: 443, toPort: 443 }, true],
     ['all traffic', { protocol: '-1' }, true],
-    ['icmp', { protocol: 'icmp', fromPort: -1, toPort: -1 }, true],
+    ['icmp', { protocol: 'icmp', fromPort: -1, toPort: -1 }, false],
     ['tcp without ports', {}, true],
     ['tcp 22 from a narrower CIDR', { fromPort: 22, toPort: 22, cidrIpv4: '10.0.0.0/16' }, false],
     [
@@ -308,21 +317,42 @@ describe('EC2.18: which rules offend', () => {
     expect(offences([record(rule)], withRange).length > 0).toBe(offending);
   });
 
+  // EC2 names tcp, udp, icmp and icmpv6, and numbers every other protocol
+  // (and any of these when the rule was made with a number).
+  it.each<[string, string, number | undefined, boolean]>([
+    ['tcp', 'tcp', 22, true],
+    ['6 (tcp)', '6', 22, true],
+    ['udp', 'udp', 500, true],
+    ['17 (udp)', '17', 500, true],
+    ['-1 (all traffic)', '-1', undefined, true],
+    ['icmp (path-MTU discovery)', 'icmp', 3, false],
+    ['1 (icmp)', '1', -1, false],
+    ['icmpv6', 'icmpv6', -1, false],
+    ['58 (icmpv6)', '58', -1, false],
+    ['50 (ESP, IPsec)', '50', undefined, false],
+    ['51 (AH, IPsec)', '51', undefined, false],
+    ['47 (GRE)', '47', undefined, false],
+    ['132 (SCTP)', '132', undefined, false],
+  ])('a world-open %s rule offends: %s', (_name, protocol, port, offending) => {
+    const ports = port === undefined ? {} : { fromPort: port, toPort: port };
+    expect(offences([record({ protocol, ...ports })], judge).length > 0).toBe(offending);
+  });
+
   it('says which port is not authorized and where the list came from', () => {
     expect(judge({ kind: 'ports', protocol: 'tcp', range: { from: 80, to: 443 } })).toBe(
       'tcp port 81 is not authorized (authorized TCP ports, from hubfix settings: 80, 443)',
     );
-    expect(judge({ kind: 'other', protocol: 'icmp' })).toBe(
-      'it opens protocol icmp, and only authorized TCP and UDP ports may be open',
+    expect(judge({ kind: 'all' })).toBe(
+      'it lets in all traffic, and only authorized TCP and UDP ports may be open',
     );
   });
 });
 
 describe('EC2.18 readState, plan and preflight', () => {
-  it('plans to revoke only the world-open rules on unauthorized ports', async () => {
+  it('plans to revoke only the world-open rules on unauthorized ports, keeping ICMP', async () => {
     // Prepare
     givenGroup();
-    givenRules([HTTPS_WORLD, APP_WORLD, PING_WORLD, SSH_OFFICE, ALL_OUT]);
+    givenRules([HTTPS_WORLD, APP_WORLD, PING_WORLD, SSH_OFFICE, ALL_OUT, ALL_WORLD]);
 
     // Act
     const plan = changePlan(await readFound());
@@ -333,14 +363,40 @@ describe('EC2.18 readState, plan and preflight', () => {
     );
     expect(plan.steps).toEqual([
       'revoke inbound rule sgr-00000000000000002: tcp 8000 from ::/0: tcp port 8000 is not authorized (authorized TCP ports, from hubfix settings: 80, 443)',
-      'revoke inbound rule sgr-00000000000000003: all icmp from 0.0.0.0/0: it opens protocol icmp, and only authorized TCP and UDP ports may be open',
+      'revoke inbound rule sgr-00000000000000006: all traffic from 0.0.0.0/0: it lets in all traffic, and only authorized TCP and UDP ports may be open',
       `check that no inbound rule of ${GROUP} is open to the internet on a port that is not authorized; every other rule stays`,
     ]);
     expect(plan.before.rules.map((r) => r.ruleId)).toEqual([
       'sgr-00000000000000002',
-      'sgr-00000000000000003',
+      'sgr-00000000000000006',
     ]);
     expect(plan.undo).toHaveLength(1);
+  });
+
+  it('reads every page of the rules: an empty page with a token says nothing', async () => {
+    // Prepare: EC2 filters after cutting a page, so the first page may be empty.
+    givenGroup();
+    const filters = [{ Name: 'group-id', Values: [GROUP] }];
+    ec2Mock
+      .on(
+        DescribeSecurityGroupRulesCommand,
+        { Filters: filters, MaxResults: 1000, NextToken: undefined },
+        true,
+      )
+      .resolves({ SecurityGroupRules: [], NextToken: 'page-2' });
+    ec2Mock
+      .on(
+        DescribeSecurityGroupRulesCommand,
+        { Filters: filters, MaxResults: 1000, NextToken: 'page-2' },
+        true,
+      )
+      .resolves({ SecurityGroupRules: [APP_WORLD] });
+
+    // Act
+    const plan = changePlan(await readFound());
+
+    // Assess
+    expect(plan.before.rules.map((r) => r.ruleId)).toEqual(['sgr-00000000000000002']);
   });
 
   it("judges by the finding's parameters when it carries them", async () => {
@@ -412,15 +468,12 @@ describe('EC2.18 apply, verify, rollback', () => {
   it('revokes the offending inbound rules by id and verifies none is left', async () => {
     // Prepare
     givenGroup();
-    givenRules([HTTPS_WORLD, APP_WORLD, PING_WORLD, ALL_OUT], [HTTPS_WORLD, ALL_OUT]);
+    givenRules([HTTPS_WORLD, APP_WORLD, PING_WORLD, ALL_OUT], [HTTPS_WORLD, PING_WORLD, ALL_OUT]);
     const state = await readFound();
     ec2Mock
       .on(
         RevokeSecurityGroupIngressCommand,
-        {
-          GroupId: GROUP,
-          SecurityGroupRuleIds: ['sgr-00000000000000002', 'sgr-00000000000000003'],
-        },
+        { GroupId: GROUP, SecurityGroupRuleIds: ['sgr-00000000000000002'] },
         true,
       )
       .resolves({ Return: true });
@@ -432,10 +485,24 @@ describe('EC2.18 apply, verify, rollback', () => {
     // Assess
     expect(result.changes).toEqual([
       'revoked inbound rule sgr-00000000000000002: tcp 8000 from ::/0',
-      'revoked inbound rule sgr-00000000000000003: all icmp from 0.0.0.0/0',
     ]);
     expect(ec2Mock).toHaveReceivedCommandTimes(RevokeSecurityGroupEgressCommand, 0);
     expect(verdict).toEqual({ ok: true });
+  });
+
+  it('verifies through eventual consistency: a listing that still shows the rule is retried', async () => {
+    // Prepare: the first listing after the revoke still shows it, the next does not.
+    givenGroup();
+    givenRules([APP_WORLD], [APP_WORLD], [HTTPS_WORLD]);
+    const state = await readFound();
+    const { clock, sleeps } = fakeClock();
+
+    // Act
+    const verdict = await ec2_18.verify(state, { ...ctx, clock });
+
+    // Assess
+    expect(verdict).toEqual({ ok: true });
+    expect(sleeps).toEqual([1_000]);
   });
 
   it('treats a revoke EC2 did not confirm as a failure that changed nothing', async () => {
@@ -450,21 +517,23 @@ describe('EC2.18 apply, verify, rollback', () => {
     await expect(apply).rejects.toMatchObject({ stateLeft: 'unchanged: no rule was revoked' });
   });
 
-  it('fails verification while an offending rule remains', async () => {
+  it('fails verification while an offending rule remains after the whole backoff', async () => {
     givenGroup();
     givenRules([APP_WORLD], [APP_WORLD, HTTPS_WORLD]);
     const state = await readFound();
+    const { clock, sleeps } = fakeClock();
 
-    expect(await ec2_18.verify(state, ctx)).toEqual({
+    expect(await ec2_18.verify(state, { ...ctx, clock })).toEqual({
       ok: false,
       reason: `1 inbound rule(s) of ${GROUP} are still open to the internet on a port that is not authorized: sgr-00000000000000002`,
     });
+    expect(sleeps).toEqual([1_000, 2_000, 4_000, 8_000]);
   });
 
   it('rolls back by re-authorizing each revoked rule, skipping one already back', async () => {
     // Prepare
     givenGroup();
-    givenRules([APP_WORLD, PING_WORLD]);
+    givenRules([APP_WORLD, ALL_WORLD]);
     const before = changePlan(await readFound()).before;
     ec2Mock
       .on(
@@ -483,9 +552,7 @@ describe('EC2.18 apply, verify, rollback', () => {
         AuthorizeSecurityGroupIngressCommand,
         {
           GroupId: GROUP,
-          IpPermissions: [
-            { IpProtocol: 'icmp', FromPort: -1, ToPort: -1, IpRanges: [{ CidrIp: '0.0.0.0/0' }] },
-          ],
+          IpPermissions: [{ IpProtocol: '-1', IpRanges: [{ CidrIp: '0.0.0.0/0' }] }],
         },
         true,
       )
@@ -497,7 +564,7 @@ describe('EC2.18 apply, verify, rollback', () => {
     // Assess
     expect(lines).toEqual([
       'restored inbound rule sgr-00000000000000002: tcp 8000 from ::/0',
-      'already present: inbound rule sgr-00000000000000003: all icmp from 0.0.0.0/0',
+      'already present: inbound rule sgr-00000000000000006: all traffic from 0.0.0.0/0',
     ]);
   });
 

@@ -21,7 +21,7 @@ import {
 } from '../../../lambdas/services/ec2/open-ingress';
 import type { SecurityGroupRuleRecord } from '../../../lambdas/services/ec2/security-group-rules';
 import { resetStrict, serviceError, strictMock } from '../../support/aws';
-import { ec2Ref, findingContext, rollbackContext } from '../../support/control';
+import { ec2Ref, fakeClock, findingContext, rollbackContext } from '../../support/control';
 
 const GROUP = 'sg-0a1b2c3d4e5f60718';
 const VPC = 'vpc-0123456789abcdef0';
@@ -63,7 +63,7 @@ function givenGroup(tags: { Key: string; Value: string }[] = []) {
   });
 }
 
-/** Each listing of the group's rules answers with the next of `listings`. */
+/** Each listing of the group's rules answers with the next of `listings`, the last one from then on. */
 function givenRules(...listings: SecurityGroupRule[][]) {
   const list = ec2Mock.on(
     DescribeSecurityGroupRulesCommand,
@@ -71,6 +71,8 @@ function givenRules(...listings: SecurityGroupRule[][]) {
     true,
   );
   for (const rules of listings) list.resolvesOnce({ SecurityGroupRules: rules });
+  const last = listings.at(-1);
+  if (last) list.resolves({ SecurityGroupRules: last });
 }
 
 async function readFound(): Promise<SecurityGroupState> {
@@ -116,7 +118,11 @@ describe('EC2.19: which rules offend', () => {
     ['tcp 443', { fromPort: 443, toPort: 443 }, false],
     ['tcp 22 from ::/0', { fromPort: 22, toPort: 22, cidrIpv4: undefined, cidrIpv6: '::/0' }, true],
     ['icmp, which has no ports', { protocol: 'icmp', fromPort: -1, toPort: -1 }, false],
+    ['protocol number 1 (icmp), even typed 22', { protocol: '1', fromPort: 22, toPort: -1 }, false],
+    ['icmpv6 (58)', { protocol: '58', fromPort: -1, toPort: -1 }, false],
     ['esp (50), which has no ports', { protocol: '50' }, false],
+    ['ah (51), which has no ports', { protocol: '51' }, false],
+    ['gre (47), which has no ports', { protocol: '47' }, false],
     ['tcp 22 from a narrower CIDR', { fromPort: 22, toPort: 22, cidrIpv4: '10.0.0.0/8' }, false],
     ['tcp 22 from 0.0.0.0/1', { fromPort: 22, toPort: 22, cidrIpv4: '0.0.0.0/1' }, false],
     [
@@ -284,15 +290,53 @@ describe('EC2.19 apply, verify, rollback', () => {
     await expect(apply).rejects.toMatchObject({ stateLeft: 'unchanged: no rule was revoked' });
   });
 
-  it('fails verification while an offending rule remains', async () => {
+  it('fails verification while an offending rule remains after the whole backoff', async () => {
     givenGroup();
     givenRules([SSH_WORLD], [SSH_WORLD]);
     const state = await readFound();
+    const { clock, sleeps } = fakeClock();
 
-    expect(await ec2_19.verify(state, ctx)).toEqual({
+    expect(await ec2_19.verify(state, { ...ctx, clock })).toEqual({
       ok: false,
       reason: `1 inbound rule(s) of ${GROUP} are still open to the internet on a high-risk port: sgr-00000000000000001`,
     });
+    expect(sleeps).toEqual([1_000, 2_000, 4_000, 8_000]);
+  });
+
+  it('verifies once a lagging listing no longer shows the revoked rule', async () => {
+    givenGroup();
+    givenRules([SSH_WORLD], [SSH_WORLD], [SSH_WORLD], [HTTPS_WORLD]);
+    const state = await readFound();
+    const { clock, sleeps } = fakeClock();
+
+    expect(await ec2_19.verify(state, { ...ctx, clock })).toEqual({ ok: true });
+    expect(sleeps).toEqual([1_000, 2_000]);
+  });
+
+  it('reads every page of the rules: an empty page with a token says nothing', async () => {
+    // Prepare
+    givenGroup();
+    const filters = [{ Name: 'group-id', Values: [GROUP] }];
+    ec2Mock
+      .on(
+        DescribeSecurityGroupRulesCommand,
+        { Filters: filters, MaxResults: 1000, NextToken: undefined },
+        true,
+      )
+      .resolves({ SecurityGroupRules: [], NextToken: 'next' });
+    ec2Mock
+      .on(
+        DescribeSecurityGroupRulesCommand,
+        { Filters: filters, MaxResults: 1000, NextToken: 'next' },
+        true,
+      )
+      .resolves({ SecurityGroupRules: [SSH_WORLD] });
+
+    // Act
+    const plan = changePlan(await readFound());
+
+    // Assess
+    expect(plan.before.rules.map((r) => r.ruleId)).toEqual(['sgr-00000000000000001']);
   });
 
   it('rolls back by re-authorizing each revoked rule exactly', async () => {
