@@ -24,6 +24,7 @@ import {
   setAutoAssign,
 } from '../../services/ec2/subnets';
 import { tagsOf } from '../../services/ec2/tags';
+import { verifyEventually } from '../../services/wait';
 import { type Ec2_15Params, ec2_15Meta } from './meta';
 
 export interface Ec2Clients {
@@ -116,13 +117,15 @@ export const ec2_15: Control<SubnetState, Ec2_15Before, Ec2_15Params, Ec2Clients
     };
   },
 
-  async verify(state, { clients: { ec2 } }) {
-    const subnet = await describeSubnet(ec2, state.subnetId);
-    if (!subnet) return { ok: false, reason: `${state.subnetId} no longer exists` };
-    const on = autoAssignOn(subnet);
-    return on.length === 0
-      ? { ok: true }
-      : { ok: false, reason: `${state.subnetId} still has ${labels(on)} on` };
+  async verify(state, { clients: { ec2 }, clock }) {
+    return verifyEventually(clock, async () => {
+      const subnet = await describeSubnet(ec2, state.subnetId);
+      if (!subnet) return { ok: false, reason: `${state.subnetId} no longer exists` };
+      const on = autoAssignOn(subnet);
+      return on.length === 0
+        ? { ok: true }
+        : { ok: false, reason: `${state.subnetId} still has ${labels(on)} on` };
+    });
   },
 
   describeRollback(before) {

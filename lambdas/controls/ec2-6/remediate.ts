@@ -34,6 +34,8 @@ import { describeError, PartialChangeError } from '../../core/errors';
 import { array, integer, object, oneOf, string } from '../../core/schema';
 import { vpcResource } from '../../services/ec2/resources';
 import { tagsOf } from '../../services/ec2/tags';
+import { collectAll } from '../../services/paging';
+import { verifyEventually } from '../../services/wait';
 import { EC2_6_TRAFFIC_TYPES, type Ec2_6Params, ec2_6Meta, FLOW_LOG_GROUP_PREFIX } from './meta';
 
 export interface Ec2_6Clients {
@@ -93,25 +95,28 @@ function describeFlowLog(flowLog: FlowLogRecord): string {
   return `${flowLog.flowLogId} (${flowLog.status ?? 'status unknown'}, ${flowLog.trafficType ?? '?'} traffic to ${flowLog.destination ?? '?'})`;
 }
 
+/** A filtered describe: every page is read, an empty one with a token included. */
 async function listFlowLogs(ec2: EC2Client, filters: Filter[]): Promise<FlowLogRecord[]> {
-  const flowLogs: FlowLogRecord[] = [];
-  let nextToken: string | undefined;
-  do {
+  return collectAll(async (nextToken) => {
     const page = await ec2.send(
       new DescribeFlowLogsCommand({ Filter: filters, NextToken: nextToken }),
     );
-    for (const flowLog of page.FlowLogs ?? []) {
-      if (!flowLog.FlowLogId) continue;
-      flowLogs.push({
-        flowLogId: flowLog.FlowLogId,
-        status: flowLog.FlowLogStatus,
-        trafficType: flowLog.TrafficType,
-        destination: flowLog.LogGroupName ?? flowLog.LogDestination,
-      });
-    }
-    nextToken = page.NextToken;
-  } while (nextToken);
-  return flowLogs;
+    return {
+      items: (page.FlowLogs ?? []).flatMap((flowLog) =>
+        flowLog.FlowLogId
+          ? [
+              {
+                flowLogId: flowLog.FlowLogId,
+                status: flowLog.FlowLogStatus,
+                trafficType: flowLog.TrafficType,
+                destination: flowLog.LogGroupName ?? flowLog.LogDestination,
+              },
+            ]
+          : [],
+      ),
+      nextToken: page.NextToken,
+    };
+  });
 }
 
 function byVpc(vpcId: string): Filter[] {
@@ -280,16 +285,18 @@ export const ec2_6: Control<VpcFlowLogState, Ec2_6Before, Ec2_6Params, Ec2_6Clie
     return { changes };
   },
 
-  async verify(state, { clients: { ec2 } }) {
-    const flowLogs = await listFlowLogs(ec2, byVpc(state.vpcId));
-    return flowLogs.some(satisfiesControl)
-      ? { ok: true }
-      : {
-          ok: false,
-          reason: `${state.vpcId} has no active flow log recording rejected traffic${
-            flowLogs.length > 0 ? ` (found: ${flowLogs.map(describeFlowLog).join(', ')})` : ''
-          }`,
-        };
+  async verify(state, { clients: { ec2 }, clock }) {
+    return verifyEventually(clock, async () => {
+      const flowLogs = await listFlowLogs(ec2, byVpc(state.vpcId));
+      return flowLogs.some(satisfiesControl)
+        ? { ok: true }
+        : {
+            ok: false,
+            reason: `${state.vpcId} has no active flow log recording rejected traffic${
+              flowLogs.length > 0 ? ` (found: ${flowLogs.map(describeFlowLog).join(', ')})` : ''
+            }`,
+          };
+    });
   },
 
   describeRollback(before) {

@@ -20,6 +20,7 @@ import { describeError, PartialChangeError } from '../../core/errors';
 import { accountResource } from '../../core/resource';
 import { boolean, object, string } from '../../core/schema';
 import { assertRollbackRegion } from '../../services/ec2/region';
+import { verifyEventually } from '../../services/wait';
 import { type Ec2_7Params, ec2_7Meta } from './meta';
 
 export interface Ec2_7Clients {
@@ -111,10 +112,12 @@ export const ec2_7: Control<EbsDefaultEncryptionState, Ec2_7Before, Ec2_7Params,
     return { changes: [`turned on EBS encryption by default in ${region}`] };
   },
 
-  async verify(state, { clients: { ec2 } }) {
-    return (await encryptionByDefault(ec2))
-      ? { ok: true }
-      : { ok: false, reason: `EBS encryption by default still reads off in ${state.region}` };
+  async verify(state, { clients: { ec2 }, clock }) {
+    return verifyEventually(clock, async () =>
+      (await encryptionByDefault(ec2))
+        ? { ok: true }
+        : { ok: false, reason: `EBS encryption by default still reads off in ${state.region}` },
+    );
   },
 
   describeRollback({ account, region, enabled }) {

@@ -15,7 +15,7 @@ import {
 import type { ChangePlan, FindingContext } from '../../../lambdas/core/control';
 import { PartialChangeError } from '../../../lambdas/core/errors';
 import { resetStrict, serviceError, strictMock } from '../../support/aws';
-import { ec2Ref, findingContext, rollbackContext } from '../../support/control';
+import { ec2Ref, fakeClock, findingContext, rollbackContext } from '../../support/control';
 
 const SUBNET = 'subnet-017e22c0195eb5ded';
 const VPC = 'vpc-0771fca5bdb3f07f5';
@@ -25,12 +25,14 @@ const ec2Mock = strictMock(EC2Client);
 const clients: Ec2Clients = { ec2: new EC2Client({ region: 'us-east-1' }) };
 const ctx: FindingContext<Ec2Clients, Ec2_15Params> = findingContext(clients, {});
 
-/** Each read of the subnet answers with the next of `reads`. */
+/** Each read of the subnet answers with the next of `reads`, the last one from then on. */
 function givenSubnet(...reads: Partial<Subnet>[]) {
   const describe = ec2Mock.on(DescribeSubnetsCommand, { SubnetIds: [SUBNET] }, true);
   for (const subnet of reads) {
     describe.resolvesOnce({ Subnets: [{ SubnetId: SUBNET, VpcId: VPC, ...subnet }] });
   }
+  const last = reads.at(-1);
+  if (last) describe.resolves({ Subnets: [{ SubnetId: SUBNET, VpcId: VPC, ...last }] });
 }
 
 function modify(attribute: 'MapPublicIpOnLaunch' | 'AssignIpv6AddressOnCreation', on: boolean) {
@@ -199,14 +201,28 @@ describe('EC2.15 apply, verify, rollback', () => {
     });
   });
 
-  it('reports a setting that is still on', async () => {
+  it('reports a setting that is still on once the verify backoff is spent', async () => {
     givenSubnet({ MapPublicIpOnLaunch: false, AssignIpv6AddressOnCreation: true });
     const state: SubnetState = { subnetId: SUBNET, vpcId: VPC, ipv6Native: false, on: [] };
+    const { clock, sleeps } = fakeClock();
 
-    expect(await ec2_15.verify(state, ctx)).toEqual({
+    expect(await ec2_15.verify(state, { ...ctx, clock })).toEqual({
       ok: false,
       reason: `${SUBNET} still has auto-assign IPv6 address on`,
     });
+    expect(sleeps).toEqual([1_000, 2_000, 4_000, 8_000]);
+  });
+
+  it('verifies once a lagging read shows both settings off', async () => {
+    givenSubnet(
+      { MapPublicIpOnLaunch: true, AssignIpv6AddressOnCreation: false },
+      { MapPublicIpOnLaunch: false, AssignIpv6AddressOnCreation: false },
+    );
+    const state: SubnetState = { subnetId: SUBNET, vpcId: VPC, ipv6Native: false, on: [] };
+    const { clock, sleeps } = fakeClock();
+
+    expect(await ec2_15.verify(state, { ...ctx, clock })).toEqual({ ok: true });
+    expect(sleeps).toEqual([1_000]);
   });
 
   it('rolls back by turning on exactly the settings it turned off', async () => {

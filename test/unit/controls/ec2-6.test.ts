@@ -26,7 +26,7 @@ import {
 import type { ChangePlan, FindingContext } from '../../../lambdas/core/control';
 import { ConfigurationError, PartialChangeError } from '../../../lambdas/core/errors';
 import { resetStrict, serviceError, strictMock } from '../../support/aws';
-import { ec2Ref, findingContext, rollbackContext } from '../../support/control';
+import { ec2Ref, fakeClock, findingContext, rollbackContext } from '../../support/control';
 
 const VPC = 'vpc-e5b8f483';
 const GROUP = `/hubfix/vpc-flow-logs/${VPC}`;
@@ -60,7 +60,7 @@ function givenVpc(tags: { Key: string; Value: string }[] = []) {
     .resolves({ Vpcs: [{ VpcId: VPC, Tags: tags }] });
 }
 
-/** Each argument is what one DescribeFlowLogs call by VPC answers. */
+/** Each argument is what one DescribeFlowLogs call by VPC answers; the last one from then on. */
 function givenFlowLogs(...answers: FlowLog[][]) {
   const stub = ec2Mock.on(
     DescribeFlowLogsCommand,
@@ -68,6 +68,8 @@ function givenFlowLogs(...answers: FlowLog[][]) {
     true,
   );
   for (const flowLogs of answers) stub.resolvesOnce({ FlowLogs: flowLogs });
+  const last = answers.at(-1);
+  if (last) stub.resolves({ FlowLogs: last });
 }
 
 function flowLog(
@@ -269,13 +271,42 @@ describe('EC2.6 apply', () => {
 });
 
 describe('EC2.6 verify and rollback', () => {
-  it('fails verification when no active flow log records rejected traffic', async () => {
+  it('fails verification when no active flow log records rejected traffic after the backoff', async () => {
     givenFlowLogs([flowLog('fl-2', 'ACCEPT', { LogGroupName: 'x' })]);
+    const { clock, sleeps } = fakeClock();
 
-    expect(await ec2_6.verify(EMPTY, ctx)).toEqual({
+    expect(await ec2_6.verify(EMPTY, { ...ctx, clock })).toEqual({
       ok: false,
       reason: `${VPC} has no active flow log recording rejected traffic (found: fl-2 (ACTIVE, ACCEPT traffic to x))`,
     });
+    expect(sleeps).toEqual([1_000, 2_000, 4_000, 8_000]);
+  });
+
+  it('verifies once a lagging DescribeFlowLogs shows the new flow log', async () => {
+    givenFlowLogs([], [flowLog('fl-new', 'REJECT', { LogGroupName: GROUP })]);
+    const { clock, sleeps } = fakeClock();
+
+    expect(await ec2_6.verify(EMPTY, { ...ctx, clock })).toEqual({ ok: true });
+    expect(sleeps).toEqual([1_000]);
+  });
+
+  it('reads every page of flow logs: an empty page with a token says nothing', async () => {
+    // Prepare: a filtered describe may answer an empty first page that still carries a token.
+    givenVpc();
+    const filter = [{ Name: 'resource-id', Values: [VPC] }];
+    ec2Mock
+      .on(DescribeFlowLogsCommand, { Filter: filter, NextToken: undefined }, true)
+      .resolves({ FlowLogs: [], NextToken: 'page-2' });
+    ec2Mock
+      .on(DescribeFlowLogsCommand, { Filter: filter, NextToken: 'page-2' }, true)
+      .resolves({ FlowLogs: [flowLog('fl-1', 'REJECT', { LogGroupName: 'theirs' })] });
+
+    // Act
+    const read = await ec2_6.readState(ref, ctx);
+
+    // Assess: the flow log on page two makes the VPC compliant.
+    if (read.kind !== 'found') throw new Error('expected found');
+    expect(ec2_6.plan(read.state, ctx)).toMatchObject({ kind: 'compliant' });
   });
 
   it('deletes only the flow log hubfix created and keeps the log group and its records', async () => {

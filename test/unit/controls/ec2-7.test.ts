@@ -16,7 +16,7 @@ import type { ChangePlan, FindingContext } from '../../../lambdas/core/control';
 import { PartialChangeError, RollbackRefusedError } from '../../../lambdas/core/errors';
 import type { ResourceRef } from '../../../lambdas/core/resource';
 import { resetStrict, serviceError, strictMock } from '../../support/aws';
-import { findingContext, rollbackContext } from '../../support/control';
+import { fakeClock, findingContext, rollbackContext } from '../../support/control';
 
 const ACCOUNT = '111111111111';
 const ref: ResourceRef = {
@@ -34,9 +34,12 @@ const ctx: FindingContext<Ec2_7Clients, Ec2_7Params> = findingContext(clients, {
 const OFF: EbsDefaultEncryptionState = { account: ACCOUNT, region: 'us-east-1', enabled: false };
 const BEFORE: Ec2_7Before = { account: ACCOUNT, region: 'us-east-1', enabled: false };
 
+/** Each read answers with the next of `answers`, the last one from then on. */
 function givenEncryption(...answers: boolean[]) {
   const stub = ec2Mock.on(GetEbsEncryptionByDefaultCommand, {}, true);
   for (const answer of answers) stub.resolvesOnce({ EbsEncryptionByDefault: answer });
+  const last = answers.at(-1);
+  if (last !== undefined) stub.resolves({ EbsEncryptionByDefault: last });
 }
 
 function changePlan(state: EbsDefaultEncryptionState): ChangePlan<Ec2_7Before> {
@@ -118,13 +121,23 @@ describe('EC2.7', () => {
     });
   });
 
-  it('fails verification when the setting still reads off', async () => {
+  it('fails verification when the setting still reads off after the verify backoff', async () => {
     givenEncryption(false);
+    const { clock, sleeps } = fakeClock();
 
-    expect(await ec2_7.verify(OFF, ctx)).toEqual({
+    expect(await ec2_7.verify(OFF, { ...ctx, clock })).toEqual({
       ok: false,
       reason: 'EBS encryption by default still reads off in us-east-1',
     });
+    expect(sleeps).toEqual([1_000, 2_000, 4_000, 8_000]);
+  });
+
+  it('verifies once a lagging read shows the setting on', async () => {
+    givenEncryption(false, false, true);
+    const { clock, sleeps } = fakeClock();
+
+    expect(await ec2_7.verify(OFF, { ...ctx, clock })).toEqual({ ok: true });
+    expect(sleeps).toEqual([1_000, 2_000]);
   });
 
   it('rolls back by turning encryption by default off again in the recorded region', async () => {
