@@ -17,7 +17,7 @@ import {
   type Service,
   UpdateServiceCommand,
 } from '@aws-sdk/client-ecs';
-import type { Control } from '../../core/control';
+import type { Control, VerifyResult } from '../../core/control';
 import {
   describeError,
   PartialChangeError,
@@ -42,6 +42,8 @@ import {
   serviceNameOf,
 } from '../../services/ecs/resources';
 import { ecsTagsOf } from '../../services/ecs/tags';
+import { collectAll } from '../../services/paging';
+import { verifyEventually } from '../../services/wait';
 import { type Ecs_2Params, ecs_2Meta } from './meta';
 
 export interface EcsClients {
@@ -103,13 +105,10 @@ async function describeService(
  * when two clusters have one, hubfix refuses to guess.
  */
 async function findInAnyCluster(ecs: ECSClient, serviceArn: string): Promise<Service | undefined> {
-  const clusters: string[] = [];
-  let nextToken: string | undefined;
-  do {
+  const clusters = await collectAll(async (nextToken) => {
     const page = await ecs.send(new ListClustersCommand({ maxResults: 100, nextToken }));
-    clusters.push(...(page.clusterArns ?? []));
-    nextToken = page.nextToken;
-  } while (nextToken);
+    return { items: page.clusterArns ?? [], nextToken: page.nextToken };
+  });
   const found: Service[] = [];
   for (const cluster of clusters) {
     const service = await describeService(ecs, cluster, serviceArn, true);
@@ -123,6 +122,40 @@ async function findInAnyCluster(ecs: ECSClient, serviceArn: string): Promise<Ser
     );
   }
   return found[0];
+}
+
+/**
+ * What "verified" means for a change that starts a deployment: the service
+ * and the deployment ECS made primary for it both carry assignPublicIp
+ * DISABLED, and that deployment has not failed. The running tasks keep their
+ * public IPs until the deployment replaces them (minutes): hubfix does not
+ * wait for that, and a rollout that fails and rolls back brings the old
+ * configuration back, which Security Hub's next check then reports.
+ */
+function deploymentVerdict(name: string, service: Service | undefined): VerifyResult {
+  const now = awsVpcOf(service?.networkConfiguration)?.assignPublicIp;
+  if (now !== 'DISABLED') {
+    return {
+      ok: false,
+      reason: `${name} still has assignPublicIp ${now ?? '(no awsvpc configuration or no service)'}`,
+    };
+  }
+  const primary = service?.deployments?.find((deployment) => deployment.status === 'PRIMARY');
+  if (!primary) return { ok: false, reason: `${name} shows no primary deployment yet` };
+  const deployed = awsVpcOf(primary.networkConfiguration)?.assignPublicIp;
+  if (deployed !== 'DISABLED') {
+    return {
+      ok: false,
+      reason: `the primary deployment ${primary.id ?? '?'} of ${name} still has assignPublicIp ${deployed ?? '(none)'}`,
+    };
+  }
+  if (primary.rolloutState === 'FAILED') {
+    return {
+      ok: false,
+      reason: `the deployment ${primary.id ?? '?'} of ${name} failed: ${primary.rolloutStateReason ?? 'no reason given'}`,
+    };
+  }
+  return { ok: true };
 }
 
 function controllerBlocker(state: ServiceState): string | undefined {
@@ -195,7 +228,7 @@ export const ecs_2: Control<ServiceState, Ecs_2Before, Ecs_2Params, EcsClients> 
       steps: [
         `update ${state.serviceName}: keep ${describeNetwork(state.network)}, set assignPublicIp to DISABLED`,
         'start a new deployment (forceNewDeployment), so the running tasks are replaced by tasks without public IPs',
-        `check that the network configuration of ${state.serviceName} now says DISABLED (the deployment goes on by itself)`,
+        `check that ${state.serviceName} and its new primary deployment say assignPublicIp DISABLED; the deployment replaces the running tasks by itself over the next minutes, and hubfix does not wait for it to finish`,
       ],
       before: { cluster: state.clusterArn, service: state.serviceArn, network: state.network },
       undo: [
@@ -241,15 +274,13 @@ export const ecs_2: Control<ServiceState, Ecs_2Before, Ecs_2Params, EcsClients> 
     };
   },
 
-  async verify(state, { clients: { ecs } }) {
-    const service = await describeService(ecs, state.clusterArn, state.serviceArn, false);
-    const now = awsVpcOf(service?.networkConfiguration)?.assignPublicIp;
-    return now === 'DISABLED'
-      ? { ok: true }
-      : {
-          ok: false,
-          reason: `${state.serviceName} still has assignPublicIp ${now ?? '(no awsvpc configuration or no service)'}`,
-        };
+  async verify(state, { clients: { ecs }, clock }) {
+    return verifyEventually(clock, async () =>
+      deploymentVerdict(
+        state.serviceName,
+        await describeService(ecs, state.clusterArn, state.serviceArn, false),
+      ),
+    );
   },
 
   describeRollback(before) {

@@ -12,18 +12,16 @@ import {
   type Filter,
   type RouteTable,
 } from '@aws-sdk/client-ec2';
+import { collectAll } from '../paging';
 
+/** A filtered describe: every page is read, an empty one with a token included. */
 async function routeTables(ec2: EC2Client, filters: Filter[]): Promise<RouteTable[]> {
-  const tables: RouteTable[] = [];
-  let nextToken: string | undefined;
-  do {
+  return collectAll(async (nextToken) => {
     const page = await ec2.send(
       new DescribeRouteTablesCommand({ Filters: filters, MaxResults: 100, NextToken: nextToken }),
     );
-    tables.push(...(page.RouteTables ?? []));
-    nextToken = page.NextToken;
-  } while (nextToken);
-  return tables;
+    return { items: page.RouteTables ?? [], nextToken: page.NextToken };
+  });
 }
 
 async function vpcOfSubnet(ec2: EC2Client, subnetId: string): Promise<string | undefined> {

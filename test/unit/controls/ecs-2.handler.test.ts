@@ -81,9 +81,23 @@ describe('ECS.2 handler', () => {
         true,
       )
       .resolves({ service: service('DISABLED') });
+    // What DescribeServices shows once UpdateService started the new deployment.
+    const deploying = {
+      ...service('DISABLED'),
+      deployments: [
+        {
+          id: 'ecs-svc/2',
+          status: 'PRIMARY',
+          networkConfiguration: {
+            awsvpcConfiguration: { ...NETWORK, assignPublicIp: 'DISABLED' as const },
+          },
+          rolloutState: 'IN_PROGRESS' as const,
+        },
+      ],
+    };
     t.ecs
       .on(DescribeServicesCommand, { cluster: CLUSTER_ARN, services: [SERVICE_ARN] }, true)
-      .resolves({ services: [service('DISABLED')] });
+      .resolves({ services: [deploying] });
     t.acceptDeliveries();
 
     // Act

@@ -27,7 +27,7 @@ import {
 } from '../../../lambdas/core/errors';
 import type { ResourceRef } from '../../../lambdas/core/resource';
 import { resetStrict, serviceError, strictMock } from '../../support/aws';
-import { findingContext, rollbackContext } from '../../support/control';
+import { fakeClock, findingContext, rollbackContext } from '../../support/control';
 
 const CLUSTER_ARN = 'arn:aws:ecs:us-east-1:111111111111:cluster/prod';
 const SERVICE_ARN = 'arn:aws:ecs:us-east-1:111111111111:service/prod/web';
@@ -281,6 +281,23 @@ describe('ECS.2 readState', () => {
       expect(ecsMock).toHaveReceivedCommandTimes(DescribeServicesCommand, 2);
     });
 
+    it('reads every page of clusters, an empty one with a token included', async () => {
+      // Prepare
+      ecsMock
+        .on(ListClustersCommand, { maxResults: 100, nextToken: undefined }, true)
+        .resolves({ clusterArns: [], nextToken: 'page-2' });
+      ecsMock
+        .on(ListClustersCommand, { maxResults: 100, nextToken: 'page-2' }, true)
+        .resolves({ clusterArns: [CLUSTER_ARN] });
+      inCluster(CLUSTER_ARN, service({ serviceArn: SHORT_ARN }));
+
+      // Act
+      const read = await ecs_2.readState(shortRef, ctx);
+
+      // Assess
+      expect(read).toMatchObject({ kind: 'found', state: { clusterArn: CLUSTER_ARN } });
+    });
+
     it('refuses to guess when two clusters have a service of that ARN', async () => {
       givenClusters();
       inCluster(OTHER_CLUSTER, service({ serviceArn: SHORT_ARN, clusterArn: OTHER_CLUSTER }));
@@ -306,7 +323,7 @@ describe('ECS.2 plan', () => {
     expect(plan.steps).toEqual([
       'update web: keep subnets subnet-a, subnet-b and security groups sg-1, set assignPublicIp to DISABLED',
       'start a new deployment (forceNewDeployment), so the running tasks are replaced by tasks without public IPs',
-      'check that the network configuration of web now says DISABLED (the deployment goes on by itself)',
+      'check that web and its new primary deployment say assignPublicIp DISABLED; the deployment replaces the running tasks by itself over the next minutes, and hubfix does not wait for it to finish',
     ]);
     expect(plan.before).toEqual({
       cluster: CLUSTER_ARN,
@@ -333,6 +350,35 @@ describe('ECS.2 plan', () => {
 });
 
 describe('ECS.2 preflight', () => {
+  it('reads every page of route tables: an empty page with a token says nothing', async () => {
+    // Prepare: EC2 filters after cutting a page; the table is on page two.
+    const filters = [{ Name: 'association.subnet-id', Values: ['subnet-a', 'subnet-b'] }];
+    ec2Mock
+      .on(
+        DescribeRouteTablesCommand,
+        { Filters: filters, MaxResults: 100, NextToken: undefined },
+        true,
+      )
+      .resolves({ RouteTables: [], NextToken: 'page-2' });
+    ec2Mock
+      .on(
+        DescribeRouteTablesCommand,
+        { Filters: filters, MaxResults: 100, NextToken: 'page-2' },
+        true,
+      )
+      .resolves({ RouteTables: [igwTable('rtb-public', ['subnet-a', 'subnet-b'])] });
+
+    // Act
+    const blockers = await ecs_2.preflight(STATE, ctx);
+
+    // Assess
+    expect(blockers).toEqual([
+      expect.stringMatching(
+        /^subnet\(s\) subnet-a, subnet-b route 0\.0\.0\.0\/0 to an internet gateway/,
+      ),
+    ]);
+  });
+
   it('finds nothing in the way when the subnets route through NAT, in one call', async () => {
     givenExplicitTables([NAT_TABLE]);
 
@@ -438,10 +484,38 @@ describe('ECS.2 apply, verify, rollback', () => {
     },
   };
 
-  function givenVerifyRead(live: Service) {
-    ecsMock
-      .on(DescribeServicesCommand, { cluster: CLUSTER_ARN, services: [SERVICE_ARN] }, true)
-      .resolves({ services: [live] });
+  /** Each verify read answers with the next of `reads`, the last one from then on. */
+  function givenVerifyRead(...reads: Service[]) {
+    const stub = ecsMock.on(
+      DescribeServicesCommand,
+      { cluster: CLUSTER_ARN, services: [SERVICE_ARN] },
+      true,
+    );
+    for (const live of reads) stub.resolvesOnce({ services: [live] });
+    const last = reads.at(-1);
+    if (last) stub.resolves({ services: [last] });
+  }
+
+  /** The service as DescribeServices shows it once UpdateService started the deployment. */
+  function deploying(overrides: Partial<Service> = {}): Service {
+    return service({
+      networkConfiguration: DISABLED_NETWORK,
+      deployments: [
+        {
+          id: 'ecs-svc/2',
+          status: 'PRIMARY',
+          networkConfiguration: DISABLED_NETWORK,
+          rolloutState: 'IN_PROGRESS',
+        },
+        {
+          id: 'ecs-svc/1',
+          status: 'ACTIVE',
+          networkConfiguration: PUBLIC_NETWORK,
+          rolloutState: 'COMPLETED',
+        },
+      ],
+      ...overrides,
+    });
   }
 
   it('updates the service with its own network and public IPs off, then verifies', async () => {
@@ -460,8 +534,8 @@ describe('ECS.2 apply, verify, rollback', () => {
         },
         true,
       )
-      .resolves({ service: service({ networkConfiguration: DISABLED_NETWORK }) });
-    givenVerifyRead(service({ networkConfiguration: DISABLED_NETWORK }));
+      .resolves({ service: deploying() });
+    givenVerifyRead(deploying());
 
     // Act
     const result = await ecs_2.apply(state, plan, ctx);
@@ -521,13 +595,58 @@ describe('ECS.2 apply, verify, rollback', () => {
     });
   });
 
-  it('reports a service that still assigns public IPs', async () => {
+  it('reports a service that still assigns public IPs once the verify backoff is spent', async () => {
     givenVerifyRead(service());
+    const { clock, sleeps } = fakeClock();
 
-    expect(await ecs_2.verify(STATE, ctx)).toEqual({
+    expect(await ecs_2.verify(STATE, { ...ctx, clock })).toEqual({
       ok: false,
       reason: 'web still has assignPublicIp ENABLED',
     });
+    expect(sleeps).toEqual([1_000, 2_000, 4_000, 8_000]);
+  });
+
+  it('verifies once a lagging read shows the new deployment', async () => {
+    // Right after UpdateService, DescribeServices may still show the old configuration.
+    givenVerifyRead(service(), deploying());
+    const { clock, sleeps } = fakeClock();
+
+    expect(await ecs_2.verify(STATE, { ...ctx, clock })).toEqual({ ok: true });
+    expect(sleeps).toEqual([1_000]);
+  });
+
+  it.each<[string, Service, string]>([
+    [
+      'the service says DISABLED but its primary deployment does not',
+      deploying({
+        deployments: [{ id: 'ecs-svc/1', status: 'PRIMARY', networkConfiguration: PUBLIC_NETWORK }],
+      }),
+      'the primary deployment ecs-svc/1 of web still has assignPublicIp ENABLED',
+    ],
+    [
+      'no deployment is primary',
+      deploying({ deployments: [] }),
+      'web shows no primary deployment yet',
+    ],
+    [
+      'the new deployment failed',
+      deploying({
+        deployments: [
+          {
+            id: 'ecs-svc/2',
+            status: 'PRIMARY',
+            networkConfiguration: DISABLED_NETWORK,
+            rolloutState: 'FAILED',
+            rolloutStateReason: 'tasks failed to start',
+          },
+        ],
+      }),
+      'the deployment ecs-svc/2 of web failed: tasks failed to start',
+    ],
+  ])('does not verify when %s', async (_name, live, reason) => {
+    givenVerifyRead(live);
+
+    expect(await ecs_2.verify(STATE, ctx)).toEqual({ ok: false, reason });
   });
 
   it('rolls back by restoring the recorded network configuration with a new deployment', async () => {
