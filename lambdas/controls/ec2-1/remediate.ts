@@ -8,6 +8,15 @@
  * of the snapshots it made private and the previous block-public-access
  * state are the before-state, so a rollback can put both back exactly.
  *
+ * ModifySnapshotAttribute takes one snapshot a call, and EC2 meters it in
+ * the account's bucket for mutating calls, which refills at 5 a second. An
+ * account with thousands of public snapshots therefore takes several
+ * invocations: each one makes private as many as its time allows (the
+ * batch), records them as its own change, and leaves the rest for the next
+ * (`ChangePlan.remaining`). Each invocation lists the public snapshots anew,
+ * so the batches never overlap and a snapshot made private meanwhile is
+ * simply no longer listed.
+ *
  * An account has no EC2 tags, so the resource's tags read as none: owners
  * cannot opt an account out by tag. The allow-list's `accountIds` and the
  * control's mode (or `off`) decide instead.
@@ -21,11 +30,15 @@ import {
   ModifySnapshotAttributeCommand,
   type Snapshot,
 } from '@aws-sdk/client-ec2';
+import type { Clock } from '../../core/clock';
 import type { Control, RollbackCall } from '../../core/control';
+import type { Deadline } from '../../core/deadline';
 import { describeError, PartialChangeError } from '../../core/errors';
 import { accountResource } from '../../core/resource';
 import { array, type Infer, object, oneOf, optional, string } from '../../core/schema';
 import { assertRollbackRegion } from '../../services/ec2/region';
+import { collectAll } from '../../services/paging';
+import { VERIFY_BACKOFF_MS, verifyEventually } from '../../services/wait';
 import {
   BLOCK_PUBLIC_ACCESS_STATES,
   type BlockPublicAccessState,
@@ -47,9 +60,54 @@ export interface PublicSnapshot {
 export interface PublicSnapshotsState {
   readonly account: string;
   readonly region: string;
+  /** Every public snapshot of the account in the region, in the order EC2 listed them. */
   readonly snapshots: readonly PublicSnapshot[];
+  /**
+   * How many of them this invocation has time to make private: the batch is
+   * the first `batchSize` of `snapshots`, for plan and verify alike.
+   */
+  readonly batchSize: number;
   /** Read only when the control is configured to turn block public access on. */
   readonly blockPublicAccess: BlockPublicAccessState | undefined;
+}
+
+/**
+ * EC2 meters ModifySnapshotAttribute in the account's request bucket for
+ * mutating actions: 200 tokens, refilled at 5 a second, shared with every
+ * other tool in the account and region. hubfix assumes the bucket is empty
+ * and paces itself at the refill rate, so it never throttles anyone else.
+ */
+export const MODIFY_SNAPSHOT_CALLS_PER_SECOND = 5;
+
+/**
+ * Time kept after the last ModifySnapshotAttribute: verify lists the public
+ * snapshots again, backing off up to 15 s while EC2 catches up, and block
+ * public access may still be turned on.
+ */
+export const AFTER_BATCH_RESERVE_MS = VERIFY_BACKOFF_MS.reduce((sum, ms) => sum + ms, 0) + 30_000;
+
+/**
+ * The most snapshots one change covers, whatever the time: the before-state
+ * holds their ids (about 26 KB of the ledger's 400 KB item for 1,000).
+ */
+export const MAX_BATCH = 1_000;
+
+/** How many snapshots can be made private, paced at EC2's rate, in the time left. */
+export function batchSizeFor(remainingMs: number): number {
+  const usableMs = remainingMs - AFTER_BATCH_RESERVE_MS;
+  if (!(usableMs > 0)) return 0;
+  return Math.min(MAX_BATCH, Math.floor((usableMs / 1000) * MODIFY_SNAPSHOT_CALLS_PER_SECOND));
+}
+
+function count(n: number): string {
+  return n.toLocaleString('en-US');
+}
+
+/** The first few items and how many more, so no message carries thousands of them. */
+function someIds(ids: readonly string[], shown = 3): string {
+  if (ids.length === 0) return 'none';
+  const head = ids.slice(0, shown).join(', ');
+  return ids.length > shown ? `${head} and ${count(ids.length - shown)} more` : head;
 }
 
 const blockPublicAccessState = oneOf(BLOCK_PUBLIC_ACCESS_STATES);
@@ -102,11 +160,12 @@ function describeSnapshot(snapshot: PublicSnapshot): string {
   return facts.length > 0 ? `${snapshot.snapshotId} (${facts.join(', ')})` : snapshot.snapshotId;
 }
 
-/** The account's own snapshots that anyone may restore, across every page. */
+/**
+ * The account's own snapshots that anyone may restore: a filtered describe,
+ * so every page is read, an empty one with a token included.
+ */
 async function listPublicSnapshots(ec2: EC2Client): Promise<PublicSnapshot[]> {
-  const snapshots: PublicSnapshot[] = [];
-  let nextToken: string | undefined;
-  do {
+  return collectAll(async (nextToken) => {
     const page = await ec2.send(
       new DescribeSnapshotsCommand({
         OwnerIds: ['self'],
@@ -115,13 +174,42 @@ async function listPublicSnapshots(ec2: EC2Client): Promise<PublicSnapshot[]> {
         NextToken: nextToken,
       }),
     );
-    for (const snapshot of page.Snapshots ?? []) {
-      const recorded = record(snapshot);
-      if (recorded) snapshots.push(recorded);
-    }
-    nextToken = page.NextToken;
-  } while (nextToken);
-  return snapshots;
+    return {
+      items: (page.Snapshots ?? []).flatMap((snapshot) => record(snapshot) ?? []),
+      nextToken: page.NextToken,
+    };
+  });
+}
+
+function batchOf(state: PublicSnapshotsState): readonly PublicSnapshot[] {
+  return state.snapshots.slice(0, state.batchSize);
+}
+
+/** Waits until the next call may start at EC2's refill rate. */
+async function pace(clock: Clock, startedAt: number, callIndex: number): Promise<void> {
+  const due = startedAt + (callIndex * 1000) / MODIFY_SNAPSHOT_CALLS_PER_SECOND;
+  const wait = due - clock.now();
+  if (wait > 0) await clock.sleep(wait);
+}
+
+/** One line per snapshot for a few; for a big batch, one line each for those made private and those gone. */
+function snapshotChanges(madePrivate: readonly string[], gone: readonly string[]): string[] {
+  if (madePrivate.length + gone.length <= LISTED_ONE_BY_ONE) {
+    return [
+      ...madePrivate.map((id) => `made ${id} private (group "all" may no longer restore it)`),
+      ...gone.map((id) => `${id} no longer existed; nothing to do`),
+    ];
+  }
+  return [
+    `made ${count(madePrivate.length)} snapshots private (group "all" may no longer restore them): ${someIds(madePrivate)}; every id is in the change's before-state`,
+    ...(gone.length > 0
+      ? [`${count(gone.length)} no longer existed; nothing to do: ${someIds(gone)}`]
+      : []),
+  ];
+}
+
+function hasTimeForAnotherCall(deadline: Deadline): boolean {
+  return deadline.remainingMs() >= AFTER_BATCH_RESERVE_MS;
 }
 
 async function readBlockPublicAccess(ec2: EC2Client): Promise<BlockPublicAccessState> {
@@ -148,14 +236,22 @@ function shareCommand(snapshotId: string, region: string): string {
   return `aws ec2 modify-snapshot-attribute --region ${region} --snapshot-id ${snapshotId} --attribute createVolumePermission --operation-type add --group-names all  # makes ${snapshotId} public again`;
 }
 
+/** Up to this many snapshots are listed one by one in a plan; beyond, they are counted. */
+const LISTED_ONE_BY_ONE = 10;
+
+function shareCommands(snapshotIds: readonly string[], region: string): string[] {
+  if (snapshotIds.length <= LISTED_ONE_BY_ONE) {
+    return snapshotIds.map((id) => shareCommand(id, region));
+  }
+  return [
+    `for id in <the ${snapshotIds.length} snapshot ids of this change: npx hubfix show <change-id>>; do aws ec2 modify-snapshot-attribute --region ${region} --snapshot-id "$id" --attribute createVolumePermission --operation-type add --group-names all; done  # makes each public again; npx hubfix rollback <change-id> does the same`,
+  ];
+}
+
 function restoreBlockPublicAccessCommand(state: BlockPublicAccessState, region: string): string {
   return state === 'unblocked'
     ? `aws ec2 disable-snapshot-block-public-access --region ${region}`
     : `aws ec2 enable-snapshot-block-public-access --region ${region} --state ${state}`;
-}
-
-function listed(ids: readonly string[]): string {
-  return ids.length > 0 ? ids.join(', ') : 'none';
 }
 
 export const ec2_1: Control<PublicSnapshotsState, Ec2_1Before, Ec2_1Params, Ec2_1Clients> = {
@@ -165,13 +261,20 @@ export const ec2_1: Control<PublicSnapshotsState, Ec2_1Before, Ec2_1Params, Ec2_
 
   createClients: (options) => ({ ec2: new EC2Client(options) }),
 
-  async readState(ref, { clients: { ec2 }, params }) {
+  async readState(ref, { clients: { ec2 }, params, deadline }) {
     const snapshots = await listPublicSnapshots(ec2);
     const blockPublicAccess =
       params.blockPublicAccess === 'off' ? undefined : await readBlockPublicAccess(ec2);
     return {
       kind: 'found',
-      state: { account: ref.account, region: ref.region, snapshots, blockPublicAccess },
+      state: {
+        account: ref.account,
+        region: ref.region,
+        snapshots,
+        // Sized once, here, so that plan and verify agree on the batch.
+        batchSize: Math.min(snapshots.length, batchSizeFor(deadline.remainingMs())),
+        blockPublicAccess,
+      },
       tags: {},
     };
   },
@@ -188,19 +291,42 @@ export const ec2_1: Control<PublicSnapshotsState, Ec2_1Before, Ec2_1Params, Ec2_
         summary: `no EBS snapshot of account ${account} in ${region} is public${blocking}`,
       };
     }
+    const batch = batchOf(state);
+    const left = snapshots.length - batch.length;
     const parts = [
-      snapshots.length > 0 ? `make ${snapshots.length} public EBS snapshot(s) private` : '',
+      snapshots.length === 0
+        ? ''
+        : left > 0
+          ? `make ${count(batch.length)} of ${count(snapshots.length)} public EBS snapshots private`
+          : `make ${count(snapshots.length)} public EBS snapshot(s) private`,
       target ? `turn on snapshot block public access (${target})` : '',
     ].filter((part) => part !== '');
-    const snapshotIds = snapshots.map((s) => s.snapshotId);
+    const snapshotIds = batch.map((s) => s.snapshotId);
+    const leftOver = left > 0 ? `; ${count(left)} left for the next invocations` : '';
+    const batchSteps =
+      batch.length <= LISTED_ONE_BY_ONE
+        ? batch.map(
+            (s) =>
+              `make ${describeSnapshot(s)} private: remove the permission of group "all" to create volumes from it`,
+          )
+        : [
+            `make ${count(batch.length)} snapshots private, at most ${MODIFY_SNAPSHOT_CALLS_PER_SECOND} a second: remove the permission of group "all" to create volumes from each of ${batch
+              .slice(0, 3)
+              .map(describeSnapshot)
+              .join(
+                ', ',
+              )} and ${count(batch.length - 3)} more (every id is in the change's before-state)`,
+          ];
     return {
       kind: 'change',
-      summary: `${parts.join(' and ')} in account ${account}, ${region}`,
+      summary: `${parts.join(' and ')} in account ${account}, ${region}${leftOver}`,
+      ...(left > 0
+        ? {
+            remaining: `${count(left)} of the ${count(snapshots.length)} public snapshots are left for the next invocations: one invocation has time for ${count(batch.length)} at EC2's rate of ${MODIFY_SNAPSHOT_CALLS_PER_SECOND} ModifySnapshotAttribute calls a second`,
+          }
+        : {}),
       steps: [
-        ...snapshots.map(
-          (s) =>
-            `make ${describeSnapshot(s)} private: remove the permission of group "all" to create volumes from it`,
-        ),
+        ...batchSteps,
         ...(target
           ? [
               `turn on snapshot block public access "${target}" in ${region} (now ${current}): ${
@@ -210,7 +336,7 @@ export const ec2_1: Control<PublicSnapshotsState, Ec2_1Before, Ec2_1Params, Ec2_
               }`,
             ]
           : []),
-        `check that no snapshot of the account in ${region} is restorable by everyone${
+        `check that ${left > 0 ? `none of these ${count(batch.length)} snapshots` : `no snapshot of the account in ${region}`} is restorable by everyone${
           params.blockPublicAccess === 'off'
             ? ''
             : ` and that block public access reads ${params.blockPublicAccess} or stronger`
@@ -225,20 +351,38 @@ export const ec2_1: Control<PublicSnapshotsState, Ec2_1Before, Ec2_1Params, Ec2_
       // Public sharing must be unblocked again before a snapshot can be re-shared.
       undo: [
         ...(target ? [restoreBlockPublicAccessCommand(current, region)] : []),
-        ...snapshotIds.map((id) => shareCommand(id, region)),
+        ...shareCommands(snapshotIds, region),
       ],
     };
   },
 
-  async preflight() {
+  async preflight(state) {
+    if (state.snapshots.length > 0 && state.batchSize === 0) {
+      return [
+        `this invocation has too little time left to make any of the ${state.snapshots.length} public snapshots private (it keeps ${AFTER_BATCH_RESERVE_MS / 1000} s to verify); the next one will`,
+      ];
+    }
     return [];
   },
 
-  async apply(_state, plan, { clients: { ec2 } }) {
+  async apply(_state, plan, { clients: { ec2 }, clock, deadline }) {
     const { snapshotIds, blockPublicAccess, region } = plan.before;
-    const changes: string[] = [];
     const madePrivate: string[] = [];
+    const gone: string[] = [];
+    const startedAt = clock.now();
+    const blockState = blockPublicAccess
+      ? `; snapshot block public access is still ${blockPublicAccess.previous}`
+      : '';
     for (const [index, snapshotId] of snapshotIds.entries()) {
+      await pace(clock, startedAt, index);
+      if (!hasTimeForAnotherCall(deadline)) {
+        throw new PartialChangeError(
+          `the invocation ran short of time after ${index} of ${snapshotIds.length} snapshots`,
+          `made private: ${madePrivate.length} (${someIds(madePrivate)}); still public: ${
+            snapshotIds.length - index
+          } of this change (${someIds(snapshotIds.slice(index))})${blockState}; the next invocation lists what is still public and goes on`,
+        );
+      }
       try {
         await ec2.send(
           new ModifySnapshotAttributeCommand({
@@ -249,23 +393,21 @@ export const ec2_1: Control<PublicSnapshotsState, Ec2_1Before, Ec2_1Params, Ec2_
           }),
         );
         madePrivate.push(snapshotId);
-        changes.push(`made ${snapshotId} private (group "all" may no longer restore it)`);
       } catch (error) {
         if (isGone(error)) {
-          changes.push(`${snapshotId} no longer existed; nothing to do`);
+          gone.push(snapshotId);
           continue;
         }
         throw new PartialChangeError(
           `making ${snapshotId} private failed: ${describeError(error)}`,
-          `made private: ${listed(madePrivate)}; still public: ${listed(snapshotIds.slice(index))}${
-            blockPublicAccess
-              ? `; snapshot block public access is still ${blockPublicAccess.previous}`
-              : ''
-          }`,
+          `made private: ${madePrivate.length} (${someIds(madePrivate)}); still public: ${
+            snapshotIds.length - index
+          } of this change (${someIds(snapshotIds.slice(index))})${blockState}`,
           { cause: error },
         );
       }
     }
+    const changes = snapshotChanges(madePrivate, gone);
     if (blockPublicAccess) {
       try {
         const { State } = await ec2.send(
@@ -277,7 +419,7 @@ export const ec2_1: Control<PublicSnapshotsState, Ec2_1Before, Ec2_1Params, Ec2_
       } catch (error) {
         throw new PartialChangeError(
           `turning on snapshot block public access in ${region} failed: ${describeError(error)}`,
-          `made private: ${listed(madePrivate)}; snapshot block public access is still ${blockPublicAccess.previous} (or unconfirmed)`,
+          `made private: ${madePrivate.length} (${someIds(madePrivate)}); snapshot block public access is still ${blockPublicAccess.previous} (or unconfirmed)`,
           { cause: error },
         );
       }
@@ -288,26 +430,30 @@ export const ec2_1: Control<PublicSnapshotsState, Ec2_1Before, Ec2_1Params, Ec2_
     return { changes };
   },
 
-  async verify(state, { clients: { ec2 }, params }) {
-    const left = await listPublicSnapshots(ec2);
-    if (left.length > 0) {
-      return {
-        ok: false,
-        reason: `${left.length} snapshot(s) are still public in ${state.region}: ${left
-          .map((s) => s.snapshotId)
-          .join(', ')}`,
-      };
-    }
-    if (params.blockPublicAccess !== 'off') {
-      const now = await readBlockPublicAccess(ec2);
-      if (strength(now) < strength(params.blockPublicAccess)) {
+  /** Checks this change's batch only: the snapshots left for later invocations are theirs to check. */
+  async verify(state, { clients: { ec2 }, params, clock }) {
+    const batch = new Set(batchOf(state).map((s) => s.snapshotId));
+    return verifyEventually(clock, async () => {
+      const stillPublic = (await listPublicSnapshots(ec2))
+        .map((s) => s.snapshotId)
+        .filter((id) => batch.has(id));
+      if (stillPublic.length > 0) {
         return {
           ok: false,
-          reason: `snapshot block public access reads ${now}, not ${params.blockPublicAccess}`,
+          reason: `${stillPublic.length} snapshot(s) are still public in ${state.region}: ${someIds(stillPublic, 10)}`,
         };
       }
-    }
-    return { ok: true };
+      if (params.blockPublicAccess !== 'off') {
+        const now = await readBlockPublicAccess(ec2);
+        if (strength(now) < strength(params.blockPublicAccess)) {
+          return {
+            ok: false,
+            reason: `snapshot block public access reads ${now}, not ${params.blockPublicAccess}`,
+          };
+        }
+      }
+      return { ok: true };
+    });
   },
 
   describeRollback(before) {
@@ -386,7 +532,7 @@ export const ec2_1: Control<PublicSnapshotsState, Ec2_1Before, Ec2_1Params, Ec2_
         }
         throw new PartialChangeError(
           `making ${snapshotId} public again failed: ${describeError(error)}`,
-          done.length > 0 ? `restored so far: ${done.join('; ')}` : 'nothing was restored',
+          done.length > 0 ? `restored so far: ${someIds(done, 5)}` : 'nothing was restored',
           { cause: error },
         );
       }
@@ -399,7 +545,7 @@ export const ec2_1: Control<PublicSnapshotsState, Ec2_1Before, Ec2_1Params, Ec2_
       } catch (error) {
         throw new PartialChangeError(
           `restoring snapshot block public access "${blockPublicAccess.previous}" failed: ${describeError(error)}`,
-          `restored so far: ${done.join('; ') || 'nothing'}`,
+          `restored so far: ${someIds(done, 5)}`,
           { cause: error },
         );
       }

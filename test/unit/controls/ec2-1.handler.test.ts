@@ -65,4 +65,68 @@ describe('EC2.1 handler', () => {
     );
     expect(ec2.calls()).toHaveLength(3);
   });
+
+  it('handles 5,000 public snapshots a batch at a time, with messages that stay short', async () => {
+    // Prepare: 5,000 across five pages; the harness gives the invocation 50 s (60 s less the
+    // pipeline's reserve), 5 s of them left after verify's 45 s: a batch of 25.
+    const ec2Client = new EC2Client({ region: REGION });
+    const ec2 = strictMock(ec2Client);
+    const t = controlHarness(ec2_1, { clients: { ec2: ec2Client } });
+    const ids = Array.from({ length: 5_000 }, (_, i) => `snap-${i.toString(16).padStart(17, '0')}`);
+    const listing = (remaining: readonly string[]) => {
+      for (let page = 0; page * 1_000 < remaining.length; page += 1) {
+        const token = page === 0 ? undefined : `page-${page}`;
+        const next = (page + 1) * 1_000 < remaining.length ? `page-${page + 1}` : undefined;
+        ec2
+          .on(
+            DescribeSnapshotsCommand,
+            {
+              OwnerIds: ['self'],
+              RestorableByUserIds: ['all'],
+              MaxResults: 1000,
+              NextToken: token,
+            },
+            true,
+          )
+          .resolves({
+            Snapshots: remaining
+              .slice(page * 1_000, (page + 1) * 1_000)
+              .map((SnapshotId) => ({ SnapshotId })),
+            NextToken: next,
+          });
+      }
+    };
+    listing(ids);
+    const made: string[] = [];
+    ec2.on(ModifySnapshotAttributeCommand).callsFake((input: { SnapshotId: string }) => {
+      made.push(input.SnapshotId);
+      // What verify then lists: the rest, still public.
+      listing(ids.filter((id) => !made.includes(id)));
+      return {};
+    });
+    t.acceptDeliveries();
+
+    // Act
+    const result = await t.invoke(importedEvent([FINDING]));
+
+    // Assess
+    expect(result.findings).toEqual([
+      { findingId: FINDING.Id, decision: 'REMEDIATE', outcome: 'REMEDIATED' },
+    ]);
+    expect(made).toEqual(ids.slice(0, 25));
+    expect(t.records[0]?.before).toEqual({
+      account: '111111111111',
+      region: 'us-east-1',
+      snapshotIds: ids.slice(0, 25),
+    });
+    expect(t.records[0]?.summary).toBe(
+      'make 25 of 5,000 public EBS snapshots private in account 111111111111, us-east-1; 4,975 left for the next invocations',
+    );
+    expect(t.notes()[0]).toContain('4,975 left for the next invocations');
+    const message = t.published()[0]?.Message ?? '';
+    expect(message).toContain(
+      `made 25 snapshots private (group "all" may no longer restore them): ${ids[0]}, ${ids[1]}, ${ids[2]} and 22 more`,
+    );
+    expect(message.length).toBeLessThan(4_000);
+  });
 });

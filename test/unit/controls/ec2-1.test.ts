@@ -10,16 +10,20 @@ import {
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { BlockPublicAccessState, Ec2_1Params } from '../../../lambdas/controls/ec2-1/meta';
 import {
+  AFTER_BATCH_RESERVE_MS,
+  batchSizeFor,
   type Ec2_1Before,
   type Ec2_1Clients,
   ec2_1,
+  MAX_BATCH,
   type PublicSnapshotsState,
 } from '../../../lambdas/controls/ec2-1/remediate';
 import type { ChangePlan, FindingContext } from '../../../lambdas/core/control';
+import { deadlineIn } from '../../../lambdas/core/deadline';
 import { PartialChangeError, RollbackRefusedError } from '../../../lambdas/core/errors';
 import type { ResourceRef } from '../../../lambdas/core/resource';
 import { resetStrict, serviceError, strictMock } from '../../support/aws';
-import { findingContext, rollbackContext } from '../../support/control';
+import { fakeClock, findingContext, rollbackContext } from '../../support/control';
 
 const ACCOUNT = '111111111111';
 const REGION = 'us-east-1';
@@ -48,7 +52,7 @@ function snapshot(id: string, extra: Partial<Snapshot> = {}): Snapshot {
   return { SnapshotId: id, VolumeId: 'vol-0123456789abcdef0', VolumeSize: 8, ...extra };
 }
 
-/** Each call lists the given pages in turn (one describe sequence per argument). */
+/** Each listing reads the given pages in turn (one describe sequence per argument); the last listing repeats. */
 function givenPublic(...listings: Snapshot[][][]) {
   const first = ec2Mock.on(
     DescribeSnapshotsCommand,
@@ -56,10 +60,12 @@ function givenPublic(...listings: Snapshot[][][]) {
     true,
   );
   listings.forEach((pages, listing) => {
-    first.resolvesOnce({
+    const firstPage = {
       Snapshots: pages[0] ?? [],
       NextToken: pages.length > 1 ? `l${listing}-page-1` : undefined,
-    });
+    };
+    first.resolvesOnce(firstPage);
+    if (listing === listings.length - 1) first.resolves(firstPage);
     pages.slice(1).forEach((snapshots, index) => {
       const page = index + 1;
       ec2Mock
@@ -81,9 +87,12 @@ function givenPublic(...listings: Snapshot[][][]) {
   });
 }
 
+/** Each read answers with the next of `states`, the last one from then on. */
 function givenBlockPublicAccess(...states: BlockPublicAccessState[]) {
   const stub = ec2Mock.on(GetSnapshotBlockPublicAccessStateCommand, {}, true);
   for (const State of states) stub.resolvesOnce({ State });
+  const last = states.at(-1);
+  if (last) stub.resolves({ State: last });
 }
 
 function givenMadePrivate(...ids: string[]) {
@@ -101,6 +110,27 @@ function givenMadePrivate(...ids: string[]) {
       )
       .resolves({});
   }
+}
+
+/**
+ * For batches of hundreds: one stub that accepts exactly the "remove all"
+ * request for the given ids (a stub per id makes each call scan them all).
+ */
+function givenManyMadePrivate(ids: readonly string[]) {
+  const expected = new Set(ids);
+  ec2Mock.on(ModifySnapshotAttributeCommand).callsFake((input: unknown) => {
+    const { SnapshotId, ...rest } = input as { SnapshotId: string };
+    const exact =
+      expected.has(SnapshotId) &&
+      JSON.stringify(rest) ===
+        JSON.stringify({
+          Attribute: 'createVolumePermission',
+          OperationType: 'remove',
+          GroupNames: ['all'],
+        });
+    if (!exact) throw new Error(`unexpected ModifySnapshotAttribute ${JSON.stringify(input)}`);
+    return {};
+  });
 }
 
 function givenMadePublic(...ids: string[]) {
@@ -132,10 +162,15 @@ function changePlan(state: PublicSnapshotsState, ctx = off): ChangePlan<Ec2_1Bef
   return plan;
 }
 
-function stateWith(ids: string[], blockPublicAccess?: BlockPublicAccessState) {
+function stateWith(
+  ids: string[],
+  blockPublicAccess?: BlockPublicAccessState,
+  batchSize = ids.length,
+): PublicSnapshotsState {
   return {
     account: ACCOUNT,
     region: REGION,
+    batchSize,
     snapshots: ids.map((snapshotId) => ({
       snapshotId,
       volumeId: undefined,
@@ -275,7 +310,7 @@ describe('EC2.1 apply', () => {
     await expect(apply).rejects.toBeInstanceOf(PartialChangeError);
     await expect(apply).rejects.toMatchObject({
       message: `making ${SNAP_2} private failed: UnauthorizedOperation: not allowed`,
-      stateLeft: `made private: ${SNAP_1}; still public: ${SNAP_2}, ${SNAP_3}`,
+      stateLeft: `made private: 1 (${SNAP_1}); still public: 2 of this change (${SNAP_2}, ${SNAP_3})`,
     });
     expect(ec2Mock).toHaveReceivedCommandTimes(ModifySnapshotAttributeCommand, 2);
   });
@@ -290,8 +325,8 @@ describe('EC2.1 apply', () => {
     const applied = await ec2_1.apply(state, changePlan(state), off);
 
     expect(applied.changes).toEqual([
-      `${SNAP_1} no longer existed; nothing to do`,
       `made ${SNAP_2} private (group "all" may no longer restore it)`,
+      `${SNAP_1} no longer existed; nothing to do`,
     ]);
   });
 
@@ -303,18 +338,43 @@ describe('EC2.1 apply', () => {
       .rejects(serviceError('UnauthorizedOperation'));
 
     await expect(ec2_1.apply(state, changePlan(state, blockNew), blockNew)).rejects.toMatchObject({
-      stateLeft: `made private: ${SNAP_1}; snapshot block public access is still unblocked (or unconfirmed)`,
+      stateLeft: `made private: 1 (${SNAP_1}); snapshot block public access is still unblocked (or unconfirmed)`,
     });
   });
 });
 
 describe('EC2.1 verify', () => {
-  it('names the snapshots that are still public', async () => {
-    givenPublic([[snapshot(SNAP_2)]]);
+  it('names the snapshots of the batch that are still public once the backoff is spent', async () => {
+    givenPublic(
+      [[snapshot(SNAP_2)]],
+      [[snapshot(SNAP_2)]],
+      [[snapshot(SNAP_2)]],
+      [[snapshot(SNAP_2)]],
+      [[snapshot(SNAP_2)]],
+    );
+    const { clock, sleeps } = fakeClock();
 
-    expect(await ec2_1.verify(stateWith([SNAP_2]), off)).toEqual({
+    expect(await ec2_1.verify(stateWith([SNAP_2]), { ...off, clock })).toEqual({
       ok: false,
       reason: `1 snapshot(s) are still public in ${REGION}: ${SNAP_2}`,
+    });
+    expect(sleeps).toEqual([1_000, 2_000, 4_000, 8_000]);
+  });
+
+  it('verifies once a lagging listing no longer shows the batch', async () => {
+    givenPublic([[snapshot(SNAP_1)]], [[]]);
+    const { clock, sleeps } = fakeClock();
+
+    expect(await ec2_1.verify(stateWith([SNAP_1]), { ...off, clock })).toEqual({ ok: true });
+    expect(sleeps).toEqual([1_000]);
+  });
+
+  it('judges only its own batch: snapshots left for later invocations may still be public', async () => {
+    // The batch is SNAP_1; SNAP_2 and SNAP_3 are the next invocations' work.
+    givenPublic([[snapshot(SNAP_2)], [], [snapshot(SNAP_3)]]);
+
+    expect(await ec2_1.verify(stateWith([SNAP_1, SNAP_2, SNAP_3], undefined, 1), off)).toEqual({
+      ok: true,
     });
   });
 
@@ -425,5 +485,129 @@ describe('EC2.1 rollback', () => {
         'before',
       ).ok,
     ).toBe(false);
+  });
+});
+
+describe('EC2.1 batches: thousands of public snapshots over several invocations', () => {
+  const page = (from: number, to: number) =>
+    Array.from({ length: to - from }, (_, i) =>
+      snapshot(`snap-${(from + i).toString(16).padStart(17, '0')}`),
+    );
+
+  it.each<[string, number, number]>([
+    ['no deadline: the most one change holds', Number.POSITIVE_INFINITY, MAX_BATCH],
+    ['only the time verify needs', AFTER_BATCH_RESERVE_MS, 0],
+    ['less than that', 1_000, 0],
+    ['two minutes more: 5 a second', AFTER_BATCH_RESERVE_MS + 120_000, 600],
+    ['one second more', AFTER_BATCH_RESERVE_MS + 1_000, 5],
+    ['a 5-minute function, less the pipeline reserve', 290_000, MAX_BATCH],
+  ])('sizes the batch from the time left (%s)', (_name, remainingMs, size) => {
+    expect(batchSizeFor(remainingMs)).toBe(size);
+  });
+
+  it('makes 600 of 5,000 private in two minutes, says what is left, and verifies that batch', async () => {
+    // Prepare: 5,000 public snapshots over five full pages, an empty page with a token among them.
+    const all = page(0, 5_000);
+    givenPublic(
+      [
+        all.slice(0, 1_000),
+        [],
+        all.slice(1_000, 2_000),
+        all.slice(2_000, 3_000),
+        all.slice(3_000, 4_000),
+        all.slice(4_000),
+      ],
+      [
+        all.slice(600, 1_600),
+        all.slice(1_600, 2_600),
+        all.slice(2_600, 3_600),
+        all.slice(3_600, 4_600),
+        all.slice(4_600),
+      ],
+    );
+    const batchIds = all.slice(0, 600).map((s) => s.SnapshotId ?? '');
+    givenManyMadePrivate(batchIds);
+    const { clock } = fakeClock();
+    const ctx = findingContext(
+      clients,
+      { blockPublicAccess: 'off' as const },
+      {
+        clock,
+        deadline: deadlineIn(AFTER_BATCH_RESERVE_MS + 120_000, clock.now),
+      },
+    );
+
+    // Act
+    const state = await readFound(ctx);
+    const plan = changePlan(state, ctx);
+    const applied = await ec2_1.apply(state, plan, ctx);
+    const verdict = await ec2_1.verify(state, ctx);
+
+    // Assess
+    expect(state.snapshots).toHaveLength(5_000);
+    expect(plan.summary).toBe(
+      `make 600 of 5,000 public EBS snapshots private in account ${ACCOUNT}, ${REGION}; 4,400 left for the next invocations`,
+    );
+    expect(plan.remaining).toBe(
+      "4,400 of the 5,000 public snapshots are left for the next invocations: one invocation has time for 600 at EC2's rate of 5 ModifySnapshotAttribute calls a second",
+    );
+    expect(plan.before.snapshotIds).toEqual(batchIds);
+    expect(plan.steps).toHaveLength(2);
+    expect(plan.steps[0]).toMatch(
+      /^make 600 snapshots private, at most 5 a second: .* and 597 more/,
+    );
+    expect(plan.undo).toHaveLength(1);
+    // The ledger stores the before-state as JSON: far below DynamoDB's 400 KB item.
+    expect(JSON.stringify(plan.before).length).toBeLessThan(16_000);
+    expect(ec2Mock).toHaveReceivedCommandTimes(ModifySnapshotAttributeCommand, 600);
+    expect(applied.changes).toEqual([
+      `made 600 snapshots private (group "all" may no longer restore them): ${batchIds.slice(0, 3).join(', ')} and 597 more; every id is in the change's before-state`,
+    ]);
+    expect(verdict).toEqual({ ok: true });
+  });
+
+  it('paces its calls at EC2s refill rate and keeps the largest batch small in the ledger', async () => {
+    // Prepare
+    const ids = page(0, MAX_BATCH).map((s) => s.SnapshotId ?? '');
+    const state = stateWith(ids);
+    givenManyMadePrivate(ids);
+    const { clock, sleeps } = fakeClock();
+    const start = clock.now();
+    const plan = changePlan(state);
+
+    // Act
+    await ec2_1.apply(state, plan, { ...off, clock });
+
+    // Assess: 1,000 calls at 5 a second take 199.8 s after the first.
+    expect(clock.now() - start).toBe(199_800);
+    expect(sleeps.every((ms) => ms <= 200)).toBe(true);
+    expect(JSON.stringify(plan.before).length).toBeLessThan(30_000);
+  });
+
+  it('stops cleanly, counting what it did, when the invocation runs short mid-batch', async () => {
+    // Prepare: time for about 10 calls, but a batch of 20 (the calls ran slower than planned).
+    const ids = page(0, 20).map((s) => s.SnapshotId ?? '');
+    const state = stateWith(ids);
+    givenManyMadePrivate(ids);
+    const { clock } = fakeClock();
+    const ctx = { ...off, clock, deadline: deadlineIn(AFTER_BATCH_RESERVE_MS + 1_900, clock.now) };
+
+    // Act
+    const apply = ec2_1.apply(state, changePlan(state), ctx);
+
+    // Assess
+    await expect(apply).rejects.toMatchObject({
+      message: 'the invocation ran short of time after 10 of 20 snapshots',
+      stateLeft: `made private: 10 (${ids.slice(0, 3).join(', ')} and 7 more); still public: 10 of this change (${ids.slice(10, 13).join(', ')} and 7 more); the next invocation lists what is still public and goes on`,
+    });
+    expect(ec2Mock).toHaveReceivedCommandTimes(ModifySnapshotAttributeCommand, 10);
+  });
+
+  it('blocks when there is no time for even one snapshot', async () => {
+    const blockers = await ec2_1.preflight(stateWith([SNAP_1], undefined, 0), off);
+
+    expect(blockers).toEqual([
+      'this invocation has too little time left to make any of the 1 public snapshots private (it keeps 45 s to verify); the next one will',
+    ]);
   });
 });
