@@ -62,7 +62,7 @@ async function main(): Promise<void> {
   const { scenario } = (await import(`./scenarios/${controlFolder(controlId)}.ts`)) as {
     scenario: Scenario;
   };
-  const control = scenario.control ? scenario.control() : await loadControl(controlId);
+  const control = await loadControl(controlId);
   if (!control) throw new Error(`no control ${controlId}`);
   const loaded = control;
   const defaults = control.params.parse({}, 'params');
@@ -114,6 +114,7 @@ async function main(): Promise<void> {
       securityHub: canned(new SecurityHubClient(options), 'securityhub', core('securityhub'), log),
       sns: canned(new SNSClient(options), 'sns', core('sns'), log),
       dynamodb: canned(new DynamoDBClient(options), 'dynamodb', core('dynamodb'), log),
+      ...(scenario.clock ? { clock: scenario.clock } : {}),
     });
   }
 

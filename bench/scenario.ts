@@ -2,7 +2,7 @@
  * What the bench needs to run one control: a finding, what its live resource
  * answers, and the fewest calls each outcome needs, with the reason.
  */
-import type { Control } from '../lambdas/core/control';
+import type { Clock } from '../lambdas/core/clock';
 import { EC2_2_FINDING, type Json, withChanges } from '../test/support/fixtures';
 import type { Answers } from './canned';
 
@@ -25,11 +25,11 @@ export interface Scenario {
    */
   answers(tags: Readonly<Record<string, string>>): Readonly<Record<string, Answers>>;
   /**
-   * The control to run, when it needs something the default instance lacks
-   * (a clock whose waits take no time against canned answers).
-   * @default the control the registry loads
+   * The clock the control waits on (ctx.clock), for a control that waits or
+   * paces its calls: against canned answers a clock whose waits take no time.
+   * @default the system clock
    */
-  readonly control?: () => Control<unknown, unknown, unknown, object>;
+  readonly clock?: Clock;
   /** The control's params. @default what its schema fills in for {} */
   readonly params?: unknown;
   readonly provisioned?: Readonly<Record<string, string>>;
@@ -77,3 +77,6 @@ export const ec2Tags = (tags: Readonly<Record<string, string>>) =>
 /** Tags as ECS answers them. */
 export const ecsTags = (tags: Readonly<Record<string, string>>) =>
   Object.entries(tags).map(([key, value]) => ({ key, value }));
+
+/** Waits that take no time, for canned answers that settle at once. */
+export const NO_WAIT_CLOCK: Clock = { now: () => Date.now(), sleep: async () => {} };

@@ -1,5 +1,5 @@
 import { readJson } from '../../test/support/fixtures';
-import type { Scenario } from '../scenario';
+import { NO_WAIT_CLOCK, type Scenario } from '../scenario';
 
 const finding = readJson('asr-ec2.1-finding.json');
 
@@ -16,6 +16,8 @@ const PUBLIC_SNAPSHOTS = [
 
 export const scenario: Scenario = {
   finding,
+  // The control paces ModifySnapshotAttribute at EC2's 5 a second; against canned answers it need not.
+  clock: NO_WAIT_CLOCK,
   // An account has no EC2 tags: the control reads them as none, so `tags` is
   // ignored, so the scenario has no suppress outcome (see Scenario.minimum).
   answers: () => ({

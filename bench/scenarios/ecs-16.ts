@@ -1,5 +1,5 @@
-import { createEcs16 } from '../../lambdas/controls/ecs-16/remediate';
-import { ecsTags, findingAbout, type Scenario } from '../scenario';
+import { REPLACES_TAG } from '../../lambdas/controls/ecs-16/meta';
+import { ecsTags, findingAbout, NO_WAIT_CLOCK, type Scenario } from '../scenario';
 
 const CLUSTER_ARN = 'arn:aws:ecs:us-east-1:111111111111:cluster/prod';
 const SERVICE_ARN = 'arn:aws:ecs:us-east-1:111111111111:service/prod/web';
@@ -42,22 +42,38 @@ function taskSet(
 
 export const scenario: Scenario = {
   // Against canned answers there is nothing to wait for: the waits take no time.
-  control: () => createEcs16({ now: () => Date.now(), sleep: async () => {} }),
+  clock: NO_WAIT_CLOCK,
+  // The bench's invocation has 5 minutes: a one-minute wait fits, the default ten would not;
+  // and the task definition's execution role may be passed.
+  params: { stabilityTimeoutSeconds: 60, passRoles: { roles: ['ecsTaskExecutionRole'] } },
   // A replacement task set of a small Fargate service is typically steady within a minute.
   typicalWaitSeconds: 60,
   finding,
   answers: (tags) => ({
     ecs: {
-      // One command, three questions: the read (the finding's task set, with
-      // tags), the stability poll (the new task set, no tags) and the verify
-      // (every task set of the service: only the new one, now primary).
+      // One command, three questions: the read (every task set of the service
+      // by name, with tags: the finding's one), the stability look (the new
+      // task set by ARN) and the verify (every task set of the service by ARN:
+      // only the new one, now primary, with hubfix's tag).
       DescribeTaskSets: (input) => {
-        if (input.taskSets === undefined) {
-          return { taskSets: [taskSet(NEW_ID, NEW_ARN, 'PRIMARY', 'DISABLED', tags)] };
+        if (input.taskSets !== undefined) {
+          return { taskSets: [taskSet(NEW_ID, NEW_ARN, 'ACTIVE', 'DISABLED', tags)] };
         }
-        return 'include' in input
+        return input.cluster === 'prod'
           ? { taskSets: [taskSet(OLD_ID, OLD_ARN, 'PRIMARY', 'ENABLED', tags)] }
-          : { taskSets: [taskSet(NEW_ID, NEW_ARN, 'ACTIVE', 'DISABLED', tags)] };
+          : {
+              taskSets: [
+                taskSet(NEW_ID, NEW_ARN, 'PRIMARY', 'DISABLED', {
+                  ...tags,
+                  [REPLACES_TAG]: OLD_ID,
+                }),
+              ],
+            };
+      },
+      DescribeTaskDefinition: {
+        taskDefinition: {
+          executionRoleArn: 'arn:aws:iam::111111111111:role/ecsTaskExecutionRole',
+        },
       },
       DescribeServices: {
         services: [
@@ -83,13 +99,16 @@ export const scenario: Scenario = {
   }),
   minimum: {
     remediate: {
-      resourceCalls: 8,
-      why: 'read the task set with its tags, network and stability (1); preflight: the service (ACTIVE, EXTERNAL controller) and the route table of its subnet, for a NAT route (2); create the replacement (1); poll it until steady, at least once (1); make it primary, the old one was (1); delete the old one (1); verify: the task sets of the service (1)',
+      resourceCalls: 9,
+      why: "read the service's task sets with their tags (the finding's one, and any replacement an earlier run left) (1) and the task definition, for the roles CreateTaskSet would pass (1); preflight: the service (ACTIVE, EXTERNAL controller) and the route table of its subnet, for a NAT route (2); create the replacement (1); look at it until steady, at least once (1); make it primary, the old one was (1); delete the old one (1); verify: the task sets of the service (1)",
     },
     notify: {
-      resourceCalls: 1,
-      why: 'read the task set (tags, network, task definition, scale, primary), which is all the plan needs (1)',
+      resourceCalls: 2,
+      why: "read the service's task sets (the finding's one: tags, network, task definition, scale, primary; and any earlier replacement) (1) and the task definition, whose roles the plan names (1)",
     },
-    suppress: { resourceCalls: 1, why: 'read the task set and its tags (1)' },
+    suppress: {
+      resourceCalls: 2,
+      why: 'read the task sets and the task definition (2): the live read is one step, before the tags decide',
+    },
   },
 };

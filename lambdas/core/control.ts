@@ -86,6 +86,11 @@ export interface RollbackContext<Clients> {
   readonly clients: Clients;
   readonly log: Log;
   readonly provisioned: Provisioned;
+  /**
+   * What a rollback that waits (ECS.16's task set) waits on.
+   * @default systemClock
+   */
+  readonly clock?: Clock;
 }
 
 /**

@@ -76,6 +76,7 @@ export function findingContext<Clients, Params>(
 export function rollbackContext<Clients>(
   clients: Clients,
   provisioned: Readonly<Record<string, string>> = {},
+  clock: Clock = fakeClock().clock,
 ): RollbackContext<Clients> {
-  return { clients, log: silentLog, provisioned };
+  return { clients, log: silentLog, provisioned, clock };
 }

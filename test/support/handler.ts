@@ -57,6 +57,12 @@ export interface HarnessOptions<Params, Clients> {
   readonly guard?: OnceGuard;
   /** @default noLease: one invocation at a time (the lease has its own tests) */
   readonly lease?: ResourceLease;
+  /**
+   * What Lambda's context says is left of the invocation (ECS.16 needs
+   * minutes to replace a task set).
+   * @default 60_000
+   */
+  readonly remainingTimeMs?: number;
 }
 
 type Json = Record<string, unknown>;
@@ -204,7 +210,12 @@ export function controlHarness<State, Before, Params, Clients extends object>(
       for (const finding of findingsOfEvent(event)) {
         for (const key of keysOf(finding)) if (!known.has(key)) known.set(key, finding);
       }
-      return handler(event, LAMBDA_CONTEXT);
+      return handler(
+        event,
+        options.remainingTimeMs === undefined
+          ? LAMBDA_CONTEXT
+          : { ...LAMBDA_CONTEXT, getRemainingTimeInMillis: () => options.remainingTimeMs ?? 0 },
+      );
     },
     /** What Security Hub's own copy of a finding is (or `undefined`: it does not know it). */
     securityHubHas(id: string, finding: Json | undefined) {

@@ -5,6 +5,7 @@
  * primary role and deleting the original. Every step that fails leaves the
  * service with a working primary task set, and says exactly what is left.
  */
+import { createHash } from 'node:crypto';
 import {
   CreateTaskSetCommand,
   type CreateTaskSetCommandInput,
@@ -15,6 +16,7 @@ import {
   type TaskSet,
   UpdateServicePrimaryTaskSetCommand,
 } from '@aws-sdk/client-ecs';
+import type { Deadline } from '../../core/deadline';
 import { describeError, PartialChangeError } from '../../core/errors';
 import {
   array,
@@ -33,6 +35,16 @@ import { type AssignPublicIp, awsVpcOf, awsVpcSchema, networkConfiguration } fro
 /** How often a new task set's stability is checked (the ECS CLI waiter uses 15 s too). */
 export const STABILITY_POLL_MS = 15_000;
 
+/**
+ * Time kept after a replacement is steady: making it primary and deleting
+ * the old task set, or, when it never gets there, deleting the replacement
+ * (each call with the SDK's retries).
+ */
+export const AFTER_STEADY_MS = 30_000;
+
+/** Time kept for creating the replacement and looking at it once. */
+export const CREATE_MS = 10_000;
+
 function fraction(options: { min: number; max: number }): Schema<number> {
   const expected = `a number from ${options.min} to ${options.max}`;
   return {
@@ -50,7 +62,15 @@ function fraction(options: { min: number; max: number }): Schema<number> {
 
 const LAUNCH_TYPES = ['EC2', 'FARGATE', 'EXTERNAL', 'MANAGED_INSTANCES'] as const;
 const port = integer({ min: 0, max: 65535 });
+const arnOrName = optional(string({ minLength: 1 }));
 
+/**
+ * Everything of a task set that CreateTaskSet accepts (botocore's ecs model:
+ * externalId, taskDefinition, networkConfiguration, loadBalancers with their
+ * advancedConfiguration, serviceRegistries, launchType,
+ * capacityProviderStrategy, platformVersion, scale, tags), so a twin differs
+ * from the original only where hubfix means it to.
+ */
 export const taskSetRecordSchema = object({
   id: string({ minLength: 1 }),
   arn: string({ minLength: 1 }),
@@ -71,17 +91,25 @@ export const taskSetRecordSchema = object({
   platformVersion: optional(string({ minLength: 1 })),
   loadBalancers: array(
     object({
-      targetGroupArn: optional(string({ minLength: 1 })),
-      loadBalancerName: optional(string({ minLength: 1 })),
-      containerName: optional(string({ minLength: 1 })),
+      targetGroupArn: arnOrName,
+      loadBalancerName: arnOrName,
+      containerName: arnOrName,
       containerPort: optional(port),
+      advancedConfiguration: optional(
+        object({
+          alternateTargetGroupArn: arnOrName,
+          productionListenerRule: arnOrName,
+          testListenerRule: arnOrName,
+          roleArn: arnOrName,
+        }),
+      ),
     }),
   ),
   serviceRegistries: array(
     object({
-      registryArn: optional(string({ minLength: 1 })),
+      registryArn: arnOrName,
       port: optional(port),
-      containerName: optional(string({ minLength: 1 })),
+      containerName: arnOrName,
       containerPort: optional(port),
     }),
   ),
@@ -116,14 +144,23 @@ export function recordTaskSet(taskSet: TaskSet): TaskSetRecord | undefined {
     launchType: taskSet.launchType,
     capacityProviderStrategy: strategy.length > 0 ? strategy : undefined,
     platformVersion: taskSet.platformVersion,
-    loadBalancers: (taskSet.loadBalancers ?? []).map((lb) =>
-      compact({
+    loadBalancers: (taskSet.loadBalancers ?? []).map((lb) => {
+      const advanced = lb.advancedConfiguration;
+      return compact({
         targetGroupArn: lb.targetGroupArn,
         loadBalancerName: lb.loadBalancerName,
         containerName: lb.containerName,
         containerPort: lb.containerPort,
-      }),
-    ),
+        advancedConfiguration: advanced
+          ? compact({
+              alternateTargetGroupArn: advanced.alternateTargetGroupArn,
+              productionListenerRule: advanced.productionListenerRule,
+              testListenerRule: advanced.testListenerRule,
+              roleArn: advanced.roleArn,
+            })
+          : undefined,
+      });
+    }),
     serviceRegistries: (taskSet.serviceRegistries ?? []).map((registry) =>
       compact({
         registryArn: registry.registryArn,
@@ -143,9 +180,27 @@ export function recordTaskSet(taskSet: TaskSet): TaskSetRecord | undefined {
   });
 }
 
-/** ECS refuses tag keys in the `aws:` namespace on create; AWS adds those itself. */
-function userTags(tags: readonly { key: string; value: string }[]): Tag[] {
-  return tags.filter((tag) => !tag.key.toLowerCase().startsWith('aws:')).map((tag) => ({ ...tag }));
+/**
+ * The owner's tags, to copy: ECS refuses keys in the `aws:` namespace on
+ * create (AWS adds those itself), and hubfix's own marker says which task
+ * set a replacement replaces, so it is never copied from one to the next.
+ */
+function userTags(
+  tags: readonly { key: string; value: string }[],
+  dropKeys: readonly string[],
+): Tag[] {
+  return tags
+    .filter((tag) => !tag.key.toLowerCase().startsWith('aws:') && !dropKeys.includes(tag.key))
+    .map((tag) => ({ ...tag }));
+}
+
+export interface TwinOptions {
+  /** Idempotency token; the same token and request create one task set. */
+  readonly clientToken?: string;
+  /** A tag of hubfix's own to add, replacing any of the same key. */
+  readonly marker?: { readonly key: string; readonly value: string };
+  /** Tag keys never copied from the original (hubfix's own markers). */
+  readonly dropTagKeys?: readonly string[];
 }
 
 /** The CreateTaskSet request for a twin of `record` that differs only in `assignPublicIp`. */
@@ -154,9 +209,10 @@ export function createTaskSetInput(
   service: string,
   record: TaskSetRecord,
   assignPublicIp: AssignPublicIp,
-  clientToken?: string,
+  options: TwinOptions = {},
 ): CreateTaskSetCommandInput {
-  const tags = userTags(record.tags);
+  const drop = [...(options.dropTagKeys ?? []), ...(options.marker ? [options.marker.key] : [])];
+  const tags = [...userTags(record.tags, drop), ...(options.marker ? [{ ...options.marker }] : [])];
   return compact({
     cluster,
     service,
@@ -164,7 +220,16 @@ export function createTaskSetInput(
     externalId: record.externalId,
     networkConfiguration: networkConfiguration(record.network, assignPublicIp),
     loadBalancers:
-      record.loadBalancers.length > 0 ? record.loadBalancers.map((lb) => ({ ...lb })) : undefined,
+      record.loadBalancers.length > 0
+        ? record.loadBalancers.map((lb) =>
+            compact({
+              ...lb,
+              advancedConfiguration: lb.advancedConfiguration
+                ? { ...lb.advancedConfiguration }
+                : undefined,
+            }),
+          )
+        : undefined,
     serviceRegistries:
       record.serviceRegistries.length > 0
         ? record.serviceRegistries.map((r) => ({ ...r }))
@@ -173,9 +238,17 @@ export function createTaskSetInput(
     capacityProviderStrategy: record.capacityProviderStrategy?.map((item) => ({ ...item })),
     platformVersion: record.platformVersion,
     scale: record.scale ? { ...record.scale } : undefined,
-    clientToken,
+    clientToken: options.clientToken,
     tags: tags.length > 0 ? tags : undefined,
   });
+}
+
+/**
+ * CreateTaskSet's idempotency token (36 characters at most) from what the
+ * request is about, never from who asked: the same parts give the same token.
+ */
+export function clientToken(...parts: readonly string[]): string {
+  return `hubfix-${createHash('sha256').update(parts.join('|')).digest('hex').slice(0, 29)}`;
 }
 
 /** The same request as an AWS CLI command a person can run. */
@@ -199,33 +272,47 @@ export function describeTaskSetRecord(record: TaskSetRecord): string {
     record.platformVersion ? `platform version ${record.platformVersion}` : undefined,
     `${record.loadBalancers.length} load balancer target(s)`,
     `${record.serviceRegistries.length} service registr${record.serviceRegistries.length === 1 ? 'y' : 'ies'}`,
-    `${userTags(record.tags).length} tag(s)`,
+    `${userTags(record.tags, []).length} tag(s)`,
   ];
   return parts.filter((part) => part !== undefined).join(', ');
 }
 
-/** Every task set of a service (DescribeTaskSets without ids lists them all). */
+/** Every task set of a service, with its tags (DescribeTaskSets without ids lists them all). */
 export async function listTaskSets(
   ecs: ECSClient,
   cluster: string,
   service: string,
 ): Promise<TaskSet[]> {
-  const response = await ecs.send(new DescribeTaskSetsCommand({ cluster, service }));
+  const response = await ecs.send(
+    new DescribeTaskSetsCommand({ cluster, service, include: ['TAGS'] }),
+  );
   return response.taskSets ?? [];
 }
+
+export function tagValue(taskSet: TaskSet, key: string): string | undefined {
+  return taskSet.tags?.find((tag) => tag.key === key)?.value;
+}
+
+/** How the replacement comes to be: created now, or one an earlier run created. */
+export type ReplacementStart =
+  | { readonly kind: 'create'; readonly input: CreateTaskSetCommandInput }
+  | { readonly kind: 'adopt'; readonly id: string; readonly arn: string };
 
 export interface Replacement {
   readonly ecs: ECSClient;
   readonly clock: Clock;
+  /** Steps that cannot finish before it are not started; a wait that runs into it stops. */
+  readonly deadline: Deadline;
   readonly cluster: string;
   readonly service: string;
   /** The task set to retire once the new one is steady; undefined when there is none left. */
   readonly current: { readonly id: string; readonly arn: string } | undefined;
   /** Hand the new task set the primary role before the current one is deleted. */
   readonly makePrimary: boolean;
-  readonly create: CreateTaskSetCommandInput;
+  readonly start: ReplacementStart;
   /** How the new task set differs, for messages, e.g. "without public IPs". */
   readonly label: string;
+  /** How long the new task set may take to become steady (for an adopted one: what is left of it). */
   readonly timeoutMs: number;
 }
 
@@ -251,65 +338,145 @@ async function deleteOrExplain(r: Replacement, id: string, arn: string): Promise
 
 type Stability = 'steady' | 'gone';
 
+async function stabilityOf(r: Replacement, arn: string): Promise<Stability | undefined> {
+  const response = await r.ecs.send(
+    new DescribeTaskSetsCommand({ cluster: r.cluster, service: r.service, taskSets: [arn] }),
+  );
+  const taskSet = response.taskSets?.[0];
+  if (!taskSet || taskSet.status === 'DRAINING') return 'gone';
+  return taskSet.stabilityStatus === 'STEADY_STATE' ? 'steady' : undefined;
+}
+
+/** At most this many fresh tokens when ECS answers with a replacement that is already gone. */
+const TOKEN_RENEWALS = 2;
+
 /**
- * Creates the new task set, waits for a steady state, makes it primary when
- * asked and deletes the current one. Until the new task set is primary, any
- * failure deletes it again, so the current one keeps serving as before.
+ * Creates the twin. A client token that an earlier, since deleted
+ * replacement used makes ECS answer with that one again (idempotency), so a
+ * twin that is gone at once is asked for anew with a token derived from it:
+ * still the same for everyone who sees the same thing, so two concurrent
+ * runs still create one task set.
+ * @returns the new task set's id, arn and whether it was steady at once.
+ */
+async function create(
+  r: Replacement,
+  input: CreateTaskSetCommandInput,
+  currentServing: string,
+): Promise<{ id: string; arn: string; steady: boolean; changes: string[] }> {
+  const changes: string[] = [];
+  let request = input;
+  for (let renewal = 0; ; renewal += 1) {
+    let created: TaskSet | undefined;
+    try {
+      created = (await r.ecs.send(new CreateTaskSetCommand(request))).taskSet;
+    } catch (error) {
+      throw new PartialChangeError(
+        `creating the new task set ${r.label} failed: ${describeError(error)}`,
+        `unchanged: ${currentServing}`,
+        { cause: error },
+      );
+    }
+    const id = created?.id;
+    const arn = created?.taskSetArn;
+    if (!id || !arn) {
+      throw new PartialChangeError(
+        'ECS answered CreateTaskSet without naming the new task set',
+        `unknown: look at the task sets of ${r.service} for one that was just created; ${currentServing}`,
+      );
+    }
+    let first: Stability | undefined;
+    try {
+      first = await stabilityOf(r, arn);
+    } catch {
+      // The wait below looks again and handles what it finds.
+      first = undefined;
+    }
+    if (first !== 'gone') {
+      changes.push(`created task set ${id} ${r.label}`);
+      return { id, arn, steady: first === 'steady', changes };
+    }
+    if (renewal >= TOKEN_RENEWALS) {
+      throw new PartialChangeError(
+        `ECS kept answering CreateTaskSet with task sets that are already gone (last ${id})`,
+        `unchanged: ${currentServing}`,
+      );
+    }
+    changes.push(`ECS answered with ${id}, an earlier replacement already deleted; asked again`);
+    request = { ...request, clientToken: clientToken(request.clientToken ?? '', id) };
+  }
+}
+
+/**
+ * Creates the new task set (or takes over one an earlier run created),
+ * waits for a steady state, makes it primary when asked and deletes the
+ * current one. Until the new task set is primary, any failure, running out
+ * of time included, deletes it again, so the current one keeps serving as
+ * before.
  * @throws PartialChangeError saying what the service looks like afterwards.
  */
 export async function replaceTaskSet(r: Replacement): Promise<{ id: string; changes: string[] }> {
   const currentServing = r.current
     ? `${r.current.id} is still in place${r.makePrimary ? ' as the primary task set' : ''} and serving`
     : 'no task set was replaced';
+  const seconds = (ms: number) => Math.round(ms / 1000);
 
-  let created: TaskSet | undefined;
-  try {
-    created = (await r.ecs.send(new CreateTaskSetCommand(r.create))).taskSet;
-  } catch (error) {
-    throw new PartialChangeError(
-      `creating the new task set ${r.label} failed: ${describeError(error)}`,
-      `unchanged: ${currentServing}`,
-      { cause: error },
-    );
+  let id: string;
+  let arn: string;
+  let steadyAtOnce = false;
+  const changes: string[] = [];
+  if (r.start.kind === 'create') {
+    const needed = CREATE_MS + r.timeoutMs + AFTER_STEADY_MS;
+    if (r.deadline.remainingMs() < needed) {
+      throw new PartialChangeError(
+        `not enough time left to replace the task set: ${seconds(r.deadline.remainingMs())} s, and a replacement may need ${seconds(needed)} s (up to ${seconds(r.timeoutMs)} s to become steady, and the calls around it)`,
+        `unchanged: ${currentServing}; nothing was created`,
+      );
+    }
+    const created = await create(r, r.start.input, currentServing);
+    ({ id, arn } = created);
+    steadyAtOnce = created.steady;
+    changes.push(...created.changes);
+  } else {
+    ({ id, arn } = r.start);
+    if (r.deadline.remainingMs() < AFTER_STEADY_MS) {
+      throw new PartialChangeError(
+        `not enough time left to finish the replacement ${id} an earlier run created`,
+        `${currentServing}; ${id} is still there, and the next attempt finishes or removes it`,
+      );
+    }
+    changes.push(`took over ${id} ${r.label}, which an earlier run created`);
   }
-  const id = created?.id;
-  const arn = created?.taskSetArn;
-  if (!id || !arn) {
-    throw new PartialChangeError(
-      'ECS answered CreateTaskSet without naming the new task set',
-      `unknown: look at the task sets of ${r.service} for one that was just created; ${currentServing}`,
-    );
-  }
-  const changes = [`created task set ${id} ${r.label}`];
 
   let failure: { message: string; cause?: unknown } | undefined;
-  try {
-    const waited = await waitFor<Stability>(
-      r.clock,
-      { timeoutMs: r.timeoutMs, intervalMs: STABILITY_POLL_MS },
-      async () => {
-        const response = await r.ecs.send(
-          new DescribeTaskSetsCommand({ cluster: r.cluster, service: r.service, taskSets: [arn] }),
-        );
-        const taskSet = response.taskSets?.[0];
-        if (!taskSet || taskSet.status === 'DRAINING') return 'gone';
-        return taskSet.stabilityStatus === 'STEADY_STATE' ? 'steady' : undefined;
-      },
-    );
-    if (!waited.done) {
+  if (!steadyAtOnce) {
+    const budgetMs = Math.max(0, r.deadline.remainingMs() - AFTER_STEADY_MS);
+    const waitMs = Math.min(r.timeoutMs, budgetMs);
+    try {
+      const waited = await waitFor<Stability>(
+        r.clock,
+        { timeoutMs: waitMs, intervalMs: STABILITY_POLL_MS, checkFirst: r.start.kind === 'adopt' },
+        () => stabilityOf(r, arn),
+      );
+      if (!waited.done) {
+        failure = {
+          message:
+            waitMs < r.timeoutMs
+              ? `the new task set ${id} was not steady when this invocation's time ran out (after ${seconds(waited.waitedMs)} s)`
+              : `the new task set ${id} did not reach a steady state within ${seconds(r.timeoutMs)} s`,
+        };
+      } else if (waited.value === 'gone') {
+        failure = { message: `the new task set ${id} went away before it reached a steady state` };
+      } else {
+        changes.push(`${id} reached a steady state after ${seconds(waited.waitedMs)} s`);
+      }
+    } catch (error) {
       failure = {
-        message: `the new task set ${id} did not reach a steady state within ${Math.round(r.timeoutMs / 1000)} s`,
+        message: `checking the new task set ${id} failed: ${describeError(error)}`,
+        cause: error,
       };
-    } else if (waited.value === 'gone') {
-      failure = { message: `the new task set ${id} went away before it reached a steady state` };
-    } else {
-      changes.push(`${id} reached a steady state after ${Math.round(waited.waitedMs / 1000)} s`);
     }
-  } catch (error) {
-    failure = {
-      message: `checking the new task set ${id} failed: ${describeError(error)}`,
-      cause: error,
-    };
+  } else {
+    changes.push(`${id} was steady at once`);
   }
   if (failure) {
     const cleanup = await deleteOrExplain(r, id, arn);
@@ -338,30 +505,78 @@ export async function replaceTaskSet(r: Replacement): Promise<{ id: string; chan
     }
   }
 
-  if (r.current) {
+  if (r.current) changes.push(await retire(r, r.current, id));
+  return { id, changes };
+}
+
+/** Deletes the task set a steady (and, when asked, primary) replacement took the place of. */
+async function retire(
+  r: Pick<Replacement, 'ecs' | 'cluster' | 'service' | 'makePrimary' | 'label'>,
+  current: { readonly id: string; readonly arn: string },
+  replacementId: string,
+): Promise<string> {
+  try {
+    await r.ecs.send(
+      new DeleteTaskSetCommand({
+        cluster: r.cluster,
+        service: r.service,
+        taskSet: current.arn,
+        force: true,
+      }),
+    );
+    return `deleted the old task set ${current.id} (its tasks drain and stop)`;
+  } catch (error) {
+    // The new task set works and (when asked) is primary: undoing that would only add risk.
+    throw new PartialChangeError(
+      `deleting the old task set ${current.id} failed: ${describeError(error)}`,
+      `${replacementId} (${r.label}) is ${r.makePrimary ? 'the primary task set' : 'running'} and steady; ` +
+        `the old task set ${current.id} still exists: delete it with: ${deleteTaskSetCommand(
+          r.cluster,
+          r.service,
+          current.arn,
+        )}`,
+      { cause: error },
+    );
+  }
+}
+
+/** Finishes a replacement that is already primary: only the old task set is left to delete. */
+export async function retireReplaced(
+  r: Pick<Replacement, 'ecs' | 'cluster' | 'service' | 'label'>,
+  current: { readonly id: string; readonly arn: string },
+  replacementId: string,
+): Promise<string> {
+  return retire({ ...r, makePrimary: true }, current, replacementId);
+}
+
+/** Deletes task sets hubfix no longer needs (earlier replacements that do not fit); says what happened to each. */
+export async function removeTaskSets(
+  r: Pick<Replacement, 'ecs' | 'cluster' | 'service'>,
+  taskSets: readonly { readonly id: string; readonly arn: string }[],
+): Promise<string[]> {
+  const lines: string[] = [];
+  for (const taskSet of taskSets) {
     try {
       await r.ecs.send(
         new DeleteTaskSetCommand({
           cluster: r.cluster,
           service: r.service,
-          taskSet: r.current.arn,
+          taskSet: taskSet.arn,
           force: true,
         }),
       );
-      changes.push(`deleted the old task set ${r.current.id} (its tasks drain and stop)`);
+      lines.push(`deleted ${taskSet.id}, an earlier replacement of hubfix's that no longer fits`);
     } catch (error) {
-      // The new task set works and (when asked) is primary: undoing that would only add risk.
       throw new PartialChangeError(
-        `deleting the old task set ${r.current.id} failed: ${describeError(error)}`,
-        `${id} (${r.label}) is ${r.makePrimary ? 'the primary task set' : 'running'} and steady; ` +
-          `the old task set ${r.current.id} still exists: delete it with: ${deleteTaskSetCommand(
-            r.cluster,
-            r.service,
-            r.current.arn,
-          )}`,
+        `deleting ${taskSet.id}, an earlier replacement of hubfix's, failed: ${describeError(error)}`,
+        `${lines.length > 0 ? `${lines.join('; ')}; ` : ''}${taskSet.id} is still there; delete it with: ${deleteTaskSetCommand(
+          r.cluster,
+          r.service,
+          taskSet.arn,
+        )}`,
         { cause: error },
       );
     }
   }
-  return { id, changes };
+  return lines;
 }

@@ -2,19 +2,21 @@
  * ECS.16 end to end through the exported handler shape, with every AWS client
  * mocked strictly and a clock that waits no real time.
  */
-import { createHash } from 'node:crypto';
 import { DescribeRouteTablesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import {
   CreateTaskSetCommand,
   DeleteTaskSetCommand,
   DescribeServicesCommand,
+  DescribeTaskDefinitionCommand,
   DescribeTaskSetsCommand,
   ECSClient,
   type TaskSet,
   UpdateServicePrimaryTaskSetCommand,
 } from '@aws-sdk/client-ecs';
 import { describe, expect, it } from 'vitest';
-import { createEcs16 } from '../../../lambdas/controls/ecs-16/remediate';
+import { REPLACES_TAG } from '../../../lambdas/controls/ecs-16/meta';
+import { ecs_16 } from '../../../lambdas/controls/ecs-16/remediate';
+import { clientToken } from '../../../lambdas/services/ecs/task-sets';
 import { strictMock } from '../../support/aws';
 import { ACCOUNT, EC2_2_FINDING, importedEvent, REGION, withChanges } from '../../support/fixtures';
 import { controlHarness } from '../../support/handler';
@@ -25,6 +27,7 @@ const OLD_ID = 'ecs-svc/1111111111111111111';
 const OLD_ARN = `arn:aws:ecs:${REGION}:${ACCOUNT}:task-set/prod/web/${OLD_ID}`;
 const NEW_ID = 'ecs-svc/2222222222222222222';
 const NEW_ARN = `arn:aws:ecs:${REGION}:${ACCOUNT}:task-set/prod/web/${NEW_ID}`;
+const EXECUTION_ROLE = `arn:aws:iam::${ACCOUNT}:role/ecsTaskExecutionRole`;
 const FINDING_ID = `arn:aws:securityhub:${REGION}:${ACCOUNT}:security-control/ECS.16/finding/7d3e1f00-1111-4222-8333-944455556666`;
 // Security Hub has no ASFF type for AWS::ECS::TaskSet; the finding may call it Other.
 const FINDING = withChanges(EC2_2_FINDING, {
@@ -35,12 +38,15 @@ const FINDING = withChanges(EC2_2_FINDING, {
   Title: 'ECS task sets should not automatically assign public IP addresses',
   Resources: [{ Type: 'Other', Id: OLD_ARN, Partition: 'aws', Region: REGION }],
 });
-const TOKEN = `hubfix-${createHash('sha256')
-  .update(`${OLD_ARN}|${FINDING_ID}|${String(EC2_2_FINDING.UpdatedAt)}`)
-  .digest('hex')
-  .slice(0, 29)}`;
+/** The function's 15-minute timeout, a little into the invocation. */
+const REMAINING_MS = 14 * 60_000;
 
-function taskSet(id: string, arn: string, assignPublicIp: 'ENABLED' | 'DISABLED'): TaskSet {
+function taskSet(
+  id: string,
+  arn: string,
+  assignPublicIp: 'ENABLED' | 'DISABLED',
+  extra: Partial<TaskSet> = {},
+): TaskSet {
   return {
     id,
     taskSetArn: arn,
@@ -53,57 +59,63 @@ function taskSet(id: string, arn: string, assignPublicIp: 'ENABLED' | 'DISABLED'
     scale: { value: 100, unit: 'PERCENT' },
     stabilityStatus: 'STEADY_STATE',
     tags: [],
+    ...extra,
   };
 }
+
+function world(passRoles: { roles: string[] }) {
+  const ecsClient = new ECSClient({ region: REGION });
+  const ec2Client = new EC2Client({ region: REGION });
+  const ecs = strictMock(ecsClient);
+  const ec2 = strictMock(ec2Client);
+  const t = controlHarness(ecs_16, {
+    clients: { ecs: ecsClient, ec2: ec2Client },
+    params: { stabilityTimeoutSeconds: 600, passRoles },
+    remainingTimeMs: REMAINING_MS,
+  });
+  ecs
+    .on(DescribeTaskDefinitionCommand, { taskDefinition: 'web:7' }, true)
+    .resolves({ taskDefinition: { executionRoleArn: EXECUTION_ROLE } });
+  ecs
+    .on(DescribeServicesCommand, { cluster: CLUSTER_ARN, services: [SERVICE_ARN] }, true)
+    .resolves({ services: [{ status: 'ACTIVE', deploymentController: { type: 'EXTERNAL' } }] });
+  ec2.on(DescribeRouteTablesCommand).resolves({
+    RouteTables: [
+      {
+        VpcId: 'vpc-1',
+        Associations: [{ SubnetId: 'subnet-a' }],
+        Routes: [{ DestinationCidrBlock: '0.0.0.0/0', NatGatewayId: 'nat-1', State: 'active' }],
+      },
+    ],
+  });
+  t.acceptDeliveries();
+  return { ecs, ec2, t };
+}
+
+const MARKER = { key: REPLACES_TAG, value: OLD_ID };
 
 describe('ECS.16 handler', () => {
   it('replaces a public task set, notes the finding and records the old one', async () => {
     // Prepare
-    let now = 0;
-    const control = createEcs16({
-      now: () => now,
-      sleep: async (ms) => {
-        now += ms;
-      },
-    });
-    const ecsClient = new ECSClient({ region: REGION });
-    const ec2Client = new EC2Client({ region: REGION });
-    const ecs = strictMock(ecsClient);
-    const ec2 = strictMock(ec2Client);
-    const t = controlHarness(control, { clients: { ecs: ecsClient, ec2: ec2Client } });
+    const { ecs, t } = world({ roles: ['ecsTaskExecutionRole'] });
     ecs
-      .on(
-        DescribeTaskSetsCommand,
-        { cluster: 'prod', service: 'web', taskSets: [OLD_ARN], include: ['TAGS'] },
-        true,
-      )
+      .on(DescribeTaskSetsCommand, { cluster: 'prod', service: 'web', include: ['TAGS'] }, true)
       .resolves({ taskSets: [taskSet(OLD_ID, OLD_ARN, 'ENABLED')] });
-    ecs
-      .on(DescribeServicesCommand)
-      .resolves({ services: [{ status: 'ACTIVE', deploymentController: { type: 'EXTERNAL' } }] });
-    ec2.on(DescribeRouteTablesCommand).resolves({
-      RouteTables: [
-        {
-          VpcId: 'vpc-1',
-          Associations: [{ SubnetId: 'subnet-a' }],
-          Routes: [{ DestinationCidrBlock: '0.0.0.0/0', NatGatewayId: 'nat-1', State: 'active' }],
-        },
-      ],
-    });
+    const request = {
+      cluster: CLUSTER_ARN,
+      service: SERVICE_ARN,
+      taskDefinition: 'web:7',
+      networkConfiguration: {
+        awsvpcConfiguration: { subnets: ['subnet-a'], assignPublicIp: 'DISABLED' as const },
+      },
+      launchType: 'FARGATE' as const,
+      scale: { value: 100, unit: 'PERCENT' as const },
+      tags: [MARKER],
+    };
     ecs
       .on(
         CreateTaskSetCommand,
-        {
-          cluster: CLUSTER_ARN,
-          service: SERVICE_ARN,
-          taskDefinition: 'web:7',
-          networkConfiguration: {
-            awsvpcConfiguration: { subnets: ['subnet-a'], assignPublicIp: 'DISABLED' },
-          },
-          launchType: 'FARGATE',
-          scale: { value: 100, unit: 'PERCENT' },
-          clientToken: TOKEN,
-        },
+        { ...request, clientToken: clientToken(SERVICE_ARN, OLD_ARN, JSON.stringify(request)) },
         true,
       )
       .resolves({ taskSet: { id: NEW_ID, taskSetArn: NEW_ARN } });
@@ -113,7 +125,15 @@ describe('ECS.16 handler', () => {
         { cluster: CLUSTER_ARN, service: SERVICE_ARN, taskSets: [NEW_ARN] },
         true,
       )
-      .resolves({ taskSets: [{ ...taskSet(NEW_ID, NEW_ARN, 'DISABLED'), status: 'ACTIVE' }] });
+      .resolvesOnce({
+        taskSets: [
+          taskSet(NEW_ID, NEW_ARN, 'DISABLED', {
+            status: 'ACTIVE',
+            stabilityStatus: 'STABILIZING',
+          }),
+        ],
+      })
+      .resolves({ taskSets: [taskSet(NEW_ID, NEW_ARN, 'DISABLED', { status: 'ACTIVE' })] });
     ecs
       .on(
         UpdateServicePrimaryTaskSetCommand,
@@ -129,9 +149,12 @@ describe('ECS.16 handler', () => {
       )
       .resolves({});
     ecs
-      .on(DescribeTaskSetsCommand, { cluster: CLUSTER_ARN, service: SERVICE_ARN }, true)
-      .resolves({ taskSets: [taskSet(NEW_ID, NEW_ARN, 'DISABLED')] });
-    t.acceptDeliveries();
+      .on(
+        DescribeTaskSetsCommand,
+        { cluster: CLUSTER_ARN, service: SERVICE_ARN, include: ['TAGS'] },
+        true,
+      )
+      .resolves({ taskSets: [taskSet(NEW_ID, NEW_ARN, 'DISABLED', { tags: [MARKER] })] });
 
     // Act
     const result = await t.invoke(importedEvent([FINDING]));
@@ -150,6 +173,75 @@ describe('ECS.16 handler', () => {
     expect(t.published()[0]?.Subject).toBe(
       `hubfix REMEDIATED ECS.16 prod/web/${OLD_ID} (${ACCOUNT} ${REGION})`,
     );
-    expect(now).toBe(15_000);
+  });
+
+  it('blocks, naming the role it would have to pass, when the settings allow none', async () => {
+    // Prepare
+    const { ecs, t } = world({ roles: [] });
+    ecs
+      .on(DescribeTaskSetsCommand, { cluster: 'prod', service: 'web', include: ['TAGS'] }, true)
+      .resolves({ taskSets: [taskSet(OLD_ID, OLD_ARN, 'ENABLED')] });
+
+    // Act
+    const result = await t.invoke(importedEvent([FINDING]));
+
+    // Assess
+    expect(result.findings).toEqual([
+      { findingId: FINDING_ID, decision: 'REMEDIATE', outcome: 'BLOCKED' },
+    ]);
+    expect(t.workflows()).toEqual(['NOTIFIED']);
+    expect(t.published()[0]?.Message).toContain(
+      `CreateTaskSet passes the task definition's execution role ${EXECUTION_ROLE} to ECS tasks`,
+    );
+    expect(ecs).toHaveReceivedCommandTimes(CreateTaskSetCommand, 0);
+  });
+
+  it("finishes an interrupted run's steady replacement instead of creating another", async () => {
+    // Prepare: the earlier run was cut off after its replacement became steady.
+    const { ecs, t } = world({ roles: [] });
+    const earlier = taskSet(NEW_ID, NEW_ARN, 'DISABLED', { status: 'ACTIVE', tags: [MARKER] });
+    ecs
+      .on(DescribeTaskSetsCommand, { cluster: 'prod', service: 'web', include: ['TAGS'] }, true)
+      .resolves({ taskSets: [taskSet(OLD_ID, OLD_ARN, 'ENABLED'), earlier] });
+    ecs
+      .on(
+        DescribeTaskSetsCommand,
+        { cluster: CLUSTER_ARN, service: SERVICE_ARN, taskSets: [NEW_ARN] },
+        true,
+      )
+      .resolves({ taskSets: [earlier] });
+    ecs
+      .on(
+        UpdateServicePrimaryTaskSetCommand,
+        { cluster: CLUSTER_ARN, service: SERVICE_ARN, primaryTaskSet: NEW_ARN },
+        true,
+      )
+      .resolves({});
+    ecs
+      .on(
+        DeleteTaskSetCommand,
+        { cluster: CLUSTER_ARN, service: SERVICE_ARN, taskSet: OLD_ARN, force: true },
+        true,
+      )
+      .resolves({});
+    ecs
+      .on(
+        DescribeTaskSetsCommand,
+        { cluster: CLUSTER_ARN, service: SERVICE_ARN, include: ['TAGS'] },
+        true,
+      )
+      .resolves({ taskSets: [{ ...earlier, status: 'PRIMARY' }] });
+
+    // Act
+    const result = await t.invoke(importedEvent([FINDING]));
+
+    // Assess: no role is needed to finish, so the default settings do not block it.
+    expect(result.findings).toEqual([
+      { findingId: FINDING_ID, decision: 'REMEDIATE', outcome: 'REMEDIATED' },
+    ]);
+    expect(ecs).toHaveReceivedCommandTimes(CreateTaskSetCommand, 0);
+    expect(t.published()[0]?.Message).toContain(
+      `took over ${NEW_ID} without public IPs, which an earlier run created`,
+    );
   });
 });

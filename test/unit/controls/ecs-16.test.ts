@@ -1,10 +1,10 @@
-import { createHash } from 'node:crypto';
 import { DescribeRouteTablesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import {
   CreateTaskSetCommand,
   type CreateTaskSetCommandInput,
   DeleteTaskSetCommand,
   DescribeServicesCommand,
+  DescribeTaskDefinitionCommand,
   DescribeTaskSetsCommand,
   ECSClient,
   type TaskSet,
@@ -14,20 +14,22 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import {
   ECS_16_MAX_STABILITY_SECONDS,
   type Ecs_16Params,
+  REPLACES_TAG,
 } from '../../../lambdas/controls/ecs-16/meta';
 import {
-  createEcs16,
   type Ecs_16Before,
   type EcsClients,
+  ecs_16,
   type TaskSetState,
 } from '../../../lambdas/controls/ecs-16/remediate';
 import type { ChangePlan, FindingContext } from '../../../lambdas/core/control';
+import { deadlineIn } from '../../../lambdas/core/deadline';
 import { PartialChangeError, RollbackRefusedError } from '../../../lambdas/core/errors';
 import type { ResourceRef } from '../../../lambdas/core/resource';
-import type { Clock } from '../../../lambdas/services/wait';
+import { clientToken } from '../../../lambdas/services/ecs/task-sets';
 import { findControl } from '../../../lib/controls';
 import { resetStrict, serviceError, strictMock } from '../../support/aws';
-import { findingContext, rollbackContext } from '../../support/control';
+import { fakeClock, findingContext, rollbackContext } from '../../support/control';
 
 const CLUSTER_ARN = 'arn:aws:ecs:us-east-1:111111111111:cluster/prod';
 const SERVICE_ARN = 'arn:aws:ecs:us-east-1:111111111111:service/prod/web';
@@ -36,8 +38,14 @@ const OLD_ARN = `arn:aws:ecs:us-east-1:111111111111:task-set/prod/web/${OLD_ID}`
 const NEW_ID = 'ecs-svc/2222222222222222222';
 const NEW_ARN = `arn:aws:ecs:us-east-1:111111111111:task-set/prod/web/${NEW_ID}`;
 const TASK_DEFINITION = 'arn:aws:ecs:us-east-1:111111111111:task-definition/web:7';
+const TASK_ROLE = 'arn:aws:iam::111111111111:role/web-task';
+const EXECUTION_ROLE = 'arn:aws:iam::111111111111:role/service-role/ecsTaskExecutionRole';
 const TARGET_GROUP =
   'arn:aws:elasticloadbalancing:us-east-1:111111111111:targetgroup/web/0123456789abcdef';
+const ALTERNATE_GROUP =
+  'arn:aws:elasticloadbalancing:us-east-1:111111111111:targetgroup/web-green/0123456789abcdef';
+const LISTENER_RULE =
+  'arn:aws:elasticloadbalancing:us-east-1:111111111111:listener-rule/app/web/1/2/3';
 const ref: ResourceRef = {
   type: 'Other',
   raw: OLD_ARN,
@@ -46,12 +54,23 @@ const ref: ResourceRef = {
   region: 'us-east-1',
   id: `prod/web/${OLD_ID}`,
 };
+const T0 = Date.parse('2026-11-22T10:00:00Z');
 
 function network(assignPublicIp: 'ENABLED' | 'DISABLED') {
   return {
     awsvpcConfiguration: { subnets: ['subnet-a'], securityGroups: ['sg-1'], assignPublicIp },
   };
 }
+
+const LOAD_BALANCER = {
+  targetGroupArn: TARGET_GROUP,
+  containerName: 'web',
+  containerPort: 8080,
+  advancedConfiguration: {
+    alternateTargetGroupArn: ALTERNATE_GROUP,
+    productionListenerRule: LISTENER_RULE,
+  },
+};
 
 function taskSet(overrides: Partial<TaskSet> = {}): TaskSet {
   return {
@@ -64,13 +83,15 @@ function taskSet(overrides: Partial<TaskSet> = {}): TaskSet {
     taskDefinition: TASK_DEFINITION,
     launchType: 'FARGATE',
     platformVersion: '1.4.0',
+    platformFamily: 'Linux',
     networkConfiguration: network('ENABLED'),
-    loadBalancers: [{ targetGroupArn: TARGET_GROUP, containerName: 'web', containerPort: 8080 }],
+    loadBalancers: [LOAD_BALANCER],
     serviceRegistries: [],
     scale: { value: 100, unit: 'PERCENT' },
     stabilityStatus: 'STEADY_STATE',
     computedDesiredCount: 2,
     runningCount: 2,
+    createdAt: new Date(T0 - 86_400_000),
     tags: [
       { key: 'environment', value: 'dev' },
       { key: 'aws:cloudformation:stack-name', value: 'web' },
@@ -79,11 +100,17 @@ function taskSet(overrides: Partial<TaskSet> = {}): TaskSet {
   };
 }
 
+/** hubfix's replacement, as ECS lists it: its own id, public IPs off, the marker tag. */
 const replacement = (overrides: Partial<TaskSet> = {}) =>
   taskSet({
     id: NEW_ID,
     taskSetArn: NEW_ARN,
     networkConfiguration: network('DISABLED'),
+    createdAt: new Date(T0),
+    tags: [
+      { key: 'environment', value: 'dev' },
+      { key: REPLACES_TAG, value: OLD_ID },
+    ],
     ...overrides,
   });
 
@@ -95,7 +122,7 @@ const RECORD = {
   externalId: 'blue',
   launchType: 'FARGATE' as const,
   platformVersion: '1.4.0',
-  loadBalancers: [{ targetGroupArn: TARGET_GROUP, containerName: 'web', containerPort: 8080 }],
+  loadBalancers: [LOAD_BALANCER],
   serviceRegistries: [],
   scale: { value: 100, unit: 'PERCENT' as const },
   network: { subnets: ['subnet-a'], securityGroups: ['sg-1'], assignPublicIp: 'ENABLED' as const },
@@ -105,41 +132,37 @@ const RECORD = {
   ],
 };
 
-function token(...parts: string[]): string {
-  return `hubfix-${createHash('sha256').update(parts.join('|')).digest('hex').slice(0, 29)}`;
-}
-
-function createInput(
-  assignPublicIp: 'ENABLED' | 'DISABLED',
-  clientToken?: string,
-): CreateTaskSetCommandInput {
+/** The twin's request: every field CreateTaskSet accepts, copied, but public IPs off. */
+function createInput(assignPublicIp: 'ENABLED' | 'DISABLED'): CreateTaskSetCommandInput {
   return {
     cluster: CLUSTER_ARN,
     service: SERVICE_ARN,
     taskDefinition: TASK_DEFINITION,
     externalId: 'blue',
     networkConfiguration: network(assignPublicIp),
-    loadBalancers: [{ targetGroupArn: TARGET_GROUP, containerName: 'web', containerPort: 8080 }],
+    loadBalancers: [LOAD_BALANCER],
     launchType: 'FARGATE',
     platformVersion: '1.4.0',
     scale: { value: 100, unit: 'PERCENT' },
-    ...(clientToken ? { clientToken } : {}),
     // The aws: tag is AWS's own; ECS refuses it on create.
-    tags: [{ key: 'environment', value: 'dev' }],
+    tags:
+      assignPublicIp === 'DISABLED'
+        ? [
+            { key: 'environment', value: 'dev' },
+            { key: REPLACES_TAG, value: OLD_ID },
+          ]
+        : [{ key: 'environment', value: 'dev' }],
   };
 }
 
-// A clock that moves only when the code sleeps, so a 10-minute wait takes no time.
-let now = 0;
-const sleeps: number[] = [];
-const clock: Clock = {
-  now: () => now,
-  async sleep(ms) {
-    sleeps.push(ms);
-    now += ms;
-  },
-};
-const ecs_16 = createEcs16(clock);
+/** The token is made from the service, the task set replaced and the request: nothing else. */
+function twinInput(): CreateTaskSetCommandInput {
+  const request = createInput('DISABLED');
+  return {
+    ...request,
+    clientToken: clientToken(SERVICE_ARN, OLD_ARN, JSON.stringify(request)),
+  };
+}
 
 const ecsMock = strictMock(ECSClient);
 const ec2Mock = strictMock(EC2Client);
@@ -147,23 +170,33 @@ const clients: EcsClients = {
   ecs: new ECSClient({ region: 'us-east-1' }),
   ec2: new EC2Client({ region: 'us-east-1' }),
 };
-const ctx: FindingContext<EcsClients, Ecs_16Params> = findingContext(clients, {
+const PARAMS: Ecs_16Params = {
   stabilityTimeoutSeconds: 600,
-});
-const APPLY_TOKEN = token(OLD_ARN, 'finding-1', '2026-11-22T10:00:00Z');
+  passRoles: { roles: ['web-task', 'service-role/ecsTaskExecutionRole'] },
+};
 
-function givenTaskSet(live: TaskSet | undefined) {
+let clock = fakeClock(T0);
+let ctx: FindingContext<EcsClients, Ecs_16Params> = findingContext(clients, PARAMS);
+
+/** A context whose deadline is `ms` from now on the test's clock. */
+function withDeadline(ms: number, params: Ecs_16Params = PARAMS) {
+  return findingContext(clients, params, {
+    clock: clock.clock,
+    deadline: deadlineIn(ms, clock.clock.now),
+  });
+}
+
+/** What readState lists: every task set of the service, with tags. */
+function givenTaskSets(...live: TaskSet[]) {
   ecsMock
-    .on(
-      DescribeTaskSetsCommand,
-      { cluster: 'prod', service: 'web', taskSets: [OLD_ARN], include: ['TAGS'] },
-      true,
-    )
-    .resolves(
-      live
-        ? { taskSets: [live], failures: [] }
-        : { taskSets: [], failures: [{ arn: OLD_ARN, reason: 'MISSING' }] },
-    );
+    .on(DescribeTaskSetsCommand, { cluster: 'prod', service: 'web', include: ['TAGS'] }, true)
+    .resolves({ taskSets: live });
+}
+
+function givenTaskDefinition(roles: { taskRoleArn?: string; executionRoleArn?: string }) {
+  ecsMock
+    .on(DescribeTaskDefinitionCommand, { taskDefinition: TASK_DEFINITION }, true)
+    .resolves({ taskDefinition: { taskDefinitionArn: TASK_DEFINITION, ...roles } });
 }
 
 function givenCreate(input: CreateTaskSetCommandInput, id = NEW_ID, arn = NEW_ARN) {
@@ -172,6 +205,7 @@ function givenCreate(input: CreateTaskSetCommandInput, id = NEW_ID, arn = NEW_AR
   });
 }
 
+/** Each look at one task set answers the next of `states`, the last one from then on. */
 function givenStability(arn: string, ...states: TaskSet[]) {
   const stub = ecsMock.on(
     DescribeTaskSetsCommand,
@@ -203,10 +237,16 @@ function givenDelete(arn: string) {
     .resolves({});
 }
 
-function givenList(...taskSets: TaskSet[]) {
-  ecsMock
-    .on(DescribeTaskSetsCommand, { cluster: CLUSTER_ARN, service: SERVICE_ARN }, true)
-    .resolves({ taskSets });
+/** What verify and rollback list: every task set of the service (by ARN), with tags. */
+function givenList(...listings: TaskSet[][]) {
+  const stub = ecsMock.on(
+    DescribeTaskSetsCommand,
+    { cluster: CLUSTER_ARN, service: SERVICE_ARN, include: ['TAGS'] },
+    true,
+  );
+  for (const taskSets of listings) stub.resolvesOnce({ taskSets });
+  const last = listings.at(-1);
+  if (last) stub.resolves({ taskSets: last });
 }
 
 function givenController(type: 'ECS' | 'CODE_DEPLOY' | 'EXTERNAL') {
@@ -229,12 +269,22 @@ function givenRoutes(target: { NatGatewayId: string } | { GatewayId: string }) {
   });
 }
 
-const steady = () => replacement({ status: 'ACTIVE', stabilityStatus: 'STEADY_STATE' });
-const stabilizing = () => replacement({ status: 'ACTIVE', stabilityStatus: 'STABILIZING' });
+const steady = (overrides: Partial<TaskSet> = {}) =>
+  replacement({ status: 'ACTIVE', stabilityStatus: 'STEADY_STATE', ...overrides });
+const stabilizing = (overrides: Partial<TaskSet> = {}) =>
+  replacement({ status: 'ACTIVE', stabilityStatus: 'STABILIZING', ...overrides });
 
-async function readFound(live: TaskSet = taskSet()): Promise<TaskSetState> {
-  givenTaskSet(live);
-  const read = await ecs_16.readState(ref, ctx);
+async function readFound(
+  live: TaskSet[] = [taskSet()],
+  context = ctx,
+  roles: { taskRoleArn?: string; executionRoleArn?: string } = {
+    taskRoleArn: TASK_ROLE,
+    executionRoleArn: EXECUTION_ROLE,
+  },
+): Promise<TaskSetState> {
+  givenTaskSets(...live);
+  givenTaskDefinition(roles);
+  const read = await ecs_16.readState(ref, context);
   if (read.kind !== 'found') throw new Error(`expected found, got ${JSON.stringify(read)}`);
   return read.state;
 }
@@ -245,11 +295,15 @@ function changePlan(state: TaskSetState, context = ctx): ChangePlan<Ecs_16Before
   return plan;
 }
 
+function callOrder(): string[] {
+  return ecsMock.calls().map((call) => call.args[0].constructor.name);
+}
+
 beforeEach(() => {
   resetStrict(ecsMock);
   resetStrict(ec2Mock);
-  now = 0;
-  sleeps.length = 0;
+  clock = fakeClock(T0);
+  ctx = findingContext(clients, PARAMS, { clock: clock.clock });
 });
 
 describe('ECS.16 resource and settings', () => {
@@ -271,26 +325,60 @@ describe('ECS.16 resource and settings', () => {
     );
   });
 
-  it('waits 600 s by default and at most 720 s, so the function can still finish', () => {
+  it('waits 600 s by default, at most 720 s, and may pass no role unless told', () => {
     expect(ecs_16.params.parse({}, 'params')).toEqual({
       ok: true,
-      value: { stabilityTimeoutSeconds: 600 },
+      value: { stabilityTimeoutSeconds: 600, passRoles: { roles: [] } },
     });
     expect(ecs_16.params.parse({ stabilityTimeoutSeconds: 721 }, 'params').ok).toBe(false);
     expect(ecs_16.params.parse({ stabilityTimeoutSeconds: 59 }, 'params').ok).toBe(false);
   });
 
-  it('gets a function timeout with room for the longest wait and the calls around it', () => {
+  it('takes role names with their path, or a tag, and refuses ARNs', () => {
+    expect(
+      ecs_16.params.parse(
+        {
+          passRoles: {
+            roles: ['web-task', 'service-role/ecsTaskExecutionRole'],
+            tag: { key: 'hubfix:pass', value: 'ecs' },
+          },
+        },
+        'params',
+      ),
+    ).toEqual({
+      ok: true,
+      value: {
+        stabilityTimeoutSeconds: 600,
+        passRoles: {
+          roles: ['web-task', 'service-role/ecsTaskExecutionRole'],
+          tag: { key: 'hubfix:pass', value: 'ecs' },
+        },
+      },
+    });
+    expect(ecs_16.params.parse({ passRoles: { roles: [TASK_ROLE] } }, 'p')).toEqual({
+      ok: false,
+      issues: [
+        {
+          path: 'p.passRoles.roles[0]',
+          message: expect.stringContaining('expected a role name with its path'),
+        },
+      ],
+    });
+  });
+
+  it('handles one finding per invocation, with a timeout that holds the longest wait', () => {
     const timeout = findControl('ECS.16')?.timeout?.toSeconds() ?? 0;
 
+    expect(ecs_16.findingsPerInvocation).toBe(1);
     expect(timeout).toBeLessThanOrEqual(900);
     expect(timeout - ECS_16_MAX_STABILITY_SECONDS).toBeGreaterThanOrEqual(120);
   });
 });
 
 describe('ECS.16 readState', () => {
-  it('reads everything needed to recreate the task set, and its tags', async () => {
-    givenTaskSet(taskSet());
+  it('reads everything CreateTaskSet accepts, the roles it would pass, and the tags', async () => {
+    givenTaskSets(taskSet());
+    givenTaskDefinition({ taskRoleArn: TASK_ROLE, executionRoleArn: EXECUTION_ROLE });
 
     const read = await ecs_16.readState(ref, ctx);
 
@@ -301,24 +389,64 @@ describe('ECS.16 readState', () => {
         service: SERVICE_ARN,
         taskSet: RECORD,
         stabilityStatus: 'STEADY_STATE',
+        earlier: [],
+        roles: {
+          toTasks: [
+            { arn: TASK_ROLE, as: 'task role' },
+            { arn: EXECUTION_ROLE, as: 'execution role' },
+          ],
+          toEcs: [],
+        },
       },
       tags: { environment: 'dev', 'aws:cloudformation:stack-name': 'web' },
     });
   });
 
-  it('does not apply to a task set that no longer exists', async () => {
-    givenTaskSet(undefined);
+  it("recognises an earlier run's replacement by its tag, and how old it is", async () => {
+    const state = await readFound([
+      taskSet(),
+      stabilizing({ createdAt: new Date(T0 - 120_000) }),
+      // Another task set without public IPs, not hubfix's: not taken for a replacement.
+      steady({ id: 'ecs-svc/owner', taskSetArn: `${NEW_ARN}-owner`, tags: [] }),
+    ]);
+
+    expect(state.earlier).toEqual([
+      {
+        id: NEW_ID,
+        arn: NEW_ARN,
+        status: 'ACTIVE',
+        stabilityStatus: 'STABILIZING',
+        ageMs: 120_000,
+        fits: true,
+      },
+    ]);
+  });
+
+  it('counts the original as primary when an earlier run already made its replacement primary', async () => {
+    const state = await readFound([taskSet({ status: 'ACTIVE' }), replacement()]);
+
+    expect(state.taskSet.primary).toBe(true);
+  });
+
+  it('does not read the task definition of a task set that assigns no public IPs', async () => {
+    givenTaskSets(taskSet({ networkConfiguration: network('DISABLED') }));
+
+    const read = await ecs_16.readState(ref, ctx);
+
+    expect(read).toMatchObject({ kind: 'found', state: { roles: { toTasks: [], toEcs: [] } } });
+    expect(ecsMock).toHaveReceivedCommandTimes(DescribeTaskDefinitionCommand, 0);
+  });
+
+  it.each([
+    ['no longer exists', []],
+    ['is draining', [taskSet({ status: 'DRAINING' })]],
+  ])('does not apply to a task set that %s', async (_name, live) => {
+    givenTaskSets(...live);
 
     expect(await ecs_16.readState(ref, ctx)).toEqual({
       kind: 'not-applicable',
       reason: `prod/web/${OLD_ID} no longer exists or is being deleted`,
     });
-  });
-
-  it('does not apply to a task set that is draining', async () => {
-    givenTaskSet(taskSet({ status: 'DRAINING' }));
-
-    expect(await ecs_16.readState(ref, ctx)).toMatchObject({ kind: 'not-applicable' });
   });
 
   it.each(['ServiceNotFoundException', 'ClusterNotFoundException', 'ServiceNotActiveException'])(
@@ -334,7 +462,7 @@ describe('ECS.16 readState', () => {
   );
 
   it('does not apply to a task set without awsvpc networking', async () => {
-    givenTaskSet(taskSet({ networkConfiguration: undefined }));
+    givenTaskSets(taskSet({ networkConfiguration: undefined }));
 
     expect(await ecs_16.readState(ref, ctx)).toEqual({
       kind: 'not-applicable',
@@ -343,22 +471,23 @@ describe('ECS.16 readState', () => {
   });
 
   it('lets any other API failure through, so the pipeline fails closed', async () => {
-    ecsMock.on(DescribeTaskSetsCommand).rejects(serviceError('AccessDeniedException'));
+    givenTaskSets(taskSet());
+    ecsMock.on(DescribeTaskDefinitionCommand).rejects(serviceError('AccessDeniedException'));
 
     await expect(ecs_16.readState(ref, ctx)).rejects.toThrow('AccessDeniedException');
   });
 });
 
 describe('ECS.16 plan', () => {
-  it('describes the replacement, what it keeps, and how to undo it', async () => {
+  it('describes the replacement, the roles it passes, and how to undo it', async () => {
     const plan = changePlan(await readFound());
 
     expect(plan.summary).toBe(
       `replace task set ${OLD_ID} of ECS service web with a copy that assigns no public IPs`,
     );
     expect(plan.steps).toEqual([
-      `create a task set in web like ${OLD_ID} (task definition ${TASK_DEFINITION}, scale 100 PERCENT, launch type FARGATE, platform version 1.4.0, 1 load balancer target(s), 0 service registries, 1 tag(s)), in the same subnets subnet-a and security groups sg-1, with assignPublicIp DISABLED`,
-      `wait up to 600 s for it to reach a steady state; if it does not, delete it and leave ${OLD_ID} as it is`,
+      `create a task set in web like ${OLD_ID} (task definition ${TASK_DEFINITION}, scale 100 PERCENT, launch type FARGATE, platform version 1.4.0, 1 load balancer target(s), 0 service registries, 1 tag(s)), in the same subnets subnet-a and security groups sg-1, with assignPublicIp DISABLED, tagged ${REPLACES_TAG}=${OLD_ID}; ECS tasks get the task definition's task role ${TASK_ROLE} and execution role ${EXECUTION_ROLE}`,
+      `wait up to 600 s for it to reach a steady state; if it does not, or this invocation's time runs out first, delete it and leave ${OLD_ID} as it is`,
       'make it the primary task set of the service',
       `delete ${OLD_ID} (force): its tasks with public IPs drain and stop`,
       'check that the new task set has no public IPs and that the old one is gone',
@@ -373,16 +502,38 @@ describe('ECS.16 plan', () => {
   });
 
   it('does not switch the primary task set for a task set that is not primary', async () => {
-    const plan = changePlan(await readFound(taskSet({ status: 'ACTIVE' })));
+    const plan = changePlan(await readFound([taskSet({ status: 'ACTIVE' })]));
 
     expect(plan.steps.join('\n')).not.toContain('primary');
     expect(plan.undo).toHaveLength(2);
   });
 
-  it('sees a task set that assigns no public IPs as compliant', async () => {
-    const state = await readFound(taskSet({ networkConfiguration: network('DISABLED') }));
+  it('plans to finish a steady replacement an earlier run left, not to create another', async () => {
+    const plan = changePlan(await readFound([taskSet(), steady()]));
 
-    expect(ecs_16.plan(state, ctx)).toEqual({
+    expect(plan.summary).toBe(
+      `finish replacing task set ${OLD_ID} of ECS service web with ${NEW_ID}, a copy that assigns no public IPs`,
+    );
+    expect(plan.steps[0]).toBe(
+      `finish ${NEW_ID}, the replacement without public IPs an earlier run of hubfix created: it is steady`,
+    );
+    expect(plan.undo.at(-1)).toContain(`--task-set ${NEW_ID} --force`);
+  });
+
+  it('plans to delete a replacement that never became steady', async () => {
+    const state = await readFound([taskSet(), stabilizing({ createdAt: new Date(T0 - 700_000) })]);
+
+    expect(changePlan(state).steps).toEqual([
+      `delete ${NEW_ID}, the replacement an earlier run of hubfix created: it has not reached a steady state in 600 s; ${OLD_ID} stays as it is`,
+    ]);
+  });
+
+  it('sees a task set that assigns no public IPs as compliant', async () => {
+    givenTaskSets(taskSet({ networkConfiguration: network('DISABLED') }));
+    const read = await ecs_16.readState(ref, ctx);
+    if (read.kind !== 'found') throw new Error('expected found');
+
+    expect(ecs_16.plan(read.state, ctx)).toEqual({
       kind: 'compliant',
       summary: `task set ${OLD_ID} of ECS service web assigns no public IPs`,
     });
@@ -398,8 +549,72 @@ describe('ECS.16 preflight', () => {
     expect(await ecs_16.preflight(state, ctx)).toEqual([]);
   });
 
+  it('blocks by default, naming the roles the task definition would need passed', async () => {
+    const noRoles = findingContext(clients, { ...PARAMS, passRoles: { roles: [] } });
+    const state = await readFound();
+    givenController('EXTERNAL');
+
+    expect(await ecs_16.preflight(state, noRoles)).toEqual([
+      `CreateTaskSet passes the task definition's task role ${TASK_ROLE} and execution role ${EXECUTION_ROLE} to ECS tasks, and hubfix may pass no role it is not given. Add "web-task", "service-role/ecsTaskExecutionRole" to controls["ECS.16"].passRoles.roles (or tag the roles and set passRoles.tag), then deploy hubfix again.`,
+    ]);
+    expect(ec2Mock.calls()).toHaveLength(0);
+  });
+
+  it('names only the roles that are not listed', async () => {
+    const some = findingContext(clients, { ...PARAMS, passRoles: { roles: ['web-task'] } });
+    const state = await readFound();
+    givenController('EXTERNAL');
+
+    const [blocker] = await ecs_16.preflight(state, some);
+
+    expect(blocker).toContain(`task definition's execution role ${EXECUTION_ROLE} to ECS tasks`);
+    expect(blocker).not.toContain(TASK_ROLE);
+  });
+
+  it('leaves a tag-based grant to IAM, which checks the tag when the roles are passed', async () => {
+    const byTag = findingContext(clients, {
+      ...PARAMS,
+      passRoles: { roles: [], tag: { key: 'hubfix:pass', value: 'ecs' } },
+    });
+    const state = await readFound();
+    givenController('EXTERNAL');
+    givenRoutes({ NatGatewayId: 'nat-1' });
+
+    expect(await ecs_16.preflight(state, byTag)).toEqual([]);
+  });
+
+  it('passes no role for a task definition without roles', async () => {
+    const noRoles = findingContext(clients, { ...PARAMS, passRoles: { roles: [] } });
+    const state = await readFound([taskSet()], ctx, {});
+    givenController('EXTERNAL');
+    givenRoutes({ NatGatewayId: 'nat-1' });
+
+    expect(await ecs_16.preflight(state, noRoles)).toEqual([]);
+  });
+
+  it("blocks a load balancer's advanced configuration role, which would go to ECS itself", async () => {
+    const lbRole = 'arn:aws:iam::111111111111:role/ecs-infrastructure';
+    const state = await readFound([
+      taskSet({
+        loadBalancers: [
+          {
+            ...LOAD_BALANCER,
+            advancedConfiguration: { ...LOAD_BALANCER.advancedConfiguration, roleArn: lbRole },
+          },
+        ],
+      }),
+    ]);
+    givenController('EXTERNAL');
+
+    expect(await ecs_16.preflight(state, ctx)).toEqual([
+      expect.stringContaining(
+        `a load balancer's advanced configuration names ${lbRole}, which CreateTaskSet would pass to ECS itself`,
+      ),
+    ]);
+  });
+
   it('waits for a task set that is still stabilizing, without asking AWS', async () => {
-    const state = await readFound(taskSet({ stabilityStatus: 'STABILIZING' }));
+    const state = await readFound([taskSet({ stabilityStatus: 'STABILIZING' })]);
     ecsMock.resetHistory();
 
     expect(await ecs_16.preflight(state, ctx)).toEqual([
@@ -439,12 +654,12 @@ describe('ECS.16 preflight', () => {
 });
 
 describe('ECS.16 apply', () => {
-  it('replaces the task set: create, wait until steady, make primary, delete the old one', async () => {
+  it('creates a tagged twin with every field copied, waits until steady, switches and deletes', async () => {
     // Prepare
     const state = await readFound();
     const plan = changePlan(state);
-    givenCreate(createInput('DISABLED', APPLY_TOKEN));
-    givenStability(NEW_ARN, stabilizing(), steady());
+    givenCreate(twinInput());
+    givenStability(NEW_ARN, stabilizing(), stabilizing(), steady());
     givenPrimary(NEW_ARN);
     givenDelete(OLD_ARN);
 
@@ -458,10 +673,10 @@ describe('ECS.16 apply', () => {
       `made ${NEW_ID} the primary task set of ${SERVICE_ARN}`,
       `deleted the old task set ${OLD_ID} (its tasks drain and stop)`,
     ]);
-    expect(sleeps).toEqual([15_000, 15_000]);
-    const order = ecsMock.calls().map((call) => call.args[0].constructor.name);
-    expect(order.slice(1)).toEqual([
+    expect(clock.sleeps).toEqual([15_000, 15_000]);
+    expect(callOrder().slice(2)).toEqual([
       'CreateTaskSetCommand',
+      'DescribeTaskSetsCommand',
       'DescribeTaskSetsCommand',
       'DescribeTaskSetsCommand',
       'UpdateServicePrimaryTaskSetCommand',
@@ -469,16 +684,67 @@ describe('ECS.16 apply', () => {
     ]);
   });
 
-  it('leaves the primary task set alone when the old one was not primary', async () => {
-    const state = await readFound(taskSet({ status: 'ACTIVE' }));
-    givenCreate(createInput('DISABLED', APPLY_TOKEN));
-    givenStability(NEW_ARN, steady());
+  it('asks for the same twin whatever finding names the task set: the token is the resource', async () => {
+    // Two findings (FSBP and consolidated, say) for one task set.
+    const first = findingContext(clients, PARAMS, {
+      finding: {
+        Id: 'finding-fsbp',
+        ProductArn: 'arn:aws:securityhub:us-east-1::product/aws/securityhub',
+        GeneratorId: 'security-control/ECS.16',
+        AwsAccountId: '111111111111',
+        UpdatedAt: '2026-11-22T10:00:00Z',
+        Resources: [],
+      },
+    });
+    const second = findingContext(clients, PARAMS, {
+      finding: {
+        Id: 'finding-consolidated',
+        ProductArn: 'arn:aws:securityhub:us-east-1::product/aws/securityhub',
+        GeneratorId: 'security-control/ECS.16',
+        AwsAccountId: '111111111111',
+        UpdatedAt: '2026-11-23T08:00:00Z',
+        Resources: [],
+      },
+    });
+    const state = await readFound();
+    ecsMock.on(CreateTaskSetCommand).rejects(serviceError('ServerException', 'stop here'));
+
+    await expect(ecs_16.apply(state, changePlan(state), first)).rejects.toThrow('stop here');
+    await expect(ecs_16.apply(state, changePlan(state), second)).rejects.toThrow('stop here');
+
+    const tokens = ecsMock
+      .commandCalls(CreateTaskSetCommand)
+      .map((call) => call.args[0].input.clientToken);
+    expect(tokens).toEqual([twinInput().clientToken, twinInput().clientToken]);
+    expect(twinInput().clientToken).toMatch(/^hubfix-[0-9a-f]{29}$/);
+  });
+
+  it('asks again with a derived token when ECS answers with a replacement already deleted', async () => {
+    // Prepare: an earlier attempt's replacement was deleted; the same token replays it.
+    const state = await readFound();
+    const gone = 'ecs-svc/0000000000000000000';
+    const goneArn = `arn:aws:ecs:us-east-1:111111111111:task-set/prod/web/${gone}`;
+    givenCreate(twinInput(), gone, goneArn);
+    givenStability(goneArn, replacement({ id: gone, taskSetArn: goneArn, status: 'DRAINING' }));
+    const renewed = {
+      ...twinInput(),
+      clientToken: clientToken(twinInput().clientToken ?? '', gone),
+    };
+    givenCreate(renewed);
+    givenStability(NEW_ARN, stabilizing(), steady());
+    givenPrimary(NEW_ARN);
     givenDelete(OLD_ARN);
 
+    // Act
     const result = await ecs_16.apply(state, changePlan(state), ctx);
 
-    expect(result.changes).toHaveLength(3);
-    expect(ecsMock).toHaveReceivedCommandTimes(UpdateServicePrimaryTaskSetCommand, 0);
+    // Assess
+    expect(result.changes.slice(0, 2)).toEqual([
+      `ECS answered with ${gone}, an earlier replacement already deleted; asked again`,
+      `created task set ${NEW_ID} without public IPs`,
+    ]);
+    expect(ecsMock).toHaveReceivedCommandTimes(CreateTaskSetCommand, 2);
+    expect(ecsMock).not.toHaveReceivedCommandWith(DeleteTaskSetCommand, { taskSet: goneArn });
   });
 
   it('copies a capacity provider strategy and service registries instead of a launch type', async () => {
@@ -490,20 +756,43 @@ describe('ECS.16 apply', () => {
     const registries = [
       { registryArn: 'arn:aws:servicediscovery:us-east-1:111111111111:service/srv-1', port: 80 },
     ];
-    const state = await readFound(
+    const state = await readFound([
       taskSet({
         launchType: undefined,
         platformVersion: undefined,
         capacityProviderStrategy: strategy,
         serviceRegistries: registries,
       }),
-    );
+    ]);
     const {
       launchType: _launchType,
       platformVersion: _platform,
+      clientToken: _token,
       ...rest
-    } = createInput('DISABLED', APPLY_TOKEN);
-    givenCreate({ ...rest, capacityProviderStrategy: strategy, serviceRegistries: registries });
+    } = twinInput();
+    const request = { ...rest, serviceRegistries: registries, capacityProviderStrategy: strategy };
+    givenCreate({
+      ...request,
+      clientToken: clientToken(
+        SERVICE_ARN,
+        OLD_ARN,
+        JSON.stringify(
+          // The token covers the request in the order hubfix builds it.
+          {
+            cluster: CLUSTER_ARN,
+            service: SERVICE_ARN,
+            taskDefinition: TASK_DEFINITION,
+            externalId: 'blue',
+            networkConfiguration: network('DISABLED'),
+            loadBalancers: [LOAD_BALANCER],
+            serviceRegistries: registries,
+            capacityProviderStrategy: strategy,
+            scale: { value: 100, unit: 'PERCENT' },
+            tags: createInput('DISABLED').tags,
+          },
+        ),
+      ),
+    });
     givenStability(NEW_ARN, steady());
     givenPrimary(NEW_ARN);
     givenDelete(OLD_ARN);
@@ -514,6 +803,46 @@ describe('ECS.16 apply', () => {
     // Assess
     expect(result.changes).toHaveLength(4);
     expect(state.taskSet.capacityProviderStrategy).toEqual(strategy);
+  });
+
+  it('starts no replacement it has not the time to finish', async () => {
+    // 600 s to become steady and the calls around it need more than 10 minutes.
+    const short = withDeadline(600_000);
+    const state = await readFound([taskSet()], short);
+
+    const apply = ecs_16.apply(state, changePlan(state, short), short);
+
+    await expect(apply).rejects.toBeInstanceOf(PartialChangeError);
+    await expect(apply).rejects.toMatchObject({
+      message:
+        'not enough time left to replace the task set: 600 s, and a replacement may need 640 s (up to 600 s to become steady, and the calls around it)',
+      stateLeft: `unchanged: ${OLD_ID} is still in place as the primary task set and serving; nothing was created`,
+    });
+    expect(ecsMock).toHaveReceivedCommandTimes(CreateTaskSetCommand, 0);
+  });
+
+  it('stops cleanly when the invocation runs out of time mid-wait, deleting its replacement', async () => {
+    // Prepare: enough time at the start, but CreateTaskSet was throttled and retried for 20 s.
+    const short = withDeadline(640_000);
+    const state = await readFound([taskSet()], short);
+    ecsMock.on(CreateTaskSetCommand, twinInput(), true).callsFake(async () => {
+      await clock.clock.sleep(20_000);
+      return { taskSet: { id: NEW_ID, taskSetArn: NEW_ARN, status: 'ACTIVE' } };
+    });
+    givenStability(NEW_ARN, stabilizing());
+    givenDelete(NEW_ARN);
+
+    // Act
+    const apply = ecs_16.apply(state, changePlan(state, short), short);
+
+    // Assess: it waited what was left (590 s), kept 30 s to delete its replacement.
+    await expect(apply).rejects.toMatchObject({
+      message: `the new task set ${NEW_ID} was not steady when this invocation's time ran out (after 590 s)`,
+      stateLeft: `${OLD_ID} is still in place as the primary task set and serving; ${NEW_ID} was deleted`,
+    });
+    expect(short.deadline.remainingMs()).toBe(30_000);
+    expect(ecsMock).toHaveReceivedCommandTimes(UpdateServicePrimaryTaskSetCommand, 0);
+    expect(ecsMock).not.toHaveReceivedCommandWith(DeleteTaskSetCommand, { taskSet: OLD_ARN });
   });
 
   it('changes nothing when the new task set cannot be created', async () => {
@@ -533,34 +862,39 @@ describe('ECS.16 apply', () => {
 
   it('deletes a new task set that never becomes steady and keeps the old one', async () => {
     // Prepare: one minute, polled every 15 s.
-    const short = findingContext(clients, { stabilityTimeoutSeconds: 60 });
-    const state = await readFound();
-    givenCreate(createInput('DISABLED', APPLY_TOKEN));
+    const oneMinute = findingContext(
+      clients,
+      { ...PARAMS, stabilityTimeoutSeconds: 60 },
+      {
+        clock: clock.clock,
+      },
+    );
+    const state = await readFound([taskSet()], oneMinute);
+    givenCreate(twinInput());
     givenStability(NEW_ARN, stabilizing());
     givenDelete(NEW_ARN);
 
     // Act
-    const apply = ecs_16.apply(state, changePlan(state, short), short);
+    const apply = ecs_16.apply(state, changePlan(state, oneMinute), oneMinute);
 
     // Assess
     await expect(apply).rejects.toMatchObject({
       message: `the new task set ${NEW_ID} did not reach a steady state within 60 s`,
       stateLeft: `${OLD_ID} is still in place as the primary task set and serving; ${NEW_ID} was deleted`,
     });
-    expect(sleeps).toEqual([15_000, 15_000, 15_000, 15_000]);
+    expect(clock.sleeps).toEqual([15_000, 15_000, 15_000, 15_000]);
     expect(ecsMock).toHaveReceivedCommandTimes(UpdateServicePrimaryTaskSetCommand, 0);
-    expect(ecsMock).toHaveReceivedCommandWith(DeleteTaskSetCommand, { taskSet: NEW_ARN });
     expect(ecsMock).not.toHaveReceivedCommandWith(DeleteTaskSetCommand, { taskSet: OLD_ARN });
   });
 
   it('says how to delete the new task set by hand when even that fails', async () => {
-    const short = findingContext(clients, { stabilityTimeoutSeconds: 60 });
-    const state = await readFound();
-    givenCreate(createInput('DISABLED', APPLY_TOKEN));
+    const oneMinute = findingContext(clients, { ...PARAMS, stabilityTimeoutSeconds: 60 });
+    const state = await readFound([taskSet()], oneMinute);
+    givenCreate(twinInput());
     givenStability(NEW_ARN, stabilizing());
     ecsMock.on(DeleteTaskSetCommand).rejects(serviceError('ServerException', 'try later'));
 
-    const apply = ecs_16.apply(state, changePlan(state, short), short);
+    const apply = ecs_16.apply(state, changePlan(state, oneMinute), oneMinute);
 
     await expect(apply).rejects.toMatchObject({
       stateLeft: `${OLD_ID} is still in place as the primary task set and serving; ${NEW_ID} could not be deleted (ServerException: try later); delete it with: aws ecs delete-task-set --cluster ${CLUSTER_ARN} --service ${SERVICE_ARN} --task-set ${NEW_ARN} --force`,
@@ -569,7 +903,7 @@ describe('ECS.16 apply', () => {
 
   it('deletes the new task set when its state cannot be read', async () => {
     const state = await readFound();
-    givenCreate(createInput('DISABLED', APPLY_TOKEN));
+    givenCreate(twinInput());
     ecsMock
       .on(
         DescribeTaskSetsCommand,
@@ -589,20 +923,20 @@ describe('ECS.16 apply', () => {
 
   it('stops waiting for a new task set that went away', async () => {
     const state = await readFound();
-    givenCreate(createInput('DISABLED', APPLY_TOKEN));
-    givenStability(NEW_ARN, replacement({ status: 'DRAINING' }));
+    givenCreate(twinInput());
+    givenStability(NEW_ARN, stabilizing(), replacement({ status: 'DRAINING' }));
     givenDelete(NEW_ARN);
 
     await expect(ecs_16.apply(state, changePlan(state), ctx)).rejects.toMatchObject({
       message: `the new task set ${NEW_ID} went away before it reached a steady state`,
     });
-    expect(sleeps).toEqual([15_000]);
+    expect(clock.sleeps).toEqual([15_000]);
   });
 
   it('deletes the steady new task set when it cannot be made primary', async () => {
     const state = await readFound();
-    givenCreate(createInput('DISABLED', APPLY_TOKEN));
-    givenStability(NEW_ARN, steady());
+    givenCreate(twinInput());
+    givenStability(NEW_ARN, stabilizing(), steady());
     ecsMock
       .on(UpdateServicePrimaryTaskSetCommand)
       .rejects(serviceError('InvalidParameterException', 'no'));
@@ -619,8 +953,8 @@ describe('ECS.16 apply', () => {
 
   it('keeps the working new primary when the old task set cannot be deleted', async () => {
     const state = await readFound();
-    givenCreate(createInput('DISABLED', APPLY_TOKEN));
-    givenStability(NEW_ARN, steady());
+    givenCreate(twinInput());
+    givenStability(NEW_ARN, stabilizing(), steady());
     givenPrimary(NEW_ARN);
     ecsMock.on(DeleteTaskSetCommand).rejects(serviceError('AccessDeniedException', 'no'));
 
@@ -634,27 +968,121 @@ describe('ECS.16 apply', () => {
   });
 });
 
+describe('ECS.16 on re-entry: what an interrupted run left', () => {
+  it('finishes a steady replacement: makes it primary and deletes the original, creating nothing', async () => {
+    const state = await readFound([taskSet(), steady()]);
+    givenStability(NEW_ARN, steady());
+    givenPrimary(NEW_ARN);
+    givenDelete(OLD_ARN);
+
+    const result = await ecs_16.apply(state, changePlan(state), ctx);
+
+    expect(result.changes).toEqual([
+      `took over ${NEW_ID} without public IPs, which an earlier run created`,
+      `${NEW_ID} reached a steady state after 0 s`,
+      `made ${NEW_ID} the primary task set of ${SERVICE_ARN}`,
+      `deleted the old task set ${OLD_ID} (its tasks drain and stop)`,
+    ]);
+    expect(ecsMock).toHaveReceivedCommandTimes(CreateTaskSetCommand, 0);
+  });
+
+  it('waits for a replacement still stabilizing for what is left of its window', async () => {
+    // Created 9 minutes ago: 60 s of its 600 s are left.
+    const state = await readFound([taskSet(), stabilizing({ createdAt: new Date(T0 - 540_000) })]);
+    givenStability(NEW_ARN, stabilizing());
+    givenDelete(NEW_ARN);
+
+    const apply = ecs_16.apply(state, changePlan(state), ctx);
+
+    await expect(apply).rejects.toMatchObject({
+      message: `the new task set ${NEW_ID} did not reach a steady state within 60 s`,
+      stateLeft: `${OLD_ID} is still in place as the primary task set and serving; ${NEW_ID} was deleted`,
+    });
+    expect(clock.sleeps).toEqual([15_000, 15_000, 15_000, 15_000]);
+    expect(ecsMock).toHaveReceivedCommandTimes(CreateTaskSetCommand, 0);
+  });
+
+  it('removes a replacement whose window has passed, and reports the original unchanged', async () => {
+    const state = await readFound([taskSet(), stabilizing({ createdAt: new Date(T0 - 700_000) })]);
+    givenDelete(NEW_ARN);
+
+    const apply = ecs_16.apply(state, changePlan(state), ctx);
+
+    await expect(apply).rejects.toMatchObject({
+      message: `${NEW_ID}, the replacement an earlier run created, did not reach a steady state within 600 s`,
+      stateLeft: `${OLD_ID} is still in place and serving, assigning public IPs; deleted ${NEW_ID}, an earlier replacement of hubfix's that no longer fits`,
+    });
+    expect(ecsMock).toHaveReceivedCommandTimes(CreateTaskSetCommand, 0);
+  });
+
+  it('only deletes the original when the replacement is already primary', async () => {
+    const state = await readFound([taskSet({ status: 'ACTIVE' }), replacement()]);
+    givenDelete(OLD_ARN);
+
+    const result = await ecs_16.apply(state, changePlan(state), ctx);
+
+    expect(result.changes).toEqual([
+      `${NEW_ID} (without public IPs) was already the primary task set`,
+      `deleted the old task set ${OLD_ID} (its tasks drain and stop)`,
+    ]);
+    expect(callOrder().slice(2)).toEqual(['DeleteTaskSetCommand']);
+  });
+
+  it('removes an earlier replacement that no longer fits, then creates a fitting one', async () => {
+    // The earlier replacement runs an older task definition.
+    const stale = stabilizing({ taskDefinition: `${TASK_DEFINITION.slice(0, -1)}6` });
+    const state = await readFound([taskSet(), stale]);
+    givenDelete(NEW_ARN);
+    const newer = 'ecs-svc/3333333333333333333';
+    const newerArn = `arn:aws:ecs:us-east-1:111111111111:task-set/prod/web/${newer}`;
+    givenCreate(twinInput(), newer, newerArn);
+    givenStability(
+      newerArn,
+      stabilizing({ id: newer, taskSetArn: newerArn }),
+      steady({ id: newer, taskSetArn: newerArn }),
+    );
+    givenPrimary(newerArn);
+    givenDelete(OLD_ARN);
+
+    const result = await ecs_16.apply(state, changePlan(state), ctx);
+
+    expect(result.changes[0]).toBe(
+      `deleted ${NEW_ID}, an earlier replacement of hubfix's that no longer fits`,
+    );
+    expect(ecsMock).toHaveReceivedCommandTimes(CreateTaskSetCommand, 1);
+  });
+});
+
 describe('ECS.16 verify', () => {
   it('is satisfied when a primary twin without public IPs replaced the old task set', async () => {
     const state = await readFound();
-    givenList(replacement(), taskSet({ status: 'DRAINING' }));
+    givenList([replacement(), taskSet({ status: 'DRAINING' })]);
 
     expect(await ecs_16.verify(state, ctx)).toEqual({ ok: true });
   });
 
-  it('reports an old task set that is still there', async () => {
+  it('verifies once a lagging listing no longer shows the old task set', async () => {
     const state = await readFound();
-    givenList(replacement({ status: 'ACTIVE' }), taskSet({ status: 'ACTIVE' }));
+    givenList([replacement(), taskSet({ status: 'ACTIVE' })], [replacement()]);
+
+    expect(await ecs_16.verify(state, ctx)).toEqual({ ok: true });
+    expect(clock.sleeps).toEqual([1_000]);
+  });
+
+  it('reports an old task set that is still there once the backoff is spent', async () => {
+    const state = await readFound();
+    givenList([replacement({ status: 'ACTIVE' }), taskSet({ status: 'ACTIVE' })]);
 
     expect(await ecs_16.verify(state, ctx)).toEqual({
       ok: false,
       reason: `${OLD_ID} is still ACTIVE`,
     });
+    expect(clock.sleeps).toEqual([1_000, 2_000, 4_000, 8_000]);
   });
 
   it('reports a replacement that did not become primary', async () => {
     const state = await readFound();
-    givenList(replacement({ status: 'ACTIVE' }));
+    givenList([replacement({ status: 'ACTIVE' })]);
 
     expect(await ecs_16.verify(state, ctx)).toEqual({
       ok: false,
@@ -664,7 +1092,7 @@ describe('ECS.16 verify', () => {
 
   it('reports when no task set without public IPs is there', async () => {
     const state = await readFound();
-    givenList();
+    givenList([]);
 
     expect(await ecs_16.verify(state, ctx)).toEqual({
       ok: false,
@@ -680,10 +1108,20 @@ describe('ECS.16 rollback', () => {
 
   it('recreates the old task set with public IPs, makes it primary and deletes the replacement', async () => {
     // Prepare
-    givenList(replacement());
-    givenCreate(createInput('ENABLED', token(OLD_ARN, 'rollback')), RESTORED_ID, RESTORED_ARN);
+    givenList([replacement()]);
+    givenCreate(
+      { ...createInput('ENABLED'), clientToken: clientToken(OLD_ARN, 'rollback') },
+      RESTORED_ID,
+      RESTORED_ARN,
+    );
     givenStability(
       RESTORED_ARN,
+      taskSet({
+        id: RESTORED_ID,
+        taskSetArn: RESTORED_ARN,
+        status: 'ACTIVE',
+        stabilityStatus: 'STABILIZING',
+      }),
       taskSet({
         id: RESTORED_ID,
         taskSetArn: RESTORED_ARN,
@@ -709,7 +1147,7 @@ describe('ECS.16 rollback', () => {
 
   it('finishes an apply that stopped before deleting the old task set', async () => {
     // The old task set is still there but no longer primary; the replacement is.
-    givenList(taskSet({ status: 'ACTIVE' }), replacement());
+    givenList([taskSet({ status: 'ACTIVE' }), replacement()]);
     givenPrimary(OLD_ARN);
     givenDelete(NEW_ARN);
 
@@ -722,8 +1160,19 @@ describe('ECS.16 rollback', () => {
     expect(ecsMock).toHaveReceivedCommandTimes(CreateTaskSetCommand, 0);
   });
 
+  it("deletes only hubfix's tagged replacement, not the owner's own task set without public IPs", async () => {
+    const owners = steady({ id: 'ecs-svc/owner', taskSetArn: `${NEW_ARN}-owner`, tags: [] });
+    givenList([taskSet({ status: 'ACTIVE' }), replacement(), owners]);
+    givenPrimary(OLD_ARN);
+    givenDelete(NEW_ARN);
+
+    await ecs_16.rollback(before, rollbackContext(clients));
+
+    expect(ecsMock).toHaveReceivedCommandTimes(DeleteTaskSetCommand, 1);
+  });
+
   it('changes nothing when the task set is already back', async () => {
-    givenList(taskSet());
+    givenList([taskSet()]);
 
     expect(await ecs_16.rollback(before, rollbackContext(clients))).toEqual([
       `already restored: ${OLD_ID} runs with assignPublicIp ENABLED`,
@@ -731,10 +1180,10 @@ describe('ECS.16 rollback', () => {
   });
 
   it('refuses to guess between two possible replacements', async () => {
-    givenList(
-      replacement(),
-      replacement({ id: 'ecs-svc/9', taskSetArn: `${NEW_ARN}9`, status: 'ACTIVE' }),
-    );
+    givenList([
+      replacement({ tags: [] }),
+      replacement({ id: 'ecs-svc/9', taskSetArn: `${NEW_ARN}9`, status: 'ACTIVE', tags: [] }),
+    ]);
 
     await expect(ecs_16.rollback(before, rollbackContext(clients))).rejects.toBeInstanceOf(
       RollbackRefusedError,
