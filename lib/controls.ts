@@ -24,7 +24,7 @@ import { ec2_18Meta } from '../lambdas/controls/ec2-18/meta';
 import { ec2_19Meta } from '../lambdas/controls/ec2-19/meta';
 import { ec2_24Meta } from '../lambdas/controls/ec2-24/meta';
 import { ecs_2Meta } from '../lambdas/controls/ecs-2/meta';
-import { ecs_16Meta } from '../lambdas/controls/ecs-16/meta';
+import { ECS_TASKS_SERVICE, ecs_16Meta, REPLACES_TAG } from '../lambdas/controls/ecs-16/meta';
 import type { ObjectSchema } from '../lambdas/core/schema';
 import type { Mode } from '../lambdas/core/settings';
 
@@ -38,6 +38,11 @@ export interface ScopedArn {
    * @default the stack's region; '' for global services such as IAM
    */
   readonly region?: string;
+  /**
+   * The ARN's account field.
+   * @default the stack's account; '' for ARNs that carry none (EBS snapshots)
+   */
+  readonly account?: string;
 }
 
 export interface Permission {
@@ -47,6 +52,12 @@ export interface Permission {
    * resource-level permissions; `reason` then says so for the cdk-nag record.
    */
   readonly resources: readonly ScopedArn[] | '*';
+  /**
+   * Why the grant is as wide as it is, for the cdk-nag record: required for
+   * `'*'`; for ARN patterns with a wildcard it replaces the default reason
+   * ("any <type> a finding names, in this account and region").
+   * @default a reason derived from the resources
+   */
   readonly reason?: string;
   /**
    * IAM conditions on the grant, e.g. `iam:PassedToService` for `iam:PassRole`.
@@ -105,29 +116,43 @@ const REVOKE_WORLD_OPEN_INGRESS: readonly Permission[] = [
 ];
 
 export const CONTROLS: readonly ControlDefinition[] = [
-  {
+  defineControl({
     meta: ec2_1Meta,
     defaultMode: 'remediate',
     disruptive: false,
     permissions: [
       {
-        actions: [
-          'ec2:DescribeSnapshots',
-          'ec2:GetSnapshotBlockPublicAccessState',
-          'ec2:EnableSnapshotBlockPublicAccess',
-        ],
+        actions: ['ec2:DescribeSnapshots'],
         resources: '*',
-        reason:
-          'EC2 DescribeSnapshots and the account-level snapshot block public access actions support no resource-level permissions',
+        reason: 'EC2 DescribeSnapshots supports no resource-level permissions',
       },
       {
+        // Only what the fix sends: remove group "all" from createVolumePermission, add nothing.
         actions: ['ec2:ModifySnapshotAttribute'],
-        resources: '*',
+        resources: [{ service: 'ec2', account: '', resource: 'snapshot', resourceName: '*' }],
+        conditions: {
+          StringEquals: { 'ec2:Attribute': 'createVolumePermission', 'ec2:Remove/group': 'all' },
+          Null: { 'ec2:Add/group': 'true', 'ec2:Add/userId': 'true', 'ec2:Remove/userId': 'true' },
+        },
         reason:
-          'EC2 snapshot ARNs carry no account (arn:aws:ec2:<region>::snapshot/<id>), so an ARN scoped to this account would match none; the function only modifies snapshots DescribeSnapshots lists for OwnerIds self',
+          'EBS snapshot ARNs carry no account (arn:<partition>:ec2:<region>::snapshot/<id>), so the grant names every snapshot of this region; EC2 lets only a snapshot\'s owner change its permissions, and the conditions allow only removing group "all" from createVolumePermission, adding nothing and removing no account',
       },
     ],
-  },
+    settingPermissions: (params) =>
+      params.blockPublicAccess === 'off'
+        ? []
+        : [
+            {
+              actions: [
+                'ec2:GetSnapshotBlockPublicAccessState',
+                'ec2:EnableSnapshotBlockPublicAccess',
+              ],
+              resources: '*',
+              reason:
+                'snapshot block public access is a setting of the account and region, with no resource-level permissions',
+            },
+          ],
+  }),
   {
     meta: ec2_2Meta,
     defaultMode: 'remediate',
@@ -340,9 +365,20 @@ export const CONTROLS: readonly ControlDefinition[] = [
     disruptive: true,
     permissions: [
       {
-        actions: ['ecs:DescribeServices', 'ecs:UpdateService'],
+        actions: ['ecs:DescribeServices'],
         // `service/*` also covers old-format service ARNs, which name no cluster.
         resources: [{ service: 'ecs', resource: 'service', resourceName: '*' }],
+      },
+      {
+        // Only requests that turn public IPs off and leave the task definition alone.
+        actions: ['ecs:UpdateService'],
+        resources: [{ service: 'ecs', resource: 'service', resourceName: '*' }],
+        conditions: {
+          Bool: { 'ecs:auto-assign-public-ip': 'false' },
+          Null: { 'ecs:task-definition': 'true' },
+        },
+        reason:
+          'ECS.2 must reach any service a finding names, in this account and region (service/* also covers old-format ARNs, which name no cluster); the conditions allow only an UpdateService that sets assignPublicIp DISABLED and names no task definition. ECS has no condition key for the other fields of the request (security groups, desired count, deployment settings)',
       },
       {
         actions: ['ecs:ListClusters'],
@@ -357,7 +393,7 @@ export const CONTROLS: readonly ControlDefinition[] = [
       },
     ],
   },
-  {
+  defineControl({
     meta: ecs_16Meta,
     defaultMode: 'notify',
     disruptive: true,
@@ -366,25 +402,30 @@ export const CONTROLS: readonly ControlDefinition[] = [
     timeout: Duration.minutes(15),
     permissions: [
       {
-        // TagResource: CreateTaskSet carries the old task set's tags.
-        actions: [
-          'ecs:DescribeTaskSets',
-          'ecs:CreateTaskSet',
-          'ecs:DeleteTaskSet',
-          'ecs:TagResource',
-        ],
+        actions: ['ecs:DescribeTaskSets', 'ecs:DeleteTaskSet'],
         resources: [{ service: 'ecs', resource: 'task-set', resourceName: '*/*/*' }],
+      },
+      {
+        // Every task set the function creates carries hubfix's marker tag.
+        actions: ['ecs:CreateTaskSet'],
+        resources: [{ service: 'ecs', resource: 'task-set', resourceName: '*/*/*' }],
+        conditions: { Null: { [`aws:RequestTag/${REPLACES_TAG}`]: 'false' } },
+      },
+      {
+        // The tags go on as CreateTaskSet makes the task set, and only then.
+        actions: ['ecs:TagResource'],
+        resources: [{ service: 'ecs', resource: 'task-set', resourceName: '*/*/*' }],
+        conditions: { StringEquals: { 'ecs:CreateAction': 'CreateTaskSet' } },
       },
       {
         actions: ['ecs:DescribeServices', 'ecs:UpdateServicePrimaryTaskSet'],
         resources: [{ service: 'ecs', resource: 'service', resourceName: '*/*' }],
       },
       {
-        // CreateTaskSet passes the task definition's task and execution
-        // roles on to ECS tasks; only that use of a role is allowed.
-        actions: ['iam:PassRole'],
-        resources: [{ service: 'iam', region: '', resource: 'role', resourceName: '*' }],
-        conditions: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
+        actions: ['ecs:DescribeTaskDefinition'],
+        resources: '*',
+        reason:
+          "ecs:DescribeTaskDefinition supports no resource-level permissions; ECS.16 reads only the roles of the task set's task definition",
       },
       {
         actions: ['ec2:DescribeRouteTables', 'ec2:DescribeSubnets'],
@@ -392,7 +433,40 @@ export const CONTROLS: readonly ControlDefinition[] = [
         reason: DESCRIBE_ONLY,
       },
     ],
-  },
+    // CreateTaskSet passes the task definition's task and execution roles on
+    // to ECS tasks: only the roles the settings name, only to ECS tasks.
+    settingPermissions: ({ passRoles }) => [
+      ...(passRoles.roles.length > 0
+        ? [
+            {
+              actions: ['iam:PassRole'],
+              resources: passRoles.roles.map((name) => ({
+                service: 'iam',
+                region: '',
+                resource: 'role',
+                resourceName: name,
+              })),
+              conditions: { StringEquals: { 'iam:PassedToService': ECS_TASKS_SERVICE } },
+            },
+          ]
+        : []),
+      ...(passRoles.tag
+        ? [
+            {
+              actions: ['iam:PassRole'],
+              resources: [{ service: 'iam', region: '', resource: 'role', resourceName: '*' }],
+              conditions: {
+                StringEquals: {
+                  'iam:PassedToService': ECS_TASKS_SERVICE,
+                  [`iam:ResourceTag/${passRoles.tag.key}`]: passRoles.tag.value,
+                },
+              },
+              reason: `ECS.16 may pass any role of this account tagged ${passRoles.tag.key}=${passRoles.tag.value} (controls["ECS.16"].passRoles.tag), and only to ${ECS_TASKS_SERVICE}`,
+            },
+          ]
+        : []),
+    ],
+  }),
 ];
 
 /** Every grant a control's function gets when deployed with `params`. */

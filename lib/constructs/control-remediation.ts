@@ -275,11 +275,13 @@ export class ControlRemediation extends Construct {
       if (wildcards.length > 0) {
         scoped.push({
           id: 'AwsSolutions-IAM5',
-          reason: `${permission.actions.join(', ')} must reach any ${wildcards
-            .map((w) => w.resource)
-            .join(
-              ', ',
-            )} a finding names, in this account and region only; the function re-reads and checks each one before acting`,
+          reason:
+            permission.reason ??
+            `${permission.actions.join(', ')} must reach any ${wildcards
+              .map((w) => w.resource)
+              .join(
+                ', ',
+              )} a finding names, in this account and region only; the function re-reads and checks each one before acting`,
           appliesTo: wildcards.map((w) => ({
             // Partition, region and account render as <AWS::...> tokens or literals.
             regex: `/^Resource::arn:${ARN_PART}:${w.service}:${ARN_PART}:${ARN_PART}:${escapeRegex(`${w.resource}/${w.resourceName}`)}$/`,

@@ -12,7 +12,7 @@ import { CONTROLS, type ControlDefinition, handlerEntry } from '../../lib/contro
 import { PLAN_ACTION_ID, REMEDIATE_ACTION_ID } from '../../lib/hubfix-stack';
 import { ACCOUNT, REGION } from '../support/fixtures';
 import { resolveIntrinsics } from '../support/intrinsics';
-import { resourcesOf, synthesize } from '../support/stack';
+import { controlFunctionId, resourcesOf, roleStatements, synthesize } from '../support/stack';
 
 const config = {
   notifications: { emails: ['secops@example.com', 'platform@example.com'] },
@@ -70,17 +70,6 @@ function provisionedActions(control: ControlDefinition): string[] {
   );
 }
 
-function logicalIdOf(
-  type: string,
-  predicate: (properties: Record<string, unknown>) => boolean,
-): string {
-  const found = Object.entries(resources).find(
-    ([, r]) => r.Type === type && predicate(r.Properties ?? {}),
-  );
-  if (!found) throw new Error(`no ${type} matched`);
-  return found[0];
-}
-
 function propertiesOf(logicalId: string): Record<string, unknown> {
   const resource = resources[logicalId];
   if (!resource) throw new Error(`no resource ${logicalId}`);
@@ -88,22 +77,11 @@ function propertiesOf(logicalId: string): Record<string, unknown> {
 }
 
 function functionFor(controlId: string): string {
-  return logicalIdOf('AWS::Lambda::Function', (p) => {
-    const variables = (p.Environment as { Variables: Record<string, string> }).Variables;
-    return (
-      (JSON.parse(variables.HUBFIX_SETTINGS ?? '{}') as { controlId?: string }).controlId ===
-      controlId
-    );
-  });
+  return controlFunctionId(resources, controlId);
 }
 
 function statementsOf(functionId: string): Statement[] {
-  const fn = propertiesOf(functionId) as { Role: { 'Fn::GetAtt': [string, string] } };
-  const roleId = fn.Role['Fn::GetAtt'][0];
-  return Object.values(resources)
-    .filter((r) => r.Type === 'AWS::IAM::Policy')
-    .filter((r) => (r.Properties.Roles as { Ref: string }[]).some((role) => role.Ref === roleId))
-    .flatMap((r) => (r.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
+  return roleStatements(resources, functionId);
 }
 
 describe('the stack', () => {

@@ -43,3 +43,39 @@ export type Resources = Record<string, { Type: string; Properties: Record<string
 export function resourcesOf(template: Template): Resources {
   return template.toJSON().Resources as Resources;
 }
+
+/** An IAM policy statement as the template holds it. */
+export interface StatementJson {
+  readonly Effect: string;
+  readonly Action: string | string[];
+  readonly Resource: unknown;
+  readonly Condition?: Record<string, Record<string, unknown>>;
+}
+
+/** The logical id of the function that handles `controlId` (read from its settings). */
+export function controlFunctionId(resources: Resources, controlId: string): string {
+  const found = Object.entries(resources).find(([, r]) => {
+    if (r.Type !== 'AWS::Lambda::Function') return false;
+    const variables = (r.Properties.Environment as { Variables?: Record<string, string> })
+      ?.Variables;
+    return (
+      (JSON.parse(variables?.HUBFIX_SETTINGS ?? '{}') as { controlId?: string }).controlId ===
+      controlId
+    );
+  });
+  if (!found) throw new Error(`no function for ${controlId}`);
+  return found[0];
+}
+
+/** Every statement of the policies on the role of the function with logical id `functionId`. */
+export function roleStatements(resources: Resources, functionId: string): StatementJson[] {
+  const fn = resources[functionId]?.Properties as
+    | { Role: { 'Fn::GetAtt': [string, string] } }
+    | undefined;
+  if (!fn) throw new Error(`no resource ${functionId}`);
+  const roleId = fn.Role['Fn::GetAtt'][0];
+  return Object.values(resources)
+    .filter((r) => r.Type === 'AWS::IAM::Policy')
+    .filter((r) => (r.Properties.Roles as { Ref: string }[]).some((role) => role.Ref === roleId))
+    .flatMap((r) => (r.Properties.PolicyDocument as { Statement: StatementJson[] }).Statement);
+}
