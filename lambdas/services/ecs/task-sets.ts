@@ -316,16 +316,18 @@ export interface Replacement {
   readonly timeoutMs: number;
 }
 
+type ServiceCalls = Pick<Replacement, 'ecs' | 'cluster' | 'service'>;
+
+/** Deletes a task set of the service, draining its tasks at once (force: whatever its scale). */
+async function deleteTaskSet(r: ServiceCalls, arn: string): Promise<void> {
+  await r.ecs.send(
+    new DeleteTaskSetCommand({ cluster: r.cluster, service: r.service, taskSet: arn, force: true }),
+  );
+}
+
 async function deleteOrExplain(r: Replacement, id: string, arn: string): Promise<string> {
   try {
-    await r.ecs.send(
-      new DeleteTaskSetCommand({
-        cluster: r.cluster,
-        service: r.service,
-        taskSet: arn,
-        force: true,
-      }),
-    );
+    await deleteTaskSet(r, arn);
     return `${id} was deleted`;
   } catch (error) {
     return `${id} could not be deleted (${describeError(error)}); delete it with: ${deleteTaskSetCommand(
@@ -516,14 +518,7 @@ async function retire(
   replacementId: string,
 ): Promise<string> {
   try {
-    await r.ecs.send(
-      new DeleteTaskSetCommand({
-        cluster: r.cluster,
-        service: r.service,
-        taskSet: current.arn,
-        force: true,
-      }),
-    );
+    await deleteTaskSet(r, current.arn);
     return `deleted the old task set ${current.id} (its tasks drain and stop)`;
   } catch (error) {
     // The new task set works and (when asked) is primary: undoing that would only add risk.
@@ -551,20 +546,13 @@ export async function retireReplaced(
 
 /** Deletes task sets hubfix no longer needs (earlier replacements that do not fit); says what happened to each. */
 export async function removeTaskSets(
-  r: Pick<Replacement, 'ecs' | 'cluster' | 'service'>,
+  r: ServiceCalls,
   taskSets: readonly { readonly id: string; readonly arn: string }[],
 ): Promise<string[]> {
   const lines: string[] = [];
   for (const taskSet of taskSets) {
     try {
-      await r.ecs.send(
-        new DeleteTaskSetCommand({
-          cluster: r.cluster,
-          service: r.service,
-          taskSet: taskSet.arn,
-          force: true,
-        }),
-      );
+      await deleteTaskSet(r, taskSet.arn);
       lines.push(`deleted ${taskSet.id}, an earlier replacement of hubfix's that no longer fits`);
     } catch (error) {
       throw new PartialChangeError(

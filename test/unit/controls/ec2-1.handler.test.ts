@@ -16,6 +16,11 @@ import { controlHarness } from '../../support/handler';
 const FINDING = readJson('asr-ec2.1-finding.json');
 const SNAPSHOT = 'snap-0123456789abcdef0';
 
+/** The listing EC2.1 asks for: the account's own snapshots that anyone may restore. */
+function publicSnapshots(NextToken: string | undefined) {
+  return { OwnerIds: ['self'], RestorableByUserIds: ['all'], MaxResults: 1000, NextToken };
+}
+
 describe('EC2.1 handler', () => {
   it('makes the public snapshot private, notes the finding and tells how to undo it', async () => {
     // Prepare
@@ -23,16 +28,7 @@ describe('EC2.1 handler', () => {
     const ec2 = strictMock(ec2Client);
     const t = controlHarness(ec2_1, { clients: { ec2: ec2Client } });
     ec2
-      .on(
-        DescribeSnapshotsCommand,
-        {
-          OwnerIds: ['self'],
-          RestorableByUserIds: ['all'],
-          MaxResults: 1000,
-          NextToken: undefined,
-        },
-        true,
-      )
+      .on(DescribeSnapshotsCommand, publicSnapshots(undefined), true)
       .resolvesOnce({ Snapshots: [{ SnapshotId: SNAPSHOT, VolumeSize: 20 }] })
       .resolvesOnce({ Snapshots: [] });
     ec2
@@ -77,23 +73,12 @@ describe('EC2.1 handler', () => {
       for (let page = 0; page * 1_000 < remaining.length; page += 1) {
         const token = page === 0 ? undefined : `page-${page}`;
         const next = (page + 1) * 1_000 < remaining.length ? `page-${page + 1}` : undefined;
-        ec2
-          .on(
-            DescribeSnapshotsCommand,
-            {
-              OwnerIds: ['self'],
-              RestorableByUserIds: ['all'],
-              MaxResults: 1000,
-              NextToken: token,
-            },
-            true,
-          )
-          .resolves({
-            Snapshots: remaining
-              .slice(page * 1_000, (page + 1) * 1_000)
-              .map((SnapshotId) => ({ SnapshotId })),
-            NextToken: next,
-          });
+        ec2.on(DescribeSnapshotsCommand, publicSnapshots(token), true).resolves({
+          Snapshots: remaining
+            .slice(page * 1_000, (page + 1) * 1_000)
+            .map((SnapshotId) => ({ SnapshotId })),
+          NextToken: next,
+        });
       }
     };
     listing(ids);

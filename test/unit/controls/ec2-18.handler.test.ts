@@ -7,9 +7,13 @@ import {
   DescribeSecurityGroupRulesCommand,
   DescribeSecurityGroupsCommand,
   EC2Client,
+  type EC2ClientResolvedConfig,
   RevokeSecurityGroupIngressCommand,
   type SecurityGroupRule,
+  type ServiceInputTypes,
+  type ServiceOutputTypes,
 } from '@aws-sdk/client-ec2';
+import type { AwsStub } from 'aws-sdk-client-mock';
 import { describe, expect, it } from 'vitest';
 import { ec2_18 } from '../../../lambdas/controls/ec2-18/remediate';
 import { strictMock } from '../../support/aws';
@@ -39,6 +43,18 @@ function rule(id: string, from: number, to: number): SecurityGroupRule {
   };
 }
 
+/** The group as EC2 describes it, and a stub for the listings of its rules. */
+function givenGroup(ec2: AwsStub<ServiceInputTypes, ServiceOutputTypes, EC2ClientResolvedConfig>) {
+  ec2.on(DescribeSecurityGroupsCommand, { GroupIds: [GROUP] }, true).resolves({
+    SecurityGroups: [{ GroupId: GROUP, GroupName: 'web', VpcId: 'vpc-1', Tags: [] }],
+  });
+  return ec2.on(
+    DescribeSecurityGroupRulesCommand,
+    { Filters: [{ Name: 'group-id', Values: [GROUP] }], MaxResults: 1000, NextToken: undefined },
+    true,
+  );
+}
+
 describe('EC2.18 handler', () => {
   it("revokes what the finding's parameters do not authorize, resolves the finding", async () => {
     // Prepare
@@ -49,19 +65,7 @@ describe('EC2.18 handler', () => {
       clients: { ec2: ec2Client },
       params: { authorizedTcpPorts: [80, 443], authorizedUdpPorts: [] },
     });
-    ec2.on(DescribeSecurityGroupsCommand, { GroupIds: [GROUP] }, true).resolves({
-      SecurityGroups: [{ GroupId: GROUP, GroupName: 'web', VpcId: 'vpc-1', Tags: [] }],
-    });
-    ec2
-      .on(
-        DescribeSecurityGroupRulesCommand,
-        {
-          Filters: [{ Name: 'group-id', Values: [GROUP] }],
-          MaxResults: 1000,
-          NextToken: undefined,
-        },
-        true,
-      )
+    givenGroup(ec2)
       .resolvesOnce({
         SecurityGroupRules: [
           rule('sgr-1', 443, 443),
@@ -108,19 +112,7 @@ describe('EC2.18 handler', () => {
       ToPort: 4,
       CidrIpv4: '0.0.0.0/0',
     };
-    ec2.on(DescribeSecurityGroupsCommand, { GroupIds: [GROUP] }, true).resolves({
-      SecurityGroups: [{ GroupId: GROUP, GroupName: 'web', VpcId: 'vpc-1', Tags: [] }],
-    });
-    ec2
-      .on(
-        DescribeSecurityGroupRulesCommand,
-        {
-          Filters: [{ Name: 'group-id', Values: [GROUP] }],
-          MaxResults: 1000,
-          NextToken: undefined,
-        },
-        true,
-      )
+    givenGroup(ec2)
       .resolvesOnce({ SecurityGroupRules: [icmp, rule('sgr-ssh', 22, 22)] })
       .resolves({ SecurityGroupRules: [icmp] });
     ec2

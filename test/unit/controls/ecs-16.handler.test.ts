@@ -94,6 +94,34 @@ function world(passRoles: { roles: string[] }) {
 
 const MARKER = { key: REPLACES_TAG, value: OLD_ID };
 
+/**
+ * The end of a replacement: the new task set made primary, the old one
+ * deleted, and what verify then lists (the new one alone, with hubfix's tag).
+ */
+function switchesToTheReplacement(ecs: ReturnType<typeof world>['ecs']) {
+  ecs
+    .on(
+      UpdateServicePrimaryTaskSetCommand,
+      { cluster: CLUSTER_ARN, service: SERVICE_ARN, primaryTaskSet: NEW_ARN },
+      true,
+    )
+    .resolves({});
+  ecs
+    .on(
+      DeleteTaskSetCommand,
+      { cluster: CLUSTER_ARN, service: SERVICE_ARN, taskSet: OLD_ARN, force: true },
+      true,
+    )
+    .resolves({});
+  ecs
+    .on(
+      DescribeTaskSetsCommand,
+      { cluster: CLUSTER_ARN, service: SERVICE_ARN, include: ['TAGS'] },
+      true,
+    )
+    .resolves({ taskSets: [taskSet(NEW_ID, NEW_ARN, 'DISABLED', { tags: [MARKER] })] });
+}
+
 describe('ECS.16 handler', () => {
   it('replaces a public task set, notes the finding and records the old one', async () => {
     // Prepare
@@ -134,27 +162,7 @@ describe('ECS.16 handler', () => {
         ],
       })
       .resolves({ taskSets: [taskSet(NEW_ID, NEW_ARN, 'DISABLED', { status: 'ACTIVE' })] });
-    ecs
-      .on(
-        UpdateServicePrimaryTaskSetCommand,
-        { cluster: CLUSTER_ARN, service: SERVICE_ARN, primaryTaskSet: NEW_ARN },
-        true,
-      )
-      .resolves({});
-    ecs
-      .on(
-        DeleteTaskSetCommand,
-        { cluster: CLUSTER_ARN, service: SERVICE_ARN, taskSet: OLD_ARN, force: true },
-        true,
-      )
-      .resolves({});
-    ecs
-      .on(
-        DescribeTaskSetsCommand,
-        { cluster: CLUSTER_ARN, service: SERVICE_ARN, include: ['TAGS'] },
-        true,
-      )
-      .resolves({ taskSets: [taskSet(NEW_ID, NEW_ARN, 'DISABLED', { tags: [MARKER] })] });
+    switchesToTheReplacement(ecs);
 
     // Act
     const result = await t.invoke(importedEvent([FINDING]));
@@ -210,27 +218,7 @@ describe('ECS.16 handler', () => {
         true,
       )
       .resolves({ taskSets: [earlier] });
-    ecs
-      .on(
-        UpdateServicePrimaryTaskSetCommand,
-        { cluster: CLUSTER_ARN, service: SERVICE_ARN, primaryTaskSet: NEW_ARN },
-        true,
-      )
-      .resolves({});
-    ecs
-      .on(
-        DeleteTaskSetCommand,
-        { cluster: CLUSTER_ARN, service: SERVICE_ARN, taskSet: OLD_ARN, force: true },
-        true,
-      )
-      .resolves({});
-    ecs
-      .on(
-        DescribeTaskSetsCommand,
-        { cluster: CLUSTER_ARN, service: SERVICE_ARN, include: ['TAGS'] },
-        true,
-      )
-      .resolves({ taskSets: [{ ...earlier, status: 'PRIMARY' }] });
+    switchesToTheReplacement(ecs);
 
     // Act
     const result = await t.invoke(importedEvent([FINDING]));
