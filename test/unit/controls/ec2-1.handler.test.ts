@@ -108,6 +108,13 @@ describe('EC2.1 handler', () => {
       'make 25 of 5,000 public EBS snapshots private in account 111111111111, us-east-1; 4,975 left for the next invocations',
     );
     expect(t.notes()[0]).toContain('4,975 left for the next invocations');
+    // The pipeline hands the finding to another invocation for the next batch.
+    expect(t.requeued).toEqual([
+      expect.objectContaining({
+        origin: 'requeue',
+        findings: [expect.objectContaining({ id: FINDING.Id })],
+      }),
+    ]);
     const message = t.published()[0]?.Message ?? '';
     expect(message).toContain(
       `made 25 snapshots private (group "all" may no longer restore them): ${ids[0]}, ${ids[1]}, ${ids[2]} and 22 more`,

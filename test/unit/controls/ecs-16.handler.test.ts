@@ -18,7 +18,14 @@ import { REPLACES_TAG } from '../../../lambdas/controls/ecs-16/meta';
 import { ecs_16 } from '../../../lambdas/controls/ecs-16/remediate';
 import { clientToken } from '../../../lambdas/services/ecs/task-sets';
 import { strictMock } from '../../support/aws';
-import { ACCOUNT, EC2_2_FINDING, importedEvent, REGION, withChanges } from '../../support/fixtures';
+import {
+  ACCOUNT,
+  customActionEvent,
+  EC2_2_FINDING,
+  importedEvent,
+  REGION,
+  withChanges,
+} from '../../support/fixtures';
 import { controlHarness } from '../../support/handler';
 
 const CLUSTER_ARN = `arn:aws:ecs:${REGION}:${ACCOUNT}:cluster/prod`;
@@ -231,5 +238,28 @@ describe('ECS.16 handler', () => {
     expect(t.published()[0]?.Message).toContain(
       `took over ${NEW_ID} without public IPs, which an earlier run created`,
     );
+  });
+
+  it('handles one finding per invocation and hands the rest of a custom action on', async () => {
+    // Prepare: a person sends two ECS.16 findings at once.
+    const { ecs, t } = world({ roles: [] });
+    const secondId = 'ecs-svc/4444444444444444444';
+    const secondArn = `arn:aws:ecs:${REGION}:${ACCOUNT}:task-set/prod/web/${secondId}`;
+    const second = withChanges(FINDING, {
+      Id: `${FINDING_ID}-2`,
+      Resources: [{ Type: 'Other', Id: secondArn, Partition: 'aws', Region: REGION }],
+    });
+    ecs
+      .on(DescribeTaskSetsCommand, { cluster: 'prod', service: 'web', include: ['TAGS'] }, true)
+      .resolves({ taskSets: [taskSet(OLD_ID, OLD_ARN, 'ENABLED')] });
+
+    // Act
+    const result = await t.invoke(customActionEvent([FINDING, second]));
+
+    // Assess: the first is handled (blocked here: no role may be passed), the second handed on.
+    expect(result.findings.map((f) => f.findingId)).toEqual([FINDING_ID]);
+    expect(t.requeued).toEqual([
+      expect.objectContaining({ findings: [expect.objectContaining({ id: `${FINDING_ID}-2` })] }),
+    ]);
   });
 });
