@@ -265,6 +265,18 @@ describe('EC2.1 happy path', () => {
   });
 });
 
+describe('EC2.1 evidence', () => {
+  it('reads every page: an empty first page with a token says nothing', async () => {
+    // DescribeSnapshots filters after cutting a page: the public snapshot is on page two.
+    givenPublic([[], [snapshot(SNAP_1)]]);
+
+    const state = await readFound();
+
+    expect(state.snapshots.map((s) => s.snapshotId)).toEqual([SNAP_1]);
+    expect(changePlan(state).before.snapshotIds).toEqual([SNAP_1]);
+  });
+});
+
 describe('EC2.1 plan', () => {
   it('sees an account without public snapshots as compliant', async () => {
     givenPublic([[]]);
