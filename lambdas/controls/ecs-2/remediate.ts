@@ -58,6 +58,8 @@ export interface ServiceState {
   /** ECS, CODE_DEPLOY or EXTERNAL. */
   readonly controller: string;
   readonly network: AwsVpc;
+  /** The deployment that was primary when hubfix read the service; the fix must start a new one. */
+  readonly primaryDeployment: string | undefined;
 }
 
 export const ecs_2Before = object({
@@ -125,14 +127,19 @@ async function findInAnyCluster(ecs: ECSClient, serviceArn: string): Promise<Ser
 }
 
 /**
- * What "verified" means for a change that starts a deployment: the service
- * and the deployment ECS made primary for it both carry assignPublicIp
- * DISABLED, and that deployment has not failed. The running tasks keep their
- * public IPs until the deployment replaces them (minutes): hubfix does not
- * wait for that, and a rollout that fails and rolls back brings the old
- * configuration back, which Security Hub's next check then reports.
+ * What "verified" means for a change that starts a deployment: the service's
+ * network configuration says assignPublicIp DISABLED, and ECS has started a
+ * new primary deployment (not the one that was primary when hubfix read the
+ * service) that has not failed. The running tasks keep their public IPs
+ * until that deployment replaces them (minutes): hubfix does not wait for
+ * it, and a rollout that fails and rolls back brings the old configuration
+ * back, which Security Hub's next check then reports.
  */
-function deploymentVerdict(name: string, service: Service | undefined): VerifyResult {
+function deploymentVerdict(
+  name: string,
+  service: Service | undefined,
+  primaryBefore: string | undefined,
+): VerifyResult {
   const now = awsVpcOf(service?.networkConfiguration)?.assignPublicIp;
   if (now !== 'DISABLED') {
     return {
@@ -142,11 +149,10 @@ function deploymentVerdict(name: string, service: Service | undefined): VerifyRe
   }
   const primary = service?.deployments?.find((deployment) => deployment.status === 'PRIMARY');
   if (!primary) return { ok: false, reason: `${name} shows no primary deployment yet` };
-  const deployed = awsVpcOf(primary.networkConfiguration)?.assignPublicIp;
-  if (deployed !== 'DISABLED') {
+  if (primaryBefore !== undefined && primary.id === primaryBefore) {
     return {
       ok: false,
-      reason: `the primary deployment ${primary.id ?? '?'} of ${name} still has assignPublicIp ${deployed ?? '(none)'}`,
+      reason: `${name} has started no new deployment yet: ${primaryBefore} is still the primary one`,
     };
   }
   if (primary.rolloutState === 'FAILED') {
@@ -212,6 +218,7 @@ export const ecs_2: Control<ServiceState, Ecs_2Before, Ecs_2Params, EcsClients> 
         serviceName: service.serviceName ?? name.service,
         controller: service.deploymentController?.type ?? 'ECS',
         network,
+        primaryDeployment: service.deployments?.find((d) => d.status === 'PRIMARY')?.id,
       },
       tags: ecsTagsOf(service.tags),
     };
@@ -228,7 +235,7 @@ export const ecs_2: Control<ServiceState, Ecs_2Before, Ecs_2Params, EcsClients> 
       steps: [
         `update ${state.serviceName}: keep ${describeNetwork(state.network)}, set assignPublicIp to DISABLED`,
         'start a new deployment (forceNewDeployment), so the running tasks are replaced by tasks without public IPs',
-        `check that ${state.serviceName} and its new primary deployment say assignPublicIp DISABLED; the deployment replaces the running tasks by itself over the next minutes, and hubfix does not wait for it to finish`,
+        `check that ${state.serviceName} says assignPublicIp DISABLED and that a new deployment is primary; it replaces the running tasks by itself over the next minutes, and hubfix does not wait for it to finish`,
       ],
       before: { cluster: state.clusterArn, service: state.serviceArn, network: state.network },
       undo: [
@@ -279,6 +286,7 @@ export const ecs_2: Control<ServiceState, Ecs_2Before, Ecs_2Params, EcsClients> 
       deploymentVerdict(
         state.serviceName,
         await describeService(ecs, state.clusterArn, state.serviceArn, false),
+        state.primaryDeployment,
       ),
     );
   },

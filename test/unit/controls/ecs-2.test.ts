@@ -56,6 +56,14 @@ function service(overrides: Partial<Service> = {}): Service {
     status: 'ACTIVE',
     deploymentController: { type: 'ECS' },
     networkConfiguration: PUBLIC_NETWORK,
+    deployments: [
+      {
+        id: 'ecs-svc/1',
+        status: 'PRIMARY',
+        networkConfiguration: PUBLIC_NETWORK,
+        rolloutState: 'COMPLETED',
+      },
+    ],
     tags: [{ key: 'environment', value: 'dev' }],
     ...overrides,
   };
@@ -157,6 +165,7 @@ const STATE: ServiceState = {
     securityGroups: ['sg-1'],
     assignPublicIp: 'ENABLED',
   },
+  primaryDeployment: 'ecs-svc/1',
 };
 
 beforeEach(() => {
@@ -323,7 +332,7 @@ describe('ECS.2 plan', () => {
     expect(plan.steps).toEqual([
       'update web: keep subnets subnet-a, subnet-b and security groups sg-1, set assignPublicIp to DISABLED',
       'start a new deployment (forceNewDeployment), so the running tasks are replaced by tasks without public IPs',
-      'check that web and its new primary deployment say assignPublicIp DISABLED; the deployment replaces the running tasks by itself over the next minutes, and hubfix does not wait for it to finish',
+      'check that web says assignPublicIp DISABLED and that a new deployment is primary; it replaces the running tasks by itself over the next minutes, and hubfix does not wait for it to finish',
     ]);
     expect(plan.before).toEqual({
       cluster: CLUSTER_ARN,
@@ -617,11 +626,11 @@ describe('ECS.2 apply, verify, rollback', () => {
 
   it.each<[string, Service, string]>([
     [
-      'the service says DISABLED but its primary deployment does not',
+      'the service says DISABLED but no new deployment has started',
       deploying({
         deployments: [{ id: 'ecs-svc/1', status: 'PRIMARY', networkConfiguration: PUBLIC_NETWORK }],
       }),
-      'the primary deployment ecs-svc/1 of web still has assignPublicIp ENABLED',
+      'web has started no new deployment yet: ecs-svc/1 is still the primary one',
     ],
     [
       'no deployment is primary',
