@@ -368,6 +368,7 @@ describe('the lines a change records name what its rollback gives back', () => {
                 description: undefined,
               },
             ],
+            batchSize: 1,
             blockPublicAccess: undefined,
           },
           { blockPublicAccess: 'off' as const },
