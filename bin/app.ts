@@ -2,11 +2,14 @@
 /**
  * CDK app entry: load and validate the config, then build the stack.
  * `npx cdk deploy -c config=path/to/other.json` selects another config file.
+ * The template is environment-agnostic unless `-c env=aws://<account>/<region>`
+ * pins it (see lib/environment.ts).
  */
 import { App, Aspects } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { ConfigurationError } from '../lambdas/core/errors';
 import { DEFAULT_CONFIG_PATH, loadConfig } from '../lib/config';
+import { ENV_CONTEXT_KEY, environmentFromContext } from '../lib/environment';
 import { HubfixStack } from '../lib/hubfix-stack';
 
 const app = new App();
@@ -17,7 +20,7 @@ try {
   new HubfixStack(app, 'Hubfix', {
     config,
     description: 'hubfix: auto-remediation for AWS Security Hub control findings',
-    env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
+    env: environmentFromContext(app.node.tryGetContext(ENV_CONTEXT_KEY)),
   });
   Aspects.of(app).add(new AwsSolutionsChecks({ verbose: true }));
 } catch (error) {

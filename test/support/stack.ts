@@ -1,20 +1,24 @@
 /**
- * Synthesizes the stack as tests need it: with a known account and region so
- * patterns and ARNs are plain strings, and without bundling, which the infra
- * test and `cdk synth` cover on their own.
+ * Synthesizes the stack as tests need it: environment-agnostic as `cdk synth`
+ * makes it (tests resolve the pseudo parameters with `resolveIntrinsics`),
+ * with cdk.json's feature flags, and without bundling, which the infra test
+ * and `cdk synth` cover on their own.
  */
-import { App, Aspects } from 'aws-cdk-lib';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { App, Aspects, type Environment } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { type HubfixConfig, parseConfig } from '../../lib/config';
 import { CONTROLS, type ControlDefinition } from '../../lib/controls';
 import { HubfixStack } from '../../lib/hubfix-stack';
-import { ACCOUNT, REGION } from './fixtures';
 
 export interface SynthOptions {
   readonly config?: unknown;
   readonly controls?: readonly ControlDefinition[];
   readonly nag?: boolean;
+  /** @default none: environment-agnostic, as `cdk synth` without `-c env=` */
+  readonly env?: Environment;
 }
 
 export interface Synthesized {
@@ -24,13 +28,21 @@ export interface Synthesized {
   readonly config: HubfixConfig;
 }
 
+/** The feature flags `cdk synth` runs with. */
+export function cdkJsonContext(): Record<string, unknown> {
+  const file = path.resolve(import.meta.dirname, '..', '..', 'cdk.json');
+  return (JSON.parse(readFileSync(file, 'utf8')) as { context: Record<string, unknown> }).context;
+}
+
 export function synthesize(options: SynthOptions = {}): Synthesized {
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const app = new App({
+    context: { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [] },
+  });
   const config = parseConfig(options.config ?? {}, 'test config', options.controls ?? CONTROLS);
   const stack = new HubfixStack(app, 'Hubfix', {
     config,
     controls: options.controls ?? CONTROLS,
-    env: { account: ACCOUNT, region: REGION },
+    env: options.env,
   });
   if (options.nag) Aspects.of(app).add(new AwsSolutionsChecks({ verbose: true }));
   const template = Template.fromStack(stack);
