@@ -46,8 +46,46 @@ export interface ControlConfig {
   readonly params: unknown;
 }
 
+/**
+ * How the notification topic is encrypted at rest. CloudWatch alarms cannot
+ * publish to a topic under the AWS-managed `aws/sns` key, so the choice is no
+ * KMS encryption, a key hubfix creates ($1 a month), or a key you already
+ * have (its policy must let CloudWatch use it; see the README).
+ */
+export type TopicEncryption =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'managed-by-hubfix' }
+  | { readonly kind: 'key'; readonly keyArn: string };
+
+export const TOPIC_ENCRYPTION_DEFAULT: TopicEncryption = { kind: 'none' };
+
+/**
+ * What the throttle alarm watches. Lambda reports throttles per function or
+ * for the whole account-region, and CloudWatch bills an alarm per metric it
+ * reads: `account` is one metric ($0.10 a month) that also counts other
+ * functions of the account-region; `off` has no throttle alarm. A per-function
+ * alarm is not offered: a metric-math alarm reads at most 10 metrics (hubfix
+ * has 12 functions) and would cost $0.10 for each.
+ */
+export const THROTTLE_ALARMS = ['account', 'off'] as const;
+export type ThrottleAlarm = (typeof THROTTLE_ALARMS)[number];
+
+export interface DashboardConfig {
+  readonly enabled: boolean;
+  /**
+   * Dashboards are global to the account, so the default carries the region.
+   * @default `Hubfix-<region>`
+   */
+  readonly name: string | undefined;
+}
+
 export interface HubfixConfig {
-  readonly notifications: { readonly emails: readonly string[] };
+  readonly notifications: {
+    readonly emails: readonly string[];
+    readonly kmsKey: TopicEncryption;
+  };
+  readonly alarms: { readonly throttles: ThrottleAlarm };
+  readonly dashboard: DashboardConfig;
   readonly tags: TagPolicy;
   readonly defaults: { readonly mode: Mode | undefined; readonly dryRun: boolean };
   readonly allowList: readonly AllowListEntry[];
@@ -71,6 +109,30 @@ const retentionDays: Schema<number> = {
         };
   },
 };
+
+const KMS_KEY_ARN =
+  /^arn:aws[a-z-]*:kms:[a-z]{2}(?:-[a-z]+)+-\d{1,2}:\d{12}:key\/(?:mrk-)?[0-9a-f-]{32,36}$/;
+
+const topicEncryption: Schema<TopicEncryption> = {
+  expected:
+    '"none", "managed-by-hubfix" or a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)',
+  parse(input, path) {
+    if (input === 'none' || input === 'managed-by-hubfix')
+      return { ok: true, value: { kind: input } };
+    if (typeof input === 'string' && KMS_KEY_ARN.test(input)) {
+      return { ok: true, value: { kind: 'key', keyArn: input } };
+    }
+    return {
+      ok: false,
+      issues: [{ path, message: `expected ${this.expected}, got ${JSON.stringify(input)}` }],
+    };
+  },
+};
+
+const dashboardName = string({
+  pattern: /^[A-Za-z0-9_-]{1,255}$/,
+  patternName: 'a dashboard name (1-255 letters, digits, "-" or "_")',
+});
 
 const email = string({
   pattern: /^[^\s@]+@[^\s@]+\.[^\s@]+$/,
@@ -140,7 +202,16 @@ function fileSchema(controls: readonly ControlDefinition[]) {
   return object({
     $schema: optional(string()),
     $comment: optional(string()),
-    notifications: optional(object({ emails: optional(array(email, { unique: true }), []) })),
+    notifications: optional(
+      object({
+        emails: optional(array(email, { unique: true }), []),
+        kmsKey: optional(topicEncryption, TOPIC_ENCRYPTION_DEFAULT),
+      }),
+    ),
+    alarms: optional(object({ throttles: optional(oneOf(THROTTLE_ALARMS), 'account') })),
+    dashboard: optional(
+      object({ enabled: optional(boolean(), true), name: optional(dashboardName) }),
+    ),
     tags: optional(tagPolicySchema),
     defaults: optional(
       object({ mode: optional(oneOf(MODES)), dryRun: optional(boolean(), false) }),
@@ -177,7 +248,12 @@ export function parseConfig(
   if (!result.ok) throw new ConfigurationError(source, result.issues);
   const file = result.value;
   return {
-    notifications: { emails: file.notifications?.emails ?? [] },
+    notifications: {
+      emails: file.notifications?.emails ?? [],
+      kmsKey: file.notifications?.kmsKey ?? TOPIC_ENCRYPTION_DEFAULT,
+    },
+    alarms: { throttles: file.alarms?.throttles ?? 'account' },
+    dashboard: { enabled: file.dashboard?.enabled ?? true, name: file.dashboard?.name },
     tags: file.tags ?? defaultTagPolicy(),
     defaults: { mode: file.defaults?.mode, dryRun: file.defaults?.dryRun ?? false },
     allowList: file.allowList,

@@ -1,15 +1,15 @@
-import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { Aws, CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import { AttributeType, Billing, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
-import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Key } from 'aws-cdk-lib/aws-kms';
-import { Topic } from 'aws-cdk-lib/aws-sns';
-import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
 import { LEDGER_INDEX } from '../lambdas/core/adapters/ledger';
 import { STATE_KEY, STATE_TTL } from '../lambdas/core/adapters/state';
 import { type HubfixConfig, resolveSettings } from './config';
 import { ActionTarget } from './constructs/action-target';
+import { HubfixAlarms } from './constructs/alarms';
 import { ControlRemediation } from './constructs/control-remediation';
+import { HubfixDashboard } from './constructs/dashboard';
+import { DeadLetterQueue } from './constructs/dead-letter-queue';
+import { NotificationTopic } from './constructs/notification-topic';
 import { CONTROLS, type ControlDefinition, controlFolder } from './controls';
 
 export interface HubfixStackProps extends StackProps {
@@ -26,9 +26,16 @@ export interface HubfixStackProps extends StackProps {
 export const REMEDIATE_ACTION_ID = 'HubfixRemediate';
 export const PLAN_ACTION_ID = 'HubfixPlan';
 
-/** One deployment per account and region. */
+/** Dashboards are global to an account: the default name carries the region. */
+export const DEFAULT_DASHBOARD_NAME = `Hubfix-${Aws.REGION}`;
+
+/**
+ * One deployment per account and region. Environment-agnostic unless `env`
+ * is given: every ARN and pattern uses the AWS::Region, AWS::AccountId and
+ * AWS::Partition of wherever the template is deployed.
+ */
 export class HubfixStack extends Stack {
-  readonly topic: Topic;
+  readonly notifications: NotificationTopic;
   /** Every change hubfix makes: before-state, result, rollbacks. */
   readonly ledger: TableV2;
   readonly idempotencyTable: TableV2;
@@ -37,33 +44,20 @@ export class HubfixStack extends Stack {
   readonly remediateAction: ActionTarget;
   readonly planAction: ActionTarget;
   readonly controls: ReadonlyMap<string, ControlRemediation>;
+  readonly deadLetters: DeadLetterQueue;
+  readonly alarms: HubfixAlarms;
+  /** Undefined when `dashboard.enabled` is false. */
+  readonly dashboard: HubfixDashboard | undefined;
 
   constructor(scope: Construct, id: string, props: HubfixStackProps) {
     super(scope, id, props);
     const { config } = props;
 
-    // A key of our own rather than aws/sns: CloudWatch alarms (the
-    // dead-letter alarms) can only publish to a topic whose key lets them.
-    const topicKey = new Key(this, 'NotificationsKey', {
-      description: 'hubfix: encrypts the notification topic',
-      enableKeyRotation: true,
+    this.notifications = new NotificationTopic(this, 'Notifications', {
+      emails: config.notifications.emails,
+      encryption: config.notifications.kmsKey,
     });
-    topicKey.addToResourcePolicy(
-      new PolicyStatement({
-        principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
-        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-        resources: ['*'],
-        conditions: { StringEquals: { 'aws:SourceAccount': this.account } },
-      }),
-    );
-    this.topic = new Topic(this, 'Notifications', {
-      displayName: 'hubfix',
-      masterKey: topicKey,
-      enforceSSL: true,
-    });
-    for (const email of config.notifications.emails) {
-      this.topic.addSubscription(new EmailSubscription(email));
-    }
+    this.deadLetters = new DeadLetterQueue(this, 'DeadLetters');
 
     this.remediateAction = new ActionTarget(this, 'RemediateAction', {
       actionTargetId: REMEDIATE_ACTION_ID,
@@ -117,7 +111,8 @@ export class HubfixStack extends Stack {
         new ControlRemediation(this, `Control-${controlFolder(control.meta.id)}`, {
           control,
           settings: resolveSettings(config, control),
-          topic: this.topic,
+          notifications: this.notifications,
+          deadLetters: this.deadLetters,
           ledger: this.ledger,
           ledgerRetentionDays: config.ledger.retentionDays,
           idempotencyTable: this.idempotencyTable,
@@ -132,7 +127,28 @@ export class HubfixStack extends Stack {
     }
     this.controls = controls;
 
-    new CfnOutput(this, 'NotificationTopicArn', { value: this.topic.topicArn });
+    const deployed = [...controls].map(([controlId, control]) => ({
+      controlId,
+      function: control.handler.function,
+      logGroup: control.handler.logGroup,
+    }));
+    this.alarms = new HubfixAlarms(this, 'Alarms', {
+      topic: this.notifications.topic,
+      deadLetterQueue: this.deadLetters.queue,
+      functions: deployed,
+      throttles: config.alarms.throttles,
+    });
+    this.dashboard = config.dashboard.enabled
+      ? new HubfixDashboard(this, 'Dashboard', {
+          dashboardName: config.dashboard.name ?? DEFAULT_DASHBOARD_NAME,
+          controls: deployed,
+          deadLetterQueue: this.deadLetters.queue,
+          alarms: this.alarms.all,
+          functionErrors: this.alarms.functionErrorsMetric,
+        })
+      : undefined;
+
+    new CfnOutput(this, 'NotificationTopicArn', { value: this.notifications.topic.topicArn });
     new CfnOutput(this, 'LedgerTableName', {
       value: this.ledger.tableName,
       description: 'Read by `npx hubfix history` and `npx hubfix rollback`',

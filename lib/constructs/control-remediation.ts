@@ -1,29 +1,33 @@
 import { Duration, Stack } from 'aws-cdk-lib';
-import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
-import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { Policy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import type { ITopic } from 'aws-cdk-lib/aws-sns';
-import { type IQueue, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
 import { OUTCOME_EVENT_SOURCE } from '../../lambdas/core/adapters/events';
 import { ENVIRONMENT } from '../../lambdas/core/env';
 import type { RuntimeSettings } from '../../lambdas/core/settings';
 import { encodeSettings } from '../config';
-import { type ControlDefinition, handlerEntry, permissionsFor } from '../controls';
+import {
+  type ControlDefinition,
+  FINDING_PERMISSIONS,
+  handlerEntry,
+  type Permission,
+  permissionsFor,
+} from '../controls';
 import { customActionPattern, importedFindingsPattern } from '../event-patterns';
 import type { IActionTarget } from './action-target';
+import type { DeadLetterQueue } from './dead-letter-queue';
+import type { NotificationTopic } from './notification-topic';
 import { RemediationFunction } from './remediation-function';
 
 export interface ControlRemediationProps {
   readonly control: ControlDefinition;
   readonly settings: RuntimeSettings<unknown>;
-  readonly topic: ITopic;
+  readonly notifications: NotificationTopic;
   /** Where before-states and results of changes are recorded. */
   readonly ledger: ITableV2;
   /** How long ledger entries are kept, in days. */
@@ -40,11 +44,8 @@ export interface ControlRemediationProps {
   readonly memorySize?: number;
   /** @default RetentionDays.ONE_MONTH */
   readonly logRetention?: RetentionDays;
-  /**
-   * Where events go once EventBridge and Lambda have given up on them.
-   * @default a new SQS queue, encrypted, keeping messages for 14 days
-   */
-  readonly deadLetterQueue?: IQueue;
+  /** Where events go once EventBridge and Lambda have given up on them. */
+  readonly deadLetters: DeadLetterQueue;
 }
 
 /** One ARN field as cdk-nag renders it: a literal or an <AWS::...> token. */
@@ -60,36 +61,20 @@ const LAMBDA_ASYNC_RETRY_ATTEMPTS = 2;
 
 /**
  * One control, wired end to end: its function, the rules that route its
- * findings and custom actions to it, a dead-letter queue for events that
- * cannot be delivered or keep failing, and exactly the permissions it needs.
+ * findings and custom actions to it, the shared dead-letter queue for events
+ * that cannot be delivered or keep failing, and exactly the permissions it
+ * needs.
  */
 export class ControlRemediation extends Construct {
   readonly handler: RemediationFunction;
   readonly importedRule: Rule;
   readonly customActionRule: Rule;
-  readonly deadLetterQueue: IQueue;
 
   constructor(scope: Construct, id: string, props: ControlRemediationProps) {
     super(scope, id);
     const stack = Stack.of(this);
     const { control } = props;
     const controlId = control.meta.id;
-
-    this.deadLetterQueue =
-      props.deadLetterQueue ??
-      new Queue(this, 'DeadLetterQueue', {
-        encryption: QueueEncryption.SQS_MANAGED,
-        enforceSSL: true,
-        retentionPeriod: Duration.days(14),
-      });
-    if (!props.deadLetterQueue) {
-      NagSuppressions.addResourceSuppressions(this.deadLetterQueue, [
-        {
-          id: 'AwsSolutions-SQS3',
-          reason: 'This queue is itself the dead-letter queue of the rules and the function.',
-        },
-      ]);
-    }
 
     this.handler = new RemediationFunction(this, 'Handler', {
       entry: handlerEntry(controlId),
@@ -100,7 +85,7 @@ export class ControlRemediation extends Construct {
       logRetention: props.logRetention,
       environment: {
         [ENVIRONMENT.settings]: encodeSettings(props.settings),
-        [ENVIRONMENT.topicArn]: props.topic.topicArn,
+        [ENVIRONMENT.topicArn]: props.notifications.topic.topicArn,
         [ENVIRONMENT.remediateActionArn]: props.remediateAction.actionTargetArn,
         [ENVIRONMENT.planActionArn]: props.planAction.actionTargetArn,
         [ENVIRONMENT.account]: stack.account,
@@ -121,12 +106,11 @@ export class ControlRemediation extends Construct {
     fn.configureAsyncInvoke({
       retryAttempts: LAMBDA_ASYNC_RETRY_ATTEMPTS,
       maxEventAge: Duration.hours(6),
-      onFailure: new SqsDestination(this.deadLetterQueue),
+      onFailure: new SqsDestination(props.deadLetters.queue),
     });
 
     this.grantPermissions(props);
     this.grantHandingOn();
-    this.alarmOnDeadLetters(props.topic, controlId);
 
     const source = {
       productArn: stack.formatArn({
@@ -137,11 +121,12 @@ export class ControlRemediation extends Construct {
       }),
       account: stack.account,
     };
-    const target = new LambdaFunction(fn, {
-      deadLetterQueue: this.deadLetterQueue,
-      retryAttempts: EVENTBRIDGE_RETRY_ATTEMPTS,
-      maxEventAge: Duration.hours(6),
-    });
+    const target = props.deadLetters.catchFailuresOf(
+      new LambdaFunction(fn, {
+        retryAttempts: EVENTBRIDGE_RETRY_ATTEMPTS,
+        maxEventAge: Duration.hours(6),
+      }),
+    );
     this.importedRule = new Rule(this, 'ImportedFindings', {
       description: `hubfix: new failed ${controlId} findings to their remediation function`,
       eventPattern: importedFindingsPattern(controlId, source),
@@ -155,21 +140,6 @@ export class ControlRemediation extends Construct {
       ]),
       targets: [target],
     });
-  }
-
-  private alarmOnDeadLetters(topic: ITopic, controlId: string): void {
-    const alarm = new Alarm(this, 'DeadLetterAlarm', {
-      alarmDescription: `hubfix ${controlId}: events could not be delivered or kept failing; they are in the dead-letter queue`,
-      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
-        period: Duration.minutes(5),
-        statistic: 'Maximum',
-      }),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
-    });
-    alarm.addAlarmAction(new SnsAction(topic));
   }
 
   /**
@@ -195,15 +165,24 @@ export class ControlRemediation extends Construct {
   private grantPermissions(props: ControlRemediationProps): void {
     const stack = Stack.of(this);
     const { role } = this.handler;
-    props.topic.grantPublish(role);
-    // Exactly the item operations the ledger and Powertools idempotency use,
-    // on the tables themselves (not their indexes).
-    role.addToPrincipalPolicy(
-      new PolicyStatement({
-        actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
-        resources: [props.ledger.tableArn],
-      }),
-    );
+    const controlId = props.control.meta.id;
+    props.notifications.grantPublish(role);
+    // The ledger records changes; a control that never changes anything
+    // (notify-only) writes none. The others write only their own entries:
+    // every change id starts with the control's id.
+    if (!props.control.meta.notifyOnly) {
+      role.addToPrincipalPolicy(
+        new PolicyStatement({
+          actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
+          resources: [props.ledger.tableArn],
+          conditions: {
+            'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${controlId}-*`] },
+          },
+        }),
+      );
+    }
+    // Exactly the item operations Powertools idempotency uses, on the table
+    // itself (not its indexes).
     role.addToPrincipalPolicy(
       new PolicyStatement({
         actions: [
@@ -225,18 +204,7 @@ export class ControlRemediation extends Construct {
         },
       }),
     );
-    const hub = stack.formatArn({
-      service: 'securityhub',
-      resource: 'hub',
-      resourceName: 'default',
-    });
-    role.addToPrincipalPolicy(
-      new PolicyStatement({
-        // GetFindings: the finding is fetched again before anything changes.
-        actions: ['securityhub:BatchUpdateFindings', 'securityhub:GetFindings'],
-        resources: [hub],
-      }),
-    );
+    // Re-reading and updating findings: FINDING_PERMISSIONS, below.
     // One outcome event per handled finding, from source hubfix only, on the default bus.
     role.addToPrincipalPolicy(
       new PolicyStatement({
@@ -252,10 +220,18 @@ export class ControlRemediation extends Construct {
     // every reason for `Resource::*` is gathered into one.
     const anyResourceReasons = ['X-Ray accepts no resource-level permissions'];
     const scoped: { id: string; reason: string; appliesTo: { regex: string }[] }[] = [];
-    for (const permission of permissionsFor(props.control, props.settings.params)) {
+    const permissions: readonly Permission[] = [
+      ...FINDING_PERMISSIONS,
+      ...permissionsFor(props.control, props.settings.params),
+    ];
+    for (const permission of permissions) {
       if (permission.resources === '*') {
         role.addToPrincipalPolicy(
-          new PolicyStatement({ actions: [...permission.actions], resources: ['*'] }),
+          new PolicyStatement({
+            actions: [...permission.actions],
+            resources: ['*'],
+            conditions: permission.conditions,
+          }),
         );
         anyResourceReasons.push(
           permission.reason ??
@@ -297,12 +273,16 @@ export class ControlRemediation extends Construct {
           reason: `${anyResourceReasons.join('; ')}.`,
           appliesTo: ['Resource::*'],
         },
-        {
-          id: 'AwsSolutions-IAM5',
-          reason:
-            'Publishing to the encrypted topic needs the GenerateDataKey variants, granted on the topic key only.',
-          appliesTo: ['Action::kms:GenerateDataKey*'],
-        },
+        ...(props.notifications.key
+          ? [
+              {
+                id: 'AwsSolutions-IAM5',
+                reason:
+                  'Publishing to the encrypted topic needs the GenerateDataKey variants, granted on the topic key only.',
+                appliesTo: ['Action::kms:GenerateDataKey*'],
+              },
+            ]
+          : []),
         ...scoped,
       ],
       true,

@@ -49,7 +49,9 @@ describe('parseConfig', () => {
     const config = parseConfig({}, 'test.json');
 
     expect(config).toEqual({
-      notifications: { emails: [] },
+      notifications: { emails: [], kmsKey: { kind: 'none' } },
+      alarms: { throttles: 'account' },
+      dashboard: { enabled: true, name: undefined },
       tags: {
         optOut: { key: 'hubfix:auto-remediate', values: ['false', 'off'] },
         suppress: { key: 'hubfix:suppress' },
@@ -60,6 +62,29 @@ describe('parseConfig', () => {
       functions: { reservedConcurrency: 2, logRetentionDays: 30, memorySize: 256 },
       ledger: { retentionDays: 365 },
     });
+  });
+
+  it.each([
+    ['none', { kind: 'none' }],
+    ['managed-by-hubfix', { kind: 'managed-by-hubfix' }],
+    [
+      'arn:aws:kms:eu-west-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+      {
+        kind: 'key',
+        keyArn: 'arn:aws:kms:eu-west-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+      },
+    ],
+    [
+      'arn:aws:kms:us-east-1:111111111111:key/mrk-1234abcd12ab34cd56ef1234567890ab',
+      {
+        kind: 'key',
+        keyArn: 'arn:aws:kms:us-east-1:111111111111:key/mrk-1234abcd12ab34cd56ef1234567890ab',
+      },
+    ],
+  ])('reads notifications.kmsKey %s', (kmsKey, encryption) => {
+    expect(parseConfig({ notifications: { kmsKey } }, 'test.json').notifications.kmsKey).toEqual(
+      encryption,
+    );
   });
 
   it('accepts the shipped remediation.config.json', () => {
@@ -91,6 +116,18 @@ describe('parseConfig', () => {
       { notifications: { emails: ['ops-at-example.com'] } },
       'notifications.emails[0]: expected an email address, got "ops-at-example.com"',
     ],
+    [
+      { notifications: { kmsKey: 'alias/aws/sns' } },
+      'notifications.kmsKey: expected "none", "managed-by-hubfix" or a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>), got "alias/aws/sns"',
+    ],
+    [
+      { alarms: { throttles: 'functions' } },
+      'alarms.throttles: expected one of "account", "off", got "functions"',
+    ],
+    [
+      { dashboard: { name: 'hubfix dashboard' } },
+      'dashboard.name: expected a dashboard name (1-255 letters, digits, "-" or "_"), got "hubfix dashboard"',
+    ],
     [{ tags: { optOut: { key: '' } } }, 'tags.optOut.key: expected a non-empty string, got ""'],
     [
       { allowList: [{ accountIds: ['123'] }] },
@@ -110,7 +147,7 @@ describe('parseConfig', () => {
     ],
     [
       { dryrun: true },
-      'dryrun: is not a known setting (known here: $schema, $comment, notifications, tags, defaults, allowList, controls, functions, ledger)',
+      'dryrun: is not a known setting (known here: $schema, $comment, notifications, alarms, dashboard, tags, defaults, allowList, controls, functions, ledger)',
     ],
     [[], '(root): expected an object, got an array'],
   ])('names the bad path and why: %j', (input, issue) => {
