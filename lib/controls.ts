@@ -102,6 +102,64 @@ export interface ControlDefinition<Params = unknown> {
 
 const DESCRIBE_ONLY = 'EC2 Describe* actions support no resource-level permissions';
 
+/** This account's hub in the region, for each Security Hub product. */
+const HUBS: readonly ScopedArn[] = [
+  { service: 'securityhub', resource: 'hub', resourceName: 'default' },
+  // The new Security Hub names its hub by an id given when it is enabled.
+  { service: 'securityhub', resource: 'hubv2', resourceName: '*' },
+];
+
+/**
+ * The finding fields BatchUpdateFindings (ASFF) and BatchUpdateFindingsV2
+ * (OCSF) could set besides the ones hubfix writes (`Workflow.Status` and
+ * `Note`; `StatusId` and `Comment`). Security Hub puts each field a request
+ * sets into a `securityhub:ASFFSyntaxPath/<field>` or
+ * `securityhub:OCSFSyntaxPath/<field>` condition key; requiring them all to be
+ * absent (Null = true) refuses a request that sets any of them. The OCSF keys
+ * are spelt as the API reference does (`SeverityId`) and as OCSF does
+ * (`severity_id`): a key that never occurs costs nothing.
+ */
+export const FORBIDDEN_FINDING_FIELDS: readonly string[] = [
+  ...[
+    'Confidence',
+    'Criticality',
+    'RelatedFindings',
+    'RelatedFindings.Id',
+    'RelatedFindings.ProductArn',
+    'Severity.Label',
+    'Severity.Normalized',
+    'Severity.Product',
+    'Types',
+    'UserDefinedFields.key',
+    'UserDefinedFields.value',
+    'VerificationState',
+  ].map((field) => `securityhub:ASFFSyntaxPath/${field}`),
+  ...['SeverityId', 'severity_id'].map((field) => `securityhub:OCSFSyntaxPath/${field}`),
+];
+
+/** What every control function may do with findings, whatever its control. */
+export const FINDING_PERMISSIONS: readonly Permission[] = [
+  {
+    // The Service Authorization Reference lists no securityhub:GetFindingsV2:
+    // securityhub:GetFindings authorizes both GetFindings (ASFF) and
+    // GetFindingsV2 (OCSF), as BatchUpdateFindings does both updates.
+    actions: ['securityhub:GetFindings'],
+    resources: HUBS,
+    reason:
+      "Security Hub's new hub is named by an id assigned when it is enabled (hubv2/<id>); there is one per account and region, and hubv2/* in this account and region is that one",
+  },
+  {
+    // One IAM action for BatchUpdateFindings and BatchUpdateFindingsV2.
+    actions: ['securityhub:BatchUpdateFindings'],
+    resources: HUBS,
+    reason:
+      "Security Hub's new hub is named by an id assigned when it is enabled (hubv2/<id>); there is one per account and region, and the conditions allow only workflow status and note (status and comment) to be set",
+    conditions: {
+      Null: Object.fromEntries(FORBIDDEN_FINDING_FIELDS.map((key) => [key, 'true'])),
+    },
+  },
+];
+
 /** EC2.18 and EC2.19 differ only in which world-open inbound rules offend. */
 const REVOKE_WORLD_OPEN_INGRESS: readonly Permission[] = [
   {
