@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { COMMANDS } from '../../lib/cli/commands/index';
 import { CONTROLS } from '../../lib/controls';
+import { withPermissionsTable } from '../../lib/docs/permissions-table';
 
 const README = readFileSync(path.resolve(import.meta.dirname, '..', '..', 'README.md'), 'utf8');
 
@@ -41,6 +42,10 @@ describe('README', () => {
       expect(row?.slice(-2)).toEqual([control.defaultMode, 'available']);
     },
   );
+
+  it('holds the permissions table the registry writes (run `npm run docs` after changing a grant)', () => {
+    expect(withPermissionsTable(README)).toBe(README);
+  });
 
   it.each(CONTROLS.map((c) => [c.meta.id, c] as const))(
     'lists every IAM action %s uses in its own rows of the permissions table',
