@@ -116,6 +116,8 @@ export class HubfixDashboard extends Construct {
               controls.map((control, i) => [ids[i], outcomeMetric(control.controlId, outcome)]),
             ),
             label: outcome,
+            // The widget sums over its whole time range; this only matches the metrics'.
+            period: HOUR,
           });
         }),
       }),

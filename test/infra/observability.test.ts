@@ -4,6 +4,7 @@
  * synthesized template.
  */
 import { EC2Client } from '@aws-sdk/client-ec2';
+import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ec2_24 } from '../../lambdas/controls/ec2-24/remediate';
 import { metrics } from '../../lambdas/core/powertools';
@@ -314,6 +315,11 @@ function metricsOf(widget: { properties: Record<string, unknown> } | undefined):
 describe('the dashboard', () => {
   const { widgets } = dashboardBody();
   const titled = (title: string) => widgets.find((w) => w.properties.title === title);
+
+  it('synthesizes without a warning (metric periods agree, ids are unique)', () => {
+    const warnings = Annotations.fromStack(stack).findWarning('*', Match.anyValue());
+    expect(warnings.map((w) => String(w.entry.data))).toEqual([]);
+  });
 
   it('is named Hubfix-<region> (dashboards are global to the account), or as configured', () => {
     const [[, dashboard] = []] = ofType('AWS::CloudWatch::Dashboard');
