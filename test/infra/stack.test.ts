@@ -243,7 +243,7 @@ describe.each(CONTROLS.map((c) => [c.meta.id, c] as const))('control %s', (contr
     });
   });
 
-  it('may call only its own actions, finding reads and updates, SNS, its logs, X-Ray and the queue', () => {
+  it('may call only its own actions, finding reads and updates, outcome events, SNS, its logs, X-Ray, the queue and itself', () => {
     const actions = new Set(
       statementsOf(functionId).flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action])),
     );
@@ -252,7 +252,6 @@ describe.each(CONTROLS.map((c) => [c.meta.id, c] as const))('control %s', (contr
       ...provisionedActions(control),
       'securityhub:GetFindings',
       'securityhub:BatchUpdateFindings',
-      'securityhub:GetFindings',
       'events:PutEvents',
       'lambda:InvokeFunction',
       'sns:Publish',
