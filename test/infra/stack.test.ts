@@ -314,7 +314,8 @@ describe.each(CONTROLS.map((c) => [c.meta.id, c] as const))('control %s', (contr
     expect(bundle).toMatch(/export\s*\{[^}]*\bhandler\b/);
     // An ES module has no require: a CommonJS dependency would fail only when first called.
     expect(bundle).not.toContain('Dynamic require of');
-  });
+    // The first control to run waits for all 12 bundles, built at once on 2 shared cores.
+  }, 120_000);
 });
 
 describe('cdk-nag AwsSolutions', () => {
@@ -362,5 +363,6 @@ describe.skipIf(cfnLint.status !== 0)('cfn-lint', () => {
     }
     const matches = JSON.parse(output) as { Rule: { Id: string }; Message: string }[];
     expect(matches.filter((m) => !accepted(m)).map((m) => `${m.Rule.Id} ${m.Message}`)).toEqual([]);
-  });
+    // cfn-lint needs about 9 s of CPU for the 300 KB template: more than 30 s of wall time on a busy machine.
+  }, 120_000);
 });
