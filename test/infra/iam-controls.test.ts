@@ -5,6 +5,7 @@
  */
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
+import { resolveIntrinsics } from '../support/intrinsics';
 import {
   controlFunctionId,
   resourcesOf,
@@ -12,8 +13,6 @@ import {
   type StatementJson,
   synthesize,
 } from '../support/stack';
-
-const PARTITION = { Ref: 'AWS::Partition' };
 
 function statementsFor(config: unknown, controlId: string) {
   const { template, stack } = synthesize({ config, nag: true });
@@ -30,13 +29,16 @@ function actionsOf(statement: StatementJson): string[] {
   return Array.isArray(statement.Action) ? statement.Action : [statement.Action];
 }
 
-function granting(statements: readonly StatementJson[], action: string): StatementJson[] {
-  return statements.filter((s) => actionsOf(s).includes(action));
+/**
+ * The statements granting `action`, with the template's pseudo parameters
+ * resolved as CloudFormation would in account 111111111111, us-east-1.
+ */
+function granting(statements: readonly StatementJson[], action: string): unknown[] {
+  return statements.filter((s) => actionsOf(s).includes(action)).map((s) => resolveIntrinsics(s));
 }
 
-/** `arn:<partition>:<rest>` as CDK renders an ARN in the stack's partition. */
 function arn(rest: string) {
-  return { 'Fn::Join': ['', ['arn:', PARTITION, rest]] };
+  return `arn:aws${rest}`;
 }
 
 describe('EC2.1 grants', () => {
@@ -67,7 +69,10 @@ describe('EC2.1 grants', () => {
     expect(granting(configured.statements, 'ec2:EnableSnapshotBlockPublicAccess')).toEqual([
       {
         Effect: 'Allow',
-        Action: ['ec2:GetSnapshotBlockPublicAccessState', 'ec2:EnableSnapshotBlockPublicAccess'],
+        Action: expect.arrayContaining([
+          'ec2:GetSnapshotBlockPublicAccessState',
+          'ec2:EnableSnapshotBlockPublicAccess',
+        ]),
         Resource: '*',
       },
     ]);
@@ -123,10 +128,10 @@ describe('ECS.16 grants', () => {
       {
         Effect: 'Allow',
         Action: 'iam:PassRole',
-        Resource: [
+        Resource: expect.arrayContaining([
           arn(':iam::111111111111:role/web-task'),
           arn(':iam::111111111111:role/service-role/ecsTaskExecutionRole'),
-        ],
+        ]),
         Condition: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
       },
     ]);

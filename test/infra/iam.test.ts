@@ -90,11 +90,6 @@ const ALLOWED: readonly Allowed[] = [
       'an account-and-region setting with no resource-level permissions; the function only makes it stricter',
   },
   {
-    action: 'ec2:ModifySnapshotAttribute',
-    controls: ['EC2.1'],
-    reason: `snapshot ARNs carry no account, so no ARN limits it to this account's snapshots; ${BEING_NARROWED} to removing group "all" (ec2:Attribute, ec2:Remove/group)`,
-  },
-  {
     action: 'ec2:EnableEbsEncryptionByDefault',
     controls: ['EC2.7'],
     reason: 'an account-and-region setting with no resource-level permissions',
@@ -136,10 +131,7 @@ const ALLOWED: readonly Allowed[] = [
   { action: 'ec2:DetachNetworkInterface', controls: ['EC2.9'], reason: BEING_NARROWED },
   { action: 'ec2:AssociateAddress', controls: ['EC2.9'], reason: BEING_NARROWED },
   { action: 'ec2:DisassociateAddress', controls: ['EC2.9'], reason: BEING_NARROWED },
-  { action: 'ecs:UpdateService', controls: ['ECS.2'], reason: BEING_NARROWED },
-  { action: 'ecs:CreateTaskSet', controls: ['ECS.16'], reason: BEING_NARROWED },
   { action: 'ecs:DeleteTaskSet', controls: ['ECS.16'], reason: BEING_NARROWED },
-  { action: 'ecs:TagResource', controls: ['ECS.16'], reason: BEING_NARROWED },
   { action: 'ecs:UpdateServicePrimaryTaskSet', controls: ['ECS.16'], reason: BEING_NARROWED },
 ];
 
@@ -185,10 +177,13 @@ function isAllowed(offence: Offence): boolean {
   return ALLOWED.some((a) => a.action === offence.action && a.controls.includes(offence.owner));
 }
 
-/** Every optional grant on: EC2.9's subnet step, a topic key hubfix manages. */
+/** Every optional grant on: EC2.1's block public access, EC2.9's subnet step, a topic key hubfix manages. */
 const EVERYTHING_ON = {
   notifications: { kmsKey: 'managed-by-hubfix' },
-  controls: { 'EC2.9': { disableSubnetAutoAssign: true } },
+  controls: {
+    'EC2.1': { blockPublicAccess: 'block-new-sharing' },
+    'EC2.9': { disableSubnetAutoAssign: true },
+  },
 };
 const configs = [
   ['the default config', {}],
