@@ -8,15 +8,14 @@
 import { App, Aspects } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { ConfigurationError } from '../lambdas/core/errors';
-import { DEFAULT_CONFIG_PATH, loadConfig } from '../lib/config';
+import { CONFIG_CONTEXT_KEY, configPathFromContext, loadConfig } from '../lib/config';
 import { ENV_CONTEXT_KEY, environmentFromContext } from '../lib/environment';
 import { HubfixStack } from '../lib/hubfix-stack';
 
 const app = new App();
-const configPath: unknown = app.node.tryGetContext('config') ?? DEFAULT_CONFIG_PATH;
 
 try {
-  const config = loadConfig(String(configPath));
+  const config = loadConfig(configPathFromContext(app.node.tryGetContext(CONFIG_CONTEXT_KEY)));
   new HubfixStack(app, 'Hubfix', {
     config,
     description: 'hubfix: auto-remediation for AWS Security Hub control findings',

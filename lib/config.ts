@@ -5,13 +5,17 @@
  * settings are checked by that control's params schema.
  */
 import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { ConfigurationError, type ValidationIssue } from '../lambdas/core/errors';
 import {
+  anyOf,
   array,
   boolean,
   childPath,
   integer,
   isRecord,
+  type JsonSchema,
+  jsonSchemaOf,
   object,
   oneOf,
   optional,
@@ -28,8 +32,15 @@ import {
   tagPolicySchema,
 } from '../lambdas/core/settings';
 import { CONTROLS, type ControlDefinition } from './controls';
+import { findJsonSyntaxError, lineAndColumn } from './json-syntax';
 
 export const DEFAULT_CONFIG_PATH = 'remediation.config.json';
+
+/** The editor schema, generated from `configJsonSchema()` by `npm run schema`. */
+export const CONFIG_SCHEMA_FILE = 'remediation.config.schema.json';
+
+/** The context key of `cdk synth -c config=path`. */
+export const CONFIG_CONTEXT_KEY = 'config';
 
 /** The retention periods CloudWatch Logs accepts, in days. */
 export const LOG_RETENTION_DAYS = [
@@ -79,6 +90,12 @@ export interface DashboardConfig {
   readonly name: string | undefined;
 }
 
+/** `none`: no reservation, for accounts whose quota cannot reserve some for each function. */
+export type ReservedConcurrency = number | 'none';
+
+export const LOG_REMOVAL_POLICIES = ['retain', 'destroy'] as const;
+export type LogRemovalPolicy = (typeof LOG_REMOVAL_POLICIES)[number];
+
 export interface HubfixConfig {
   readonly notifications: {
     readonly emails: readonly string[];
@@ -90,54 +107,73 @@ export interface HubfixConfig {
   readonly defaults: { readonly mode: Mode | undefined; readonly dryRun: boolean };
   readonly allowList: readonly AllowListEntry[];
   readonly controls: Readonly<Record<string, ControlConfig>>;
+  readonly customActions: { readonly overrideAllowList: boolean };
   readonly functions: {
-    readonly reservedConcurrency: number;
+    readonly reservedConcurrency: ReservedConcurrency;
     readonly logRetentionDays: number;
+    readonly logRemovalPolicy: LogRemovalPolicy;
     readonly memorySize: number;
   };
   readonly ledger: { readonly retentionDays: number };
 }
 
-const retentionDays: Schema<number> = {
-  expected: `one of ${LOG_RETENTION_DAYS.join(', ')}`,
-  parse(input, path) {
-    return typeof input === 'number' && (LOG_RETENTION_DAYS as readonly number[]).includes(input)
-      ? { ok: true, value: input }
-      : {
-          ok: false,
-          issues: [{ path, message: `expected ${this.expected}, got ${JSON.stringify(input)}` }],
-        };
-  },
-};
-
 const KMS_KEY_ARN =
   /^arn:aws[a-z-]*:kms:[a-z]{2}(?:-[a-z]+)+-\d{1,2}:\d{12}:key\/(?:mrk-)?[0-9a-f-]{32,36}$/;
 
-const topicEncryption: Schema<TopicEncryption> = {
-  expected:
-    '"none", "managed-by-hubfix" or a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)',
-  parse(input, path) {
-    if (input === 'none' || input === 'managed-by-hubfix')
-      return { ok: true, value: { kind: input } };
-    if (typeof input === 'string' && KMS_KEY_ARN.test(input)) {
-      return { ok: true, value: { kind: 'key', keyArn: input } };
-    }
-    return {
-      ok: false,
-      issues: [{ path, message: `expected ${this.expected}, got ${JSON.stringify(input)}` }],
-    };
+const topicEncryptionChoice = anyOf(
+  [
+    oneOf(['none', 'managed-by-hubfix']),
+    string({
+      pattern: KMS_KEY_ARN,
+      patternName: 'a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)',
+    }),
+  ],
+  {
+    description:
+      'How the SNS topic is encrypted at rest: "none", "managed-by-hubfix" (a key hubfix creates, $1 a month) or the ARN of your own key (its policy must let CloudWatch use it).',
   },
+);
+
+const topicEncryption: Schema<TopicEncryption> = {
+  expected: topicEncryptionChoice.expected,
+  parse(input, path) {
+    const parsed = topicEncryptionChoice.parse(input, path);
+    if (!parsed.ok) return parsed;
+    const value = parsed.value;
+    if (value === 'none' || value === 'managed-by-hubfix')
+      return { ok: true, value: { kind: value } };
+    return { ok: true, value: { kind: 'key', keyArn: value } };
+  },
+  toJsonSchema: () => jsonSchemaOf(topicEncryptionChoice),
 };
 
 const dashboardName = string({
   pattern: /^[A-Za-z0-9_-]{1,255}$/,
   patternName: 'a dashboard name (1-255 letters, digits, "-" or "_")',
+  description:
+    "The dashboard's name. Dashboards are global to an account. Default: Hubfix-<region>.",
 });
 
 const email = string({
   pattern: /^[^\s@]+@[^\s@]+\.[^\s@]+$/,
   patternName: 'an email address',
+  patternNameMany: 'email addresses',
 });
+
+/** What a control's entry under "controls" may hold: mode, dryRun and its own settings. */
+function controlEntrySchema(definition: ControlDefinition) {
+  return object(
+    {
+      mode: optional(oneOf(MODES)),
+      dryRun: optional(boolean({ description: 'Plan instead of changing anything.' })),
+      ...definition.meta.params.shape,
+    },
+    { description: definition.meta.title },
+  );
+}
+
+const MODE_DESCRIPTION =
+  '"off": ignore its findings, custom actions included. "notify": notify only. "remediate": fix allow-listed resources.';
 
 /** The schema of the "controls" object, one known key per registered control. */
 function controlsSchema(
@@ -162,12 +198,7 @@ function controlsSchema(
           });
           continue;
         }
-        const schema = object({
-          mode: optional(oneOf(MODES)),
-          dryRun: optional(boolean()),
-          ...definition.meta.params.shape,
-        });
-        const result = schema.parse(value, at);
+        const result = controlEntrySchema(definition).parse(value, at);
         if (!result.ok) {
           issues.push(...result.issues);
           continue;
@@ -192,50 +223,188 @@ function controlsSchema(
       }
       return issues.length > 0 ? { ok: false, issues } : { ok: true, value: out };
     },
+    toJsonSchema: () => ({
+      type: 'object',
+      description:
+        'Per-control settings, keyed by control id. A control left out runs with its defaults.',
+      properties: Object.fromEntries(
+        controls.map((definition) => {
+          const entry = jsonSchemaOf(controlEntrySchema(definition), definition.meta.id);
+          const modes = definition.meta.notifyOnly ? MODES.filter((m) => m !== 'remediate') : MODES;
+          const mode: JsonSchema = {
+            description: definition.meta.notifyOnly
+              ? `${definition.meta.id} has no automatic fix: "notify" or "off". Default "${definition.defaultMode}".`
+              : `${MODE_DESCRIPTION} Default "${definition.defaultMode}".`,
+            type: 'string',
+            enum: modes,
+          };
+          return [
+            definition.meta.id,
+            { ...entry, properties: { ...entry.properties, mode } } satisfies JsonSchema,
+          ];
+        }),
+      ),
+      additionalProperties: false,
+    }),
   };
 }
 
-const DEFAULT_FUNCTIONS = { reservedConcurrency: 2, logRetentionDays: 30, memorySize: 256 };
+const DEFAULT_FUNCTIONS: HubfixConfig['functions'] = {
+  reservedConcurrency: 2,
+  logRetentionDays: 30,
+  logRemovalPolicy: 'retain',
+  memorySize: 256,
+};
 const DEFAULT_LEDGER = { retentionDays: 365 };
+const DEFAULT_CUSTOM_ACTIONS = { overrideAllowList: false };
 
 function fileSchema(controls: readonly ControlDefinition[]) {
-  return object({
-    $schema: optional(string()),
-    $comment: optional(string()),
-    notifications: optional(
-      object({
-        emails: optional(array(email, { unique: true }), []),
-        kmsKey: optional(topicEncryption, TOPIC_ENCRYPTION_DEFAULT),
-      }),
-    ),
-    alarms: optional(object({ throttles: optional(oneOf(THROTTLE_ALARMS), 'account') })),
-    dashboard: optional(
-      object({ enabled: optional(boolean(), true), name: optional(dashboardName) }),
-    ),
-    tags: optional(tagPolicySchema),
-    defaults: optional(
-      object({ mode: optional(oneOf(MODES)), dryRun: optional(boolean(), false) }),
-    ),
-    allowList: optional(array(allowListEntrySchema), []),
-    controls: optional(controlsSchema(controls), {}),
-    functions: optional(
-      object({
-        reservedConcurrency: optional(
-          integer({ min: 1, max: 1000 }),
-          DEFAULT_FUNCTIONS.reservedConcurrency,
+  return object(
+    {
+      $schema: optional(
+        string({ description: 'The JSON Schema editors check this file with; hubfix ignores it.' }),
+      ),
+      $comment: optional(string({ description: 'A note for people; hubfix ignores it.' })),
+      notifications: optional(
+        object(
+          {
+            emails: optional(
+              array(email, {
+                unique: true,
+                description: 'Email addresses subscribed to the SNS topic (each must confirm).',
+              }),
+              [],
+            ),
+            kmsKey: optional(topicEncryption, TOPIC_ENCRYPTION_DEFAULT),
+          },
+          { description: "hubfix's SNS topic: every handled finding is published there." },
         ),
-        logRetentionDays: optional(retentionDays, DEFAULT_FUNCTIONS.logRetentionDays),
-        memorySize: optional(integer({ min: 128, max: 10240 }), DEFAULT_FUNCTIONS.memorySize),
-      }),
-      DEFAULT_FUNCTIONS,
-    ),
-    ledger: optional(
-      object({
-        retentionDays: optional(integer({ min: 1, max: 3650 }), DEFAULT_LEDGER.retentionDays),
-      }),
-      DEFAULT_LEDGER,
-    ),
-  });
+      ),
+      alarms: optional(
+        object(
+          {
+            throttles: optional(
+              oneOf(THROTTLE_ALARMS, {
+                description:
+                  '"account": one alarm on the account-region\'s Lambda throttles ($0.10 a month; it also counts other functions); "off": none.',
+              }),
+              'account',
+            ),
+          },
+          { description: 'The CloudWatch alarms that reach people through the topic.' },
+        ),
+      ),
+      dashboard: optional(
+        object(
+          {
+            enabled: optional(boolean({ description: 'Make the CloudWatch dashboard.' }), true),
+            name: optional(dashboardName),
+          },
+          { description: 'The CloudWatch dashboard of what hubfix did.' },
+        ),
+      ),
+      tags: optional(tagPolicySchema),
+      defaults: optional(
+        object(
+          {
+            mode: optional(
+              oneOf(MODES, {
+                description: `${MODE_DESCRIPTION} Default: each control's own.`,
+              }),
+            ),
+            dryRun: optional(boolean({ description: 'Plan instead of changing anything.' }), false),
+          },
+          { description: 'What every control without its own setting does.' },
+        ),
+      ),
+      allowList: optional(
+        array(allowListEntrySchema, {
+          description:
+            'The resources hubfix may fix. An empty list allows every resource; otherwise a resource must match an entry.',
+        }),
+        [],
+      ),
+      customActions: optional(
+        object(
+          {
+            overrideAllowList: optional(
+              boolean({
+                description:
+                  'Let a person\'s "Remediate" custom action fix resources the allow-list leaves out. Anyone allowed securityhub:SendFindingEvents can send that action.',
+              }),
+              DEFAULT_CUSTOM_ACTIONS.overrideAllowList,
+            ),
+          },
+          { description: 'The "Remediate" and "Plan" custom actions in Security Hub.' },
+        ),
+        DEFAULT_CUSTOM_ACTIONS,
+      ),
+      controls: optional(controlsSchema(controls), {}),
+      functions: optional(
+        object(
+          {
+            reservedConcurrency: optional(
+              anyOf([integer({ min: 1, max: 1000 }), oneOf(['none'])], {
+                description:
+                  'Reserved concurrency of each function, capping parallel work. "none" reserves nothing, for accounts whose concurrency quota cannot spare some for each function.',
+              }),
+              DEFAULT_FUNCTIONS.reservedConcurrency,
+            ),
+            logRetentionDays: optional(
+              oneOf(LOG_RETENTION_DAYS, {
+                description: "Retention of each function's log group, in days.",
+              }),
+              DEFAULT_FUNCTIONS.logRetentionDays,
+            ),
+            logRemovalPolicy: optional(
+              oneOf(LOG_REMOVAL_POLICIES, {
+                description:
+                  'What deleting the stack does to the functions\' log groups: "retain" keeps them (and their record of what hubfix did) until their retention ends; "destroy" deletes them.',
+              }),
+              DEFAULT_FUNCTIONS.logRemovalPolicy,
+            ),
+            memorySize: optional(
+              integer({ min: 128, max: 10240, description: 'Memory of each function, in MB.' }),
+              DEFAULT_FUNCTIONS.memorySize,
+            ),
+          },
+          { description: 'The Lambda functions, one per control.' },
+        ),
+        DEFAULT_FUNCTIONS,
+      ),
+      ledger: optional(
+        object(
+          {
+            retentionDays: optional(
+              integer({
+                min: 1,
+                max: 3650,
+                description:
+                  'How long the ledger keeps each change (its before-state, result and rollbacks), in days.',
+              }),
+              DEFAULT_LEDGER.retentionDays,
+            ),
+          },
+          { description: 'The DynamoDB table recording every change, for rollback.' },
+        ),
+        DEFAULT_LEDGER,
+      ),
+    },
+    { description: 'hubfix configuration: see README.md, "Configuration".' },
+  );
+}
+
+/**
+ * remediation.config.json's rules as JSON Schema, for editors. Made from the
+ * schema `parseConfig` checks with, so the two accept the same files (except
+ * where JSON Schema cannot say it: a port range's ends must be in order).
+ */
+export function configJsonSchema(controls: readonly ControlDefinition[] = CONTROLS): JsonSchema {
+  return {
+    $schema: 'http://json-schema.org/draft-07/schema#',
+    title: 'hubfix remediation.config.json',
+    ...jsonSchemaOf(fileSchema(controls)),
+  };
 }
 
 /** @throws ConfigurationError naming every bad path. */
@@ -258,6 +427,7 @@ export function parseConfig(
     defaults: { mode: file.defaults?.mode, dryRun: file.defaults?.dryRun ?? false },
     allowList: file.allowList,
     controls: file.controls,
+    customActions: file.customActions,
     functions: file.functions,
     ledger: file.ledger,
   };
@@ -269,29 +439,73 @@ export function defaultTagPolicy(): TagPolicy {
   return parsed.value;
 }
 
+/**
+ * The config path `-c config=...` names, or the default.
+ * @throws ConfigurationError when the option is given without a path.
+ */
+export function configPathFromContext(value: unknown): string {
+  if (value === undefined) return DEFAULT_CONFIG_PATH;
+  if (typeof value === 'string' && value.trim() !== '') return value;
+  throw new ConfigurationError(
+    `-c ${CONFIG_CONTEXT_KEY}=`,
+    [
+      {
+        path: '(option)',
+        message: `a path is required, e.g. -c ${CONFIG_CONTEXT_KEY}=${DEFAULT_CONFIG_PATH} (leave the option out to use that file)`,
+      },
+    ],
+    { headline: 'names no file' },
+  );
+}
+
+function readConfigText(filePath: string): string {
+  try {
+    return readFileSync(filePath, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const absolute = path.resolve(filePath);
+    const message =
+      code === 'ENOENT'
+        ? `not found: ${absolute} (choose another file with -c ${CONFIG_CONTEXT_KEY}=path/to/file.json)`
+        : code === 'EISDIR'
+          ? `${absolute} is a folder, not a file`
+          : `cannot be read: ${absolute} (${code ?? String(error)})`;
+    throw new ConfigurationError(filePath, [{ path: '(file)', message }], {
+      headline: 'cannot be read',
+      cause: error,
+    });
+  }
+}
+
+/** Line and column of a JSON syntax error, from the text itself or from JSON.parse's position. */
+function jsonSyntaxIssue(text: string, error: unknown): ValidationIssue {
+  const problem = findJsonSyntaxError(text);
+  if (problem)
+    return { path: `line ${problem.line}, column ${problem.column}`, message: problem.message };
+  // The scanner and JSON.parse disagree: fall back on whatever position JSON.parse gives.
+  const parseMessage = error instanceof Error ? error.message : String(error);
+  const position = /at position (\d+)/.exec(parseMessage)?.[1];
+  if (position === undefined)
+    return { path: '(file)', message: `is not valid JSON: ${parseMessage}` };
+  const { line, column } = lineAndColumn(text, Number(position));
+  return { path: `line ${line}, column ${column}`, message: parseMessage };
+}
+
 /** @throws ConfigurationError when the file is missing, not JSON, or invalid. */
 export function loadConfig(
   filePath: string = DEFAULT_CONFIG_PATH,
   controls: readonly ControlDefinition[] = CONTROLS,
 ): HubfixConfig {
-  let text: string;
-  try {
-    text = readFileSync(filePath, 'utf8');
-  } catch (error) {
-    throw new ConfigurationError(filePath, [
-      {
-        path: '(file)',
-        message: `cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})`,
-      },
-    ]);
-  }
+  // Editors on Windows may start the file with a byte order mark, which JSON.parse refuses.
+  const text = readConfigText(filePath).replace(/^\uFEFF/, '');
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (error) {
-    throw new ConfigurationError(filePath, [
-      { path: '(file)', message: `is not valid JSON: ${(error as Error).message}` },
-    ]);
+    throw new ConfigurationError(filePath, [jsonSyntaxIssue(text, error)], {
+      headline: 'is not valid JSON',
+      cause: error,
+    });
   }
   return parseConfig(json, filePath, controls);
 }
@@ -312,8 +526,7 @@ export function resolveSettings(
     notifyOnly: control.meta.notifyOnly,
     tags: config.tags,
     allowList: config.allowList,
-    // The config key is customActions.overrideAllowList (added with its schema).
-    overrideAllowList: false,
+    overrideAllowList: config.customActions.overrideAllowList,
     // The config key is reconcile.maxAttempts (added with the reconciler).
     maxDriftFixes: 1,
     params,

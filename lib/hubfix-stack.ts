@@ -122,6 +122,10 @@ export class HubfixStack extends Stack {
           reservedConcurrency: config.functions.reservedConcurrency,
           memorySize: config.functions.memorySize,
           logRetention: config.functions.logRetentionDays,
+          logRemovalPolicy:
+            config.functions.logRemovalPolicy === 'destroy'
+              ? RemovalPolicy.DESTROY
+              : RemovalPolicy.RETAIN,
         }),
       );
     }

@@ -28,8 +28,31 @@ export class ConfigurationError extends HubfixError {
   constructor(
     readonly source: string,
     readonly issues: readonly ValidationIssue[],
+    options: {
+      /** What is wrong with `source` as a whole. @default 'is invalid' */
+      headline?: string;
+      cause?: unknown;
+    } = {},
   ) {
-    super(`${source} is invalid:\n${formatIssues(issues)}`);
+    super(`${source} ${options.headline ?? 'is invalid'}:\n${formatIssues(issues)}`, {
+      cause: options.cause,
+    });
+  }
+}
+
+/**
+ * A schema that remediation.config.json reaches cannot be written as JSON
+ * Schema (a hand-written check without `toJsonSchema`). A developer's error,
+ * raised when the editor schema is generated, never at run time.
+ */
+export class SchemaExportError extends HubfixError {
+  override readonly name = 'SchemaExportError';
+
+  constructor(
+    readonly at: string,
+    reason: string,
+  ) {
+    super(`cannot describe ${at} as JSON Schema: ${reason}`);
   }
 }
 

@@ -3,17 +3,95 @@
  * rules and one error shape: the config file at synth time, the function
  * environment at cold start, and incoming events. Every failure names the path
  * that is wrong and why, so a person can fix it without reading code.
+ *
+ * The combinators also describe themselves as JSON Schema (draft-07, what
+ * editors understand best), so remediation.config.schema.json is generated
+ * from the very schema the loader checks with and the two cannot disagree.
  */
-import type { ValidationIssue } from './errors';
+import { SchemaExportError, type ValidationIssue } from './errors';
 
 export type ParseResult<T> =
   | { readonly ok: true; readonly value: T }
   | { readonly ok: false; readonly issues: readonly ValidationIssue[] };
 
+/** The JSON Schema keywords hubfix's combinators produce. */
+export interface JsonSchema {
+  readonly $schema?: string;
+  readonly $id?: string;
+  readonly title?: string;
+  readonly description?: string;
+  readonly default?: unknown;
+  readonly type?: 'string' | 'integer' | 'number' | 'boolean' | 'object' | 'array';
+  readonly enum?: readonly (string | number)[];
+  readonly pattern?: string;
+  readonly minLength?: number;
+  readonly maxLength?: number;
+  readonly minimum?: number;
+  readonly maximum?: number;
+  readonly items?: JsonSchema;
+  readonly minItems?: number;
+  readonly maxItems?: number;
+  readonly uniqueItems?: boolean;
+  readonly properties?: Readonly<Record<string, JsonSchema>>;
+  readonly required?: readonly string[];
+  readonly additionalProperties?: JsonSchema | boolean;
+  readonly propertyNames?: JsonSchema;
+  readonly minProperties?: number;
+  readonly anyOf?: readonly JsonSchema[];
+}
+
 export interface Schema<T> {
-  /** What a valid value looks like, for error messages. */
+  /** What a valid value looks like, for error messages: "a string". */
   readonly expected: string;
+  /**
+   * What several valid values look like, for "a list of ...": "strings".
+   * @default none: a list of them reads "a list, each <expected>"
+   */
+  readonly expectedMany?: string;
   parse(input: unknown, path: string): ParseResult<T>;
+  /**
+   * The same rules as JSON Schema, for editors. Every schema that
+   * remediation.config.json reaches has one; schemas that only check events
+   * or the function environment may leave it out.
+   */
+  toJsonSchema?(): JsonSchema;
+}
+
+/** Options every combinator takes. */
+export interface Described {
+  /** Shown by editors next to the key (JSON Schema `description`). */
+  readonly description?: string;
+}
+
+/** `schema` as JSON Schema. @throws SchemaExportError when it cannot describe itself. */
+export function jsonSchemaOf(schema: Schema<unknown>, at = '(root)'): JsonSchema {
+  if (!schema.toJsonSchema) {
+    throw new SchemaExportError(at, `${schema.expected} has no JSON Schema form`);
+  }
+  return schema.toJsonSchema();
+}
+
+function withDescription(json: JsonSchema, description: string | undefined): JsonSchema {
+  return description === undefined ? json : { description, ...json };
+}
+
+/** `schema` with a description for editors, for schemas shared by several keys. */
+export function described<T>(schema: Schema<T>, description: string): Schema<T> {
+  return {
+    ...schema,
+    toJsonSchema: () => withDescription(jsonSchemaOf(schema), description),
+  };
+}
+
+/** JSON Schema patterns are ECMA-262 source without flags; a flag would be silently dropped. */
+function patternSource(pattern: RegExp): string {
+  if (pattern.flags.replace(/[gu]/g, '') !== '') {
+    throw new SchemaExportError(
+      pattern.source,
+      `the flags "${pattern.flags}" have no JSON Schema form`,
+    );
+  }
+  return pattern.source;
 }
 
 export type Infer<S> = S extends Schema<infer T> ? T : never;
@@ -29,7 +107,7 @@ export function childPath(parent: string, key: string | number): string {
 function describeValue(input: unknown): string {
   if (input === undefined) return 'nothing';
   if (input === null) return 'null';
-  if (Array.isArray(input)) return 'an array';
+  if (Array.isArray(input)) return 'a list';
   if (typeof input === 'string') {
     const shown = input.length > 40 ? `${input.slice(0, 40)}…` : input;
     return `"${shown}"`;
@@ -51,13 +129,32 @@ export function isRecord(input: unknown): input is Record<string, unknown> {
 }
 
 export function string(
-  options: { minLength?: number; maxLength?: number; pattern?: RegExp; patternName?: string } = {},
+  options: Described & {
+    minLength?: number;
+    maxLength?: number;
+    pattern?: RegExp;
+    /** What a matching string is, for messages: "an email address". */
+    patternName?: string;
+    /** The plural of `patternName`, for messages about lists: "email addresses". */
+    patternNameMany?: string;
+  } = {},
 ): Schema<string> {
-  const { minLength = 0, maxLength, pattern, patternName } = options;
+  const { minLength = 0, maxLength, pattern, patternName, patternNameMany, description } = options;
   const expected = patternName ?? (minLength > 0 ? 'a non-empty string' : 'a string');
+  const expectedMany = patternName
+    ? patternNameMany
+    : minLength > 0
+      ? 'non-empty strings'
+      : 'strings';
   return {
     expected,
+    ...(expectedMany === undefined ? {} : { expectedMany }),
     parse(input, path) {
+      // A number where a string belongs is most often an id typed without
+      // quotes (an account id); say how to write it.
+      if (typeof input === 'number') {
+        return fail(path, `must be ${expected}, in quotes (got the number ${input})`);
+      }
       if (typeof input !== 'string') return expectedButGot(path, expected, input);
       if (input.length < minLength) return expectedButGot(path, expected, input);
       if (maxLength !== undefined && input.length > maxLength) {
@@ -66,11 +163,21 @@ export function string(
       if (pattern && !pattern.test(input)) return expectedButGot(path, expected, input);
       return { ok: true, value: input };
     },
+    toJsonSchema: () =>
+      withDescription(
+        {
+          type: 'string',
+          ...(minLength > 0 ? { minLength } : {}),
+          ...(maxLength === undefined ? {} : { maxLength }),
+          ...(pattern ? { pattern: patternSource(pattern) } : {}),
+        },
+        description,
+      ),
   };
 }
 
-export function integer(options: { min?: number; max?: number } = {}): Schema<number> {
-  const { min, max } = options;
+export function integer(options: Described & { min?: number; max?: number } = {}): Schema<number> {
+  const { min, max, description } = options;
   const bounds =
     min !== undefined && max !== undefined
       ? ` from ${min} to ${max}`
@@ -82,6 +189,7 @@ export function integer(options: { min?: number; max?: number } = {}): Schema<nu
   const expected = `a whole number${bounds}`;
   return {
     expected,
+    expectedMany: `whole numbers${bounds}`,
     parse(input, path) {
       if (typeof input !== 'number' || !Number.isInteger(input)) {
         return expectedButGot(path, expected, input);
@@ -91,10 +199,19 @@ export function integer(options: { min?: number; max?: number } = {}): Schema<nu
       }
       return { ok: true, value: input };
     },
+    toJsonSchema: () =>
+      withDescription(
+        {
+          type: 'integer',
+          ...(min === undefined ? {} : { minimum: min }),
+          ...(max === undefined ? {} : { maximum: max }),
+        },
+        description,
+      ),
   };
 }
 
-export function boolean(): Schema<boolean> {
+export function boolean(options: Described = {}): Schema<boolean> {
   return {
     expected: 'true or false',
     parse(input, path) {
@@ -102,32 +219,92 @@ export function boolean(): Schema<boolean> {
         ? { ok: true, value: input }
         : expectedButGot(path, 'true or false', input);
     },
+    toJsonSchema: () => withDescription({ type: 'boolean' }, options.description),
   };
 }
 
-export function oneOf<const T extends readonly string[]>(values: T): Schema<T[number]> {
-  const expected = `one of ${values.map((v) => `"${v}"`).join(', ')}`;
+/** One of a fixed set of strings (written quoted in messages) or numbers. */
+export function oneOf<const T extends readonly string[] | readonly number[]>(
+  values: T,
+  options: Described = {},
+): Schema<T[number]> {
+  const expected =
+    values.length === 1
+      ? JSON.stringify(values[0])
+      : `one of ${values.map((v) => JSON.stringify(v)).join(', ')}`;
+  const allowed: readonly unknown[] = values;
   return {
     expected,
     parse(input, path) {
-      return typeof input === 'string' && (values as readonly string[]).includes(input)
+      return allowed.includes(input)
         ? { ok: true, value: input as T[number] }
         : expectedButGot(path, expected, input);
     },
+    toJsonSchema: () =>
+      withDescription(
+        {
+          type: values.every((v) => typeof v === 'string')
+            ? 'string'
+            : values.every(Number.isInteger)
+              ? 'integer'
+              : 'number',
+          enum: [...values],
+        },
+        options.description,
+      ),
+  };
+}
+
+/** A value any of `schemas` accepts: `anyOf([integer(), oneOf(['none'])])`. */
+export function anyOf<const S extends readonly Schema<unknown>[]>(
+  schemas: S,
+  options: Described = {},
+): Schema<Infer<S[number]>> {
+  const expected = schemas.map((schema) => schema.expected).join(' or ');
+  return {
+    expected,
+    parse(input, path) {
+      for (const schema of schemas) {
+        const result = schema.parse(input, path);
+        if (result.ok) return { ok: true, value: result.value as Infer<S[number]> };
+      }
+      return expectedButGot(path, expected, input);
+    },
+    toJsonSchema: () =>
+      withDescription(
+        { anyOf: schemas.map((schema, index) => jsonSchemaOf(schema, `anyOf[${index}]`)) },
+        options.description,
+      ),
   };
 }
 
 export function array<T>(
   item: Schema<T>,
-  options: { maxItems?: number; unique?: boolean } = {},
+  options: Described & {
+    /** Set 1 where an empty list is always a mistake (it would match nothing). */
+    minItems?: number;
+    maxItems?: number;
+    unique?: boolean;
+  } = {},
 ): Schema<readonly T[]> {
-  const expected = `a list of ${item.expected}`;
+  const { minItems = 0, maxItems, unique = false, description } = options;
+  const expected = item.expectedMany
+    ? `a list of ${item.expectedMany}`
+    : `a list, each ${item.expected}`;
   return {
     expected,
     parse(input, path) {
       if (!Array.isArray(input)) return expectedButGot(path, expected, input);
-      if (options.maxItems !== undefined && input.length > options.maxItems) {
-        return fail(path, `must hold at most ${options.maxItems} items (got ${input.length})`);
+      if (input.length < minItems) {
+        return fail(
+          path,
+          minItems === 1
+            ? 'must not be empty'
+            : `must hold at least ${minItems} items (got ${input.length})`,
+        );
+      }
+      if (maxItems !== undefined && input.length > maxItems) {
+        return fail(path, `must hold at most ${maxItems} items (got ${input.length})`);
       }
       const values: T[] = [];
       const issues: ValidationIssue[] = [];
@@ -137,40 +314,76 @@ export function array<T>(
         else issues.push(...result.issues);
       });
       if (issues.length > 0) return { ok: false, issues };
-      if (options.unique && new Set(values.map((v) => JSON.stringify(v))).size !== values.length) {
+      if (unique && new Set(values.map((v) => JSON.stringify(v))).size !== values.length) {
         return fail(path, 'must not repeat a value');
       }
       return { ok: true, value: values };
     },
+    toJsonSchema: () =>
+      withDescription(
+        {
+          type: 'array',
+          items: jsonSchemaOf(item, '[]'),
+          ...(minItems > 0 ? { minItems } : {}),
+          ...(maxItems === undefined ? {} : { maxItems }),
+          ...(unique ? { uniqueItems: true } : {}),
+        },
+        description,
+      ),
   };
 }
 
 export function record<T>(
   value: Schema<T>,
-  options: { key?: Schema<string> } = {},
+  options: Described & {
+    key?: Schema<string>;
+    /** Set 1 where an empty object is always a mistake. */
+    minEntries?: number;
+  } = {},
 ): Schema<Readonly<Record<string, T>>> {
-  const expected = `an object of ${value.expected}`;
+  const { key, minEntries = 0, description } = options;
+  const expected = value.expectedMany
+    ? `an object whose values are ${value.expectedMany}`
+    : `an object whose values are each ${value.expected}`;
   return {
     expected,
     parse(input, path) {
       if (!isRecord(input)) return expectedButGot(path, expected, input);
+      if (Object.keys(input).length < minEntries) {
+        return fail(
+          path,
+          minEntries === 1
+            ? 'must not be empty'
+            : `must hold at least ${minEntries} entries (got ${Object.keys(input).length})`,
+        );
+      }
       const out: Record<string, T> = {};
       const issues: ValidationIssue[] = [];
-      for (const [key, element] of Object.entries(input)) {
-        const at = childPath(path, key);
-        if (options.key) {
-          const keyResult = options.key.parse(key, at);
+      for (const [name, element] of Object.entries(input)) {
+        const at = childPath(path, name);
+        if (key) {
+          const keyResult = key.parse(name, at);
           if (!keyResult.ok) {
-            issues.push({ path: at, message: `key must be ${options.key.expected}` });
+            issues.push({ path: at, message: `key must be ${key.expected}` });
             continue;
           }
         }
         const result = value.parse(element, at);
-        if (result.ok) out[key] = result.value;
+        if (result.ok) out[name] = result.value;
         else issues.push(...result.issues);
       }
       return issues.length > 0 ? { ok: false, issues } : { ok: true, value: out };
     },
+    toJsonSchema: () =>
+      withDescription(
+        {
+          type: 'object',
+          additionalProperties: jsonSchemaOf(value, '{}'),
+          ...(key ? { propertyNames: jsonSchemaOf(key, '{key}') } : {}),
+          ...(minEntries > 0 ? { minProperties: minEntries } : {}),
+        },
+        description,
+      ),
   };
 }
 
@@ -185,9 +398,14 @@ export function optional<T>(schema: Schema<T>, fallback?: T): OptionalSchema<T |
   return {
     optional: true,
     expected: schema.expected,
+    ...(schema.expectedMany === undefined ? {} : { expectedMany: schema.expectedMany }),
     parse(input, path) {
       if (input === undefined) return { ok: true, value: fallback };
       return schema.parse(input, path);
+    },
+    toJsonSchema: () => {
+      const json = jsonSchemaOf(schema);
+      return fallback === undefined ? json : { ...json, default: fallback };
     },
   };
 }
@@ -213,12 +431,21 @@ export type ObjectSchema<T, S extends Shape = Shape> = Schema<T> & { readonly sh
 
 export function object<S extends Shape>(
   shape: S,
-  options: { unknownKeys?: 'reject' | 'ignore' } = {},
+  options: Described & {
+    unknownKeys?: 'reject' | 'ignore';
+    /**
+     * At least one key must be given: for objects whose keys are all
+     * optional criteria, where none at all is always a mistake.
+     */
+    requireSome?: boolean;
+  } = {},
 ): ObjectSchema<InferShape<S>, S> {
   const expected = 'an object';
+  const known = Object.keys(shape);
   return {
     shape,
     expected,
+    expectedMany: 'objects',
     parse(input, path) {
       if (!isRecord(input)) return expectedButGot(path, expected, input);
       const out: Record<string, unknown> = {};
@@ -236,7 +463,6 @@ export function object<S extends Shape>(
         } else issues.push(...result.issues);
       }
       if (options.unknownKeys !== 'ignore') {
-        const known = Object.keys(shape);
         for (const key of Object.keys(input)) {
           if (!known.includes(key)) {
             issues.push({
@@ -246,7 +472,34 @@ export function object<S extends Shape>(
           }
         }
       }
-      return issues.length > 0 ? { ok: false, issues } : { ok: true, value: out as InferShape<S> };
+      if (issues.length > 0) return { ok: false, issues };
+      // After the unknown-key check: a misspelt key explains itself better.
+      if (options.requireSome && !known.some((key) => input[key] !== undefined)) {
+        return fail(path, `must name at least one of ${known.join(', ')}`);
+      }
+      return { ok: true, value: out as InferShape<S> };
+    },
+    toJsonSchema: () => {
+      const entries = Object.entries(shape);
+      const required = entries.filter(([, schema]) => !('optional' in schema)).map(([k]) => k);
+      const rejectsUnknown = options.unknownKeys !== 'ignore';
+      return withDescription(
+        {
+          type: 'object',
+          properties: Object.fromEntries(
+            entries.map(([k, schema]) => [k, jsonSchemaOf(schema, k)]),
+          ),
+          ...(required.length > 0 ? { required } : {}),
+          ...(rejectsUnknown ? { additionalProperties: false } : {}),
+          // With unknown keys refused, "some key" is "some known key".
+          ...(options.requireSome
+            ? rejectsUnknown
+              ? { minProperties: 1 }
+              : { anyOf: known.map((key) => ({ required: [key] })) }
+            : {}),
+        },
+        options.description,
+      );
     },
   };
 }

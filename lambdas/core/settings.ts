@@ -7,6 +7,7 @@
 import {
   array,
   boolean,
+  described,
   type Infer,
   integer,
   object,
@@ -24,32 +25,88 @@ export type Mode = (typeof MODES)[number];
 export const tagKeySchema = string({ minLength: 1, maxLength: 128 });
 export const tagValueSchema = string({ maxLength: 256 });
 
+/**
+ * Account ids are strings: written as a number, one that starts with 0 would
+ * lose it, and JSON does not even allow that number.
+ */
 export const accountIdSchema = string({
   pattern: /^\d{12}$/,
-  patternName: 'a 12-digit AWS account id',
+  patternName: 'a string of 12 digits (an AWS account id)',
+  patternNameMany: 'strings of 12 digits (AWS account ids)',
 });
 
-export const tagPolicySchema = object({
-  optOut: optional(
-    object({
-      key: tagKeySchema,
-      values: optional(array(tagValueSchema), ['false', 'off']),
-    }),
-    { key: 'hubfix:auto-remediate', values: ['false', 'off'] },
-  ),
-  suppress: optional(object({ key: tagKeySchema }), { key: 'hubfix:suppress' }),
-});
+export const tagPolicySchema = object(
+  {
+    optOut: optional(
+      object(
+        {
+          key: described(tagKeySchema, 'The opt-out tag key; keys match exactly.'),
+          values: optional(
+            array(tagValueSchema, {
+              description:
+                'Values of the opt-out tag that opt out, compared without regard to case. An empty list means any value opts out.',
+            }),
+            ['false', 'off'],
+          ),
+        },
+        {
+          description:
+            "The tag with which a resource's owner keeps hubfix from changing it: hubfix notifies instead.",
+        },
+      ),
+      { key: 'hubfix:auto-remediate', values: ['false', 'off'] },
+    ),
+    suppress: optional(
+      object(
+        { key: described(tagKeySchema, 'The suppress tag key; keys match exactly.') },
+        {
+          description:
+            'The tag with which an owner suppresses the finding; its value is the reason, quoted in the note. An empty value does nothing.',
+        },
+      ),
+      { key: 'hubfix:suppress' },
+    ),
+  },
+  { description: 'The tags resource owners use to opt out or suppress. Keys match exactly.' },
+);
 export type TagPolicy = Infer<typeof tagPolicySchema>;
 
 /**
  * One allow-list entry. The criteria it names must all hold (AND); the list
- * matches when any entry does (OR). An empty list allows every resource.
+ * matches when any entry does (OR). An empty list allows every resource. An
+ * entry, or a criterion, with nothing in it would match nothing (or, for
+ * `tags: {}`, everything), which is never what was meant: both are refused.
  */
-export const allowListEntrySchema = object({
-  tags: optional(record(array(tagValueSchema, { maxItems: 50 }), { key: tagKeySchema })),
-  resourceIds: optional(array(string({ minLength: 1 }))),
-  accountIds: optional(array(accountIdSchema)),
-});
+export const allowListEntrySchema = object(
+  {
+    tags: optional(
+      record(array(tagValueSchema, { maxItems: 50 }), {
+        key: tagKeySchema,
+        minEntries: 1,
+        description:
+          'Tag key → allowed values; the resource must carry every key, with one of its values ([] = any value).',
+      }),
+    ),
+    resourceIds: optional(
+      array(string({ minLength: 1 }), {
+        minItems: 1,
+        description:
+          'Resource ARNs or short ids (sg-..., i-...); the resource must be one of them.',
+      }),
+    ),
+    accountIds: optional(
+      array(accountIdSchema, {
+        minItems: 1,
+        description: 'Account ids, as strings; the resource must be in one of them.',
+      }),
+    ),
+  },
+  {
+    requireSome: true,
+    description:
+      'Criteria that must all match: tags, resourceIds, accountIds. The list allows a resource when any entry matches.',
+  },
+);
 export type AllowListEntry = Infer<typeof allowListEntrySchema>;
 
 export const controlIdSchema = string({

@@ -1,4 +1,4 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration, type RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
@@ -38,12 +38,17 @@ export interface ControlRemediationProps {
   readonly stateTable: ITableV2;
   readonly remediateAction: IActionTarget;
   readonly planAction: IActionTarget;
-  /** @default 2 */
-  readonly reservedConcurrency?: number;
+  /**
+   * Reserved concurrency of the function; `'none'` reserves nothing.
+   * @default 2
+   */
+  readonly reservedConcurrency?: number | 'none';
   /** @default 256 */
   readonly memorySize?: number;
   /** @default RetentionDays.ONE_MONTH */
   readonly logRetention?: RetentionDays;
+  /** @default RemovalPolicy.RETAIN */
+  readonly logRemovalPolicy?: RemovalPolicy;
   /** Where events go once EventBridge and Lambda have given up on them. */
   readonly deadLetters: DeadLetterQueue;
 }
@@ -83,6 +88,7 @@ export class ControlRemediation extends Construct {
       memorySize: props.memorySize,
       reservedConcurrentExecutions: props.reservedConcurrency,
       logRetention: props.logRetention,
+      logRemovalPolicy: props.logRemovalPolicy,
       environment: {
         [ENVIRONMENT.settings]: encodeSettings(props.settings),
         [ENVIRONMENT.topicArn]: props.notifications.topic.topicArn,

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
-import { AssetHashType, DockerImage, Duration } from 'aws-cdk-lib';
+import { AssetHashType, DockerImage, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { type IRole, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import {
   Architecture,
@@ -40,6 +40,10 @@ function bundledCode(entry: string): Code {
   });
 }
 
+function reservation(reserved: number | 'none' = 2): number | undefined {
+  return reserved === 'none' ? undefined : reserved;
+}
+
 export interface RemediationFunctionProps {
   /** The TypeScript file exporting `handler`. */
   readonly entry: string;
@@ -52,12 +56,18 @@ export interface RemediationFunctionProps {
   readonly memorySize?: number;
   /**
    * Caps how many findings are worked on at once, which keeps a burst from
-   * throttling the EC2 API for everyone else in the account.
+   * throttling the EC2 API for everyone else in the account. `'none'`
+   * reserves nothing, for accounts whose concurrency quota cannot spare it.
    * @default 2
    */
-  readonly reservedConcurrentExecutions?: number;
+  readonly reservedConcurrentExecutions?: number | 'none';
   /** @default RetentionDays.ONE_MONTH */
   readonly logRetention?: RetentionDays;
+  /**
+   * What deleting the stack does to the log group.
+   * @default RemovalPolicy.RETAIN — the logs are the record of what the function did
+   */
+  readonly logRemovalPolicy?: RemovalPolicy;
 }
 
 /**
@@ -76,6 +86,7 @@ export class RemediationFunction extends Construct {
     super(scope, id);
     this.logGroup = new LogGroup(this, 'Logs', {
       retention: props.logRetention ?? RetentionDays.ONE_MONTH,
+      removalPolicy: props.logRemovalPolicy ?? RemovalPolicy.RETAIN,
     });
     const role = new Role(this, 'Role', {
       assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
@@ -92,7 +103,7 @@ export class RemediationFunction extends Construct {
       architecture: Architecture.ARM_64,
       memorySize: props.memorySize ?? 256,
       timeout: props.timeout ?? Duration.minutes(5),
-      reservedConcurrentExecutions: props.reservedConcurrentExecutions ?? 2,
+      reservedConcurrentExecutions: reservation(props.reservedConcurrentExecutions),
       tracing: Tracing.ACTIVE,
       logGroup: this.logGroup,
       role,

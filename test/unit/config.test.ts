@@ -7,6 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { ConfigurationError } from '../../lambdas/core/errors';
 import { boolean, object, optional } from '../../lambdas/core/schema';
 import {
+  configPathFromContext,
+  DEFAULT_CONFIG_PATH,
   encodeSettings,
   loadConfig,
   parseConfig,
@@ -59,7 +61,13 @@ describe('parseConfig', () => {
       defaults: { mode: undefined, dryRun: false },
       allowList: [],
       controls: {},
-      functions: { reservedConcurrency: 2, logRetentionDays: 30, memorySize: 256 },
+      customActions: { overrideAllowList: false },
+      functions: {
+        reservedConcurrency: 2,
+        logRetentionDays: 30,
+        logRemovalPolicy: 'retain',
+        memorySize: 256,
+      },
       ledger: { retentionDays: 365 },
     });
   });
@@ -102,7 +110,7 @@ describe('parseConfig', () => {
     ],
     [
       { controls: { 'EC2.2': { strategy: 'migrate' } } },
-      'controls["EC2.2"].strategy: expected one of "empty-if-unused", got "migrate"',
+      'controls["EC2.2"].strategy: expected "empty-if-unused", got "migrate"',
     ],
     [
       { controls: { 'EC2.2': { mdoe: 'notify' } } },
@@ -118,7 +126,7 @@ describe('parseConfig', () => {
     ],
     [
       { notifications: { kmsKey: 'alias/aws/sns' } },
-      'notifications.kmsKey: expected "none", "managed-by-hubfix" or a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>), got "alias/aws/sns"',
+      'notifications.kmsKey: expected one of "none", "managed-by-hubfix" or a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>), got "alias/aws/sns"',
     ],
     [
       { alarms: { throttles: 'functions' } },
@@ -131,7 +139,7 @@ describe('parseConfig', () => {
     [{ tags: { optOut: { key: '' } } }, 'tags.optOut.key: expected a non-empty string, got ""'],
     [
       { allowList: [{ accountIds: ['123'] }] },
-      'allowList[0].accountIds[0]: expected a 12-digit AWS account id, got "123"',
+      'allowList[0].accountIds[0]: expected a string of 12 digits (an AWS account id), got "123"',
     ],
     [
       { allowList: [{ tag: { environment: ['dev'] } }] },
@@ -143,13 +151,44 @@ describe('parseConfig', () => {
     ],
     [
       { functions: { reservedConcurrency: 0 } },
-      'functions.reservedConcurrency: expected a whole number from 1 to 1000, got 0',
+      'functions.reservedConcurrency: expected a whole number from 1 to 1000 or "none", got 0',
+    ],
+    [
+      { functions: { logRemovalPolicy: 'delete' } },
+      'functions.logRemovalPolicy: expected one of "retain", "destroy", got "delete"',
     ],
     [
       { dryrun: true },
-      'dryrun: is not a known setting (known here: $schema, $comment, notifications, alarms, dashboard, tags, defaults, allowList, controls, functions, ledger)',
+      'dryrun: is not a known setting (known here: $schema, $comment, notifications, alarms, dashboard, tags, defaults, allowList, customActions, controls, functions, ledger)',
     ],
-    [[], '(root): expected an object, got an array'],
+    [[], '(root): expected an object, got a list'],
+    // An allow-list entry, or a criterion, that names nothing is always a mistake.
+    [{ allowList: [{}] }, 'allowList[0]: must name at least one of tags, resourceIds, accountIds'],
+    [{ allowList: [{ tags: {} }] }, 'allowList[0].tags: must not be empty'],
+    [{ allowList: [{ resourceIds: [] }] }, 'allowList[0].resourceIds: must not be empty'],
+    [{ allowList: [{ accountIds: [] }] }, 'allowList[0].accountIds: must not be empty'],
+    [
+      { allowList: [{ accountIds: [123456789012] }] },
+      'allowList[0].accountIds[0]: must be a string of 12 digits (an AWS account id), in quotes (got the number 123456789012)',
+    ],
+    // Lists are described in plain words.
+    [
+      { tags: { optOut: { key: 'k', values: 'false' } } },
+      'tags.optOut.values: expected a list of strings, got "false"',
+    ],
+    [
+      { notifications: { emails: 'ops@example.com' } },
+      'notifications.emails: expected a list of email addresses, got "ops@example.com"',
+    ],
+    [
+      { allowList: [{ accountIds: '111111111111' }] },
+      'allowList[0].accountIds: expected a list of strings of 12 digits (AWS account ids), got "111111111111"',
+    ],
+    [{ allowList: {} }, 'allowList: expected a list of objects, got an object'],
+    [
+      { customActions: { overrideAllowList: 'yes' } },
+      'customActions.overrideAllowList: expected true or false, got "yes"',
+    ],
   ])('names the bad path and why: %j', (input, issue) => {
     expect(issuesOf(input)).toEqual([issue]);
   });
@@ -203,6 +242,29 @@ describe('resolveSettings', () => {
       params: { strategy: 'empty-if-unused' },
     });
   });
+
+  it('lets a "Remediate" custom action override the allow-list only when the config says so', () => {
+    const byDefault = parseConfig({}, 't');
+    const overriding = parseConfig({ customActions: { overrideAllowList: true } }, 't');
+
+    expect(resolveSettings(byDefault, ec2_2).overrideAllowList).toBe(false);
+    expect(resolveSettings(overriding, ec2_2).overrideAllowList).toBe(true);
+  });
+});
+
+describe('functions', () => {
+  it('reserves no concurrency with "none", for accounts whose quota cannot spare it', () => {
+    const config = parseConfig({ functions: { reservedConcurrency: 'none' } }, 't');
+
+    expect(config.functions.reservedConcurrency).toBe('none');
+  });
+
+  it('keeps log groups on stack deletion unless told to destroy them', () => {
+    expect(parseConfig({}, 't').functions.logRemovalPolicy).toBe('retain');
+    expect(
+      parseConfig({ functions: { logRemovalPolicy: 'destroy' } }, 't').functions.logRemovalPolicy,
+    ).toBe('destroy');
+  });
 });
 
 describe('encodeSettings', () => {
@@ -218,32 +280,88 @@ describe('encodeSettings', () => {
   });
 });
 
+describe('configPathFromContext', () => {
+  it('uses the default file when -c config is not given', () => {
+    expect(configPathFromContext(undefined)).toBe(DEFAULT_CONFIG_PATH);
+  });
+
+  it('takes the path -c config names', () => {
+    expect(configPathFromContext('configs/prod.json')).toBe('configs/prod.json');
+  });
+
+  it.each([[''], ['  '], [42]])('says a path is required when -c config=%j', (value) => {
+    expect(() => configPathFromContext(value)).toThrow(
+      '-c config= names no file:\n  - (option): a path is required, e.g. -c config=remediation.config.json',
+    );
+  });
+});
+
 describe('loadConfig', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'hubfix-config-'));
 
-  it('says when the file is missing', () => {
-    expect(() => loadConfig(path.join(dir, 'missing.json'))).toThrow(
-      '(file): cannot be read (ENOENT)',
+  function fileWith(name: string, text: string): string {
+    const file = path.join(dir, name);
+    writeFileSync(file, text);
+    return file;
+  }
+
+  it('says "not found" with the full path when the file is missing', () => {
+    const file = path.join(dir, 'missing.json');
+
+    expect(() => loadConfig(file)).toThrow(
+      `${file} cannot be read:\n  - (file): not found: ${file} (choose another file with -c config=path/to/file.json)`,
     );
   });
 
-  it('says when the file is not JSON', () => {
-    const file = path.join(dir, 'broken.json');
-    writeFileSync(file, '{ "defaults": ');
+  it('says when the path is a folder', () => {
+    expect(() => loadConfig(dir)).toThrow(`(file): ${dir} is a folder, not a file`);
+  });
 
-    expect(() => loadConfig(file)).toThrow('(file): is not valid JSON');
+  it.each([
+    ['a file cut short', '{ "defaults": ', 'line 1, column 15: expected a value'],
+    [
+      'a missing comma',
+      '{\n  "defaults": {}\n  "allowList": []\n}',
+      "line 3, column 3: expected ',' or '}' after a property value, found '\"'",
+    ],
+    [
+      'a trailing comma',
+      '{\n  "allowList": [],\n}\n',
+      'line 3, column 1: JSON allows no comma after the last property',
+    ],
+    [
+      'a comment',
+      '{\n  // notify first\n  "defaults": { "mode": "notify" }\n}',
+      'line 2, column 3: JSON allows no comments (use "$comment": "...")',
+    ],
+    [
+      'a bare word',
+      '{ "defaults": { "dryRun": yes } }',
+      "line 1, column 27: expected a value (a string in double quotes, a number, true, false, null, {...} or [...]), found 'y'",
+    ],
+    [
+      'single quotes, with Windows line ends',
+      "{\r\n  'defaults': {}\r\n}",
+      'line 2, column 3: expected a property name in double quotes, found',
+    ],
+  ])('names the line and column of %s', (_name, text, issue) => {
+    const file = fileWith('broken.json', text);
+
+    expect(() => loadConfig(file)).toThrow(`${file} is not valid JSON:\n  - ${issue}`);
+  });
+
+  it('reads a file that starts with a byte order mark', () => {
+    const file = fileWith('bom.json', '\uFEFF{ "defaults": { "dryRun": true } }');
+
+    expect(loadConfig(file).defaults.dryRun).toBe(true);
   });
 
   it('fails the synth with the path that is wrong and why', async () => {
     // Prepare
-    const file = path.join(dir, 'bad.json');
-    writeFileSync(file, JSON.stringify({ controls: { 'EC2.2': { mode: 'fix' } } }));
+    const file = fileWith('bad.json', JSON.stringify({ controls: { 'EC2.2': { mode: 'fix' } } }));
 
     // Act
-    const run = promisify(execFile)(process.execPath, ['--import', 'tsx', 'bin/app.ts'], {
-      cwd: ROOT,
-      env: { ...process.env, CDK_CONTEXT_JSON: JSON.stringify({ config: file }) },
-    });
+    const run = synth({ config: file });
 
     // Assess
     await expect(run).rejects.toMatchObject({
@@ -253,4 +371,19 @@ describe('loadConfig', () => {
       ),
     });
   });
+
+  it('fails the synth saying a path is required for an empty -c config=', async () => {
+    await expect(synth({ config: '' })).rejects.toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('hubfix: -c config= names no file'),
+    });
+  });
 });
+
+/** Runs bin/app.ts as `cdk synth -c ...` does: the CLI hands the context over in CDK_CONTEXT_JSON. */
+function synth(context: Record<string, string>) {
+  return promisify(execFile)(process.execPath, ['--import', 'tsx', 'bin/app.ts'], {
+    cwd: ROOT,
+    env: { ...process.env, CDK_CONTEXT_JSON: JSON.stringify(context) },
+  });
+}

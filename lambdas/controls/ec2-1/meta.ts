@@ -15,13 +15,13 @@ export type BlockPublicAccessState = (typeof BLOCK_PUBLIC_ACCESS_STATES)[number]
 export const EC2_1_BLOCK_PUBLIC_ACCESS = ['off', 'block-new-sharing', 'block-all-sharing'] as const;
 
 export const ec2_1Params = object({
-  /**
-   * Besides making public snapshots private, turn on the region's snapshot
-   * block public access: `off` leaves it alone, `block-new-sharing` stops new
-   * public sharing, `block-all-sharing` also hides any snapshot still public.
-   * A stronger state already in place is never weakened.
-   */
-  blockPublicAccess: optional(oneOf(EC2_1_BLOCK_PUBLIC_ACCESS), 'off'),
+  blockPublicAccess: optional(
+    oneOf(EC2_1_BLOCK_PUBLIC_ACCESS, {
+      description:
+        'Besides making public snapshots private, turn on the region\'s snapshot block public access: "off" leaves it alone, "block-new-sharing" stops new public sharing, "block-all-sharing" also hides any snapshot still public. A stronger state already in place is never weakened.',
+    }),
+    'off',
+  ),
 });
 
 export type Ec2_1Params = Infer<typeof ec2_1Params>;

@@ -2,7 +2,7 @@
  * What the registry and the function both need to know about EC2.6, kept
  * apart from the remediation code so synth can read it without the SDK.
  */
-import { type Infer, object, oneOf, optional, type Schema } from '../../core/schema';
+import { type Infer, object, oneOf, optional } from '../../core/schema';
 
 /** The retention periods CloudWatch Logs accepts, in days (PutRetentionPolicy). */
 export const FLOW_LOG_RETENTION_DAYS = [
@@ -19,23 +19,21 @@ export const EC2_6_TRAFFIC_TYPES = ['REJECT', 'ALL'] as const;
 /** The log group prefix hubfix owns; the delivery role and IAM grants are scoped to it. */
 export const FLOW_LOG_GROUP_PREFIX = '/hubfix/vpc-flow-logs/';
 
-const retentionDays: Schema<number> = {
-  expected: `one of ${FLOW_LOG_RETENTION_DAYS.join(', ')} (the retention periods CloudWatch Logs accepts)`,
-  parse(input, path) {
-    return typeof input === 'number' && FLOW_LOG_RETENTION_DAYS.some((days) => days === input)
-      ? { ok: true, value: input }
-      : {
-          ok: false,
-          issues: [{ path, message: `expected ${this.expected}, got ${JSON.stringify(input)}` }],
-        };
-  },
-};
-
 export const ec2_6Params = object({
-  /** How long the flow log group keeps records, in days. */
-  logRetentionDays: optional(retentionDays, 365),
-  /** What the new flow log records: `REJECT` (the control's minimum) or `ALL`. */
-  trafficType: optional(oneOf(EC2_6_TRAFFIC_TYPES), 'REJECT'),
+  logRetentionDays: optional(
+    oneOf(FLOW_LOG_RETENTION_DAYS, {
+      description:
+        'How long the flow log group /hubfix/vpc-flow-logs/<vpc-id> keeps records, in days (a period CloudWatch Logs accepts).',
+    }),
+    365,
+  ),
+  trafficType: optional(
+    oneOf(EC2_6_TRAFFIC_TYPES, {
+      description:
+        'What the new flow log records: "REJECT" (the control\'s minimum) or "ALL". "ACCEPT" alone does not satisfy EC2.6.',
+    }),
+    'REJECT',
+  ),
 });
 
 export type Ec2_6Params = Infer<typeof ec2_6Params>;

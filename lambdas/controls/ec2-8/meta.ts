@@ -8,11 +8,15 @@ import { type Infer, integer, object, optional } from '../../core/schema';
 export const MAX_IMDSV1_USAGE_WINDOW_DAYS = 455;
 
 export const ec2_8Params = object({
-  /**
-   * How many days back the instance's `MetadataNoToken` metric must be zero
-   * (no IMDSv1 call) before hubfix requires tokens.
-   */
-  imdsv1UsageWindowDays: optional(integer({ min: 1, max: MAX_IMDSV1_USAGE_WINDOW_DAYS }), 14),
+  imdsv1UsageWindowDays: optional(
+    integer({
+      min: 1,
+      max: MAX_IMDSV1_USAGE_WINDOW_DAYS,
+      description:
+        "How many days back the instance's CloudWatch MetadataNoToken metric must be zero (no IMDSv1 call) before hubfix requires tokens.",
+    }),
+    14,
+  ),
 });
 
 export type Ec2_8Params = Infer<typeof ec2_8Params>;

@@ -38,8 +38,20 @@ export function parsePortSpec(spec: PortSpec): PortRange | undefined {
  */
 const PORT_SPEC_EXPECTED = 'a port number (0-65535) or a range such as "1024-2048"';
 
+/** 0 to 65535, leading zeros allowed as parsePortSpec allows them, in regex. */
+const PORT_REGEX = '(?:\\d{1,4}|[0-5]\\d{4}|6[0-4]\\d{3}|65[0-4]\\d{2}|655[0-2]\\d|6553[0-5])';
+
 export const portSpecSchema: Schema<PortSpec> = {
   expected: PORT_SPEC_EXPECTED,
+  expectedMany: 'port numbers (0-65535) or ranges such as "1024-2048"',
+  // JSON Schema cannot say that a range's ends are in order ("2048-1024");
+  // the loader can, so an editor accepts a little more than synth.
+  toJsonSchema: () => ({
+    anyOf: [
+      { type: 'integer', minimum: 0, maximum: 65535 },
+      { type: 'string', pattern: `^\\s*${PORT_REGEX}\\s*(?:-\\s*${PORT_REGEX}\\s*)?$` },
+    ],
+  }),
   parse(input, path) {
     if ((typeof input === 'number' || typeof input === 'string') && parsePortSpec(input)) {
       return { ok: true, value: input };

@@ -82,7 +82,7 @@ describe('readEnvironment', () => {
       issuesOf(() => readEnvironment({ ...env, HUBFIX_SETTINGS: JSON.stringify(bad) }, ec2_2Meta)),
     ).toEqual([
       'HUBFIX_SETTINGS.mode: expected one of "off", "notify", "remediate", got "fix"',
-      'HUBFIX_SETTINGS.params.strategy: expected one of "empty-if-unused", got "migrate"',
+      'HUBFIX_SETTINGS.params.strategy: expected "empty-if-unused", got "migrate"',
     ]);
   });
 
@@ -110,6 +110,6 @@ describe('readEnvironment: provisioned resources', () => {
   it('refuses provisioned values that are not strings', () => {
     expect(
       issuesOf(() => readEnvironment({ ...env, HUBFIX_PROVISIONED: '{"n":1}' }, ec2_2Meta)),
-    ).toEqual(['HUBFIX_PROVISIONED.n: expected a string, got 1']);
+    ).toEqual(['HUBFIX_PROVISIONED.n: must be a string, in quotes (got the number 1)']);
   });
 });
