@@ -1,6 +1,7 @@
 /**
- * The README is part of the product: these checks keep its controls table and
- * permissions list in step with the registry.
+ * The README is part of the product: these checks keep its controls table,
+ * permissions list and configuration tables in step with the registry and
+ * the config schema.
  */
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
@@ -12,21 +13,6 @@ import { CONTROLS } from '../../lib/controls';
 import { withPermissionsTable } from '../../lib/docs/permissions-table';
 
 const README = readFileSync(path.resolve(import.meta.dirname, '..', '..', 'README.md'), 'utf8');
-
-/** The trimmed cells of the first table row under `heading` whose first cell is `key`. */
-function tableRow(key: string, heading: string): string[] | undefined {
-  const section = README.slice(README.indexOf(heading));
-  return section
-    .split('\n')
-    .filter((line) => line.startsWith('|'))
-    .map((line) =>
-      line
-        .split('|')
-        .slice(1, -1)
-        .map((cell) => cell.trim()),
-    )
-    .find((cells) => cells[0] === key);
-}
 
 /** The table rows between `heading` and the next level-2 heading, as trimmed cells. */
 function tableRows(heading: string): string[][] {
@@ -41,6 +27,11 @@ function tableRows(heading: string): string[][] {
         .slice(1, -1)
         .map((cell) => cell.trim()),
     );
+}
+
+/** The trimmed cells of the first table row under `heading` whose first cell is `key`. */
+function tableRow(key: string, heading: string): string[] | undefined {
+  return tableRows(heading).find((cells) => cells[0] === key);
 }
 
 /** Every key path the config accepts outside "controls": `functions.memorySize`, `allowList[].tags`. */
