@@ -38,6 +38,7 @@ import {
   SELF,
   withChanges,
 } from '../../support/fixtures';
+import { LAMBDA_CONTEXT } from '../../support/handler';
 import { importedV2Event, ocsfFinding } from '../../support/ocsf';
 
 interface FakeState {
@@ -1219,6 +1220,8 @@ describe('pipeline: every outcome persists through the real idempotency layer', 
     // Prepare: Powertools' DynamoDB persistence layer, marshalling for real.
     const table = itemTable();
     const guard = new DynamoDbOnceGuard(table.client, { tableName: 'hubfix-idempotency' });
+    // As the handler does: Powertools warns, once per record, without it.
+    guard.registerLambdaContext(LAMBDA_CONTEXT);
     const [control, runtime] = scenario();
     const run = () =>
       pipeline(control, runtime ?? settings(), {}, { guard }).processEvent(
