@@ -16,12 +16,22 @@ import {
   IMPORTED_DETAIL_TYPE,
   SECURITY_HUB_SOURCE,
 } from '../lambdas/core/intake/asff';
+import { COMPLIANCE_FINDING_CLASS, IMPORTED_V2_DETAIL_TYPE } from '../lambdas/core/intake/ocsf';
 
 export interface FindingSource {
   /** `arn:<partition>:securityhub:<region>::product/aws/securityhub` */
   readonly productArn: string;
+  /** `arn:<partition>:securityhub:<region>::productv2/aws/securityhub`: the new Security Hub */
+  readonly productV2Uid: string;
   readonly account: string;
 }
+
+/** OCSF `compliance.status_id` of a failed check. */
+const OCSF_COMPLIANCE_FAIL = 3;
+/** OCSF `status_id` New. */
+const OCSF_STATUS_NEW = 1;
+/** OCSF `activity_id` Close: the finding was closed, not (re)opened or updated. */
+const OCSF_ACTIVITY_CLOSE = 3;
 
 /** Either shape of finding, for one control, optionally with more conditions on Compliance. */
 function eitherFormat(controlId: string, compliance: Record<string, readonly string[]> = {}) {
@@ -73,6 +83,30 @@ export function customActionPattern(
         ProductArn: [source.productArn],
         AwsAccountId: [source.account],
         $or: eitherFormat(controlId),
+      },
+    },
+  };
+}
+
+/**
+ * The new Security Hub's "Findings Imported V2": a failed compliance finding
+ * of one control, from the Security Hub product (not its coverage findings or
+ * another product), in this account, status New and not closed. Status New,
+ * as Workflow NEW above, keeps hubfix's own updates (which come back as
+ * events with another status) from looping.
+ */
+export function importedV2FindingsPattern(controlId: string, source: FindingSource): EventPattern {
+  return {
+    source: [SECURITY_HUB_SOURCE],
+    detailType: [IMPORTED_V2_DETAIL_TYPE],
+    detail: {
+      findings: {
+        class_uid: [COMPLIANCE_FINDING_CLASS],
+        metadata: { product: { uid: [source.productV2Uid] } },
+        cloud: { account: { uid: [source.account] } },
+        compliance: { control: [controlId], status_id: [OCSF_COMPLIANCE_FAIL] },
+        status_id: [OCSF_STATUS_NEW],
+        activity_id: [{ 'anything-but': [OCSF_ACTIVITY_CLOSE] }],
       },
     },
   };

@@ -18,7 +18,11 @@ import {
   type Permission,
   permissionsFor,
 } from '../controls';
-import { customActionPattern, importedFindingsPattern } from '../event-patterns';
+import {
+  customActionPattern,
+  importedFindingsPattern,
+  importedV2FindingsPattern,
+} from '../event-patterns';
 import type { IActionTarget } from './action-target';
 import type { DeadLetterQueue } from './dead-letter-queue';
 import type { NotificationTopic } from './notification-topic';
@@ -73,6 +77,8 @@ const LAMBDA_ASYNC_RETRY_ATTEMPTS = 2;
 export class ControlRemediation extends Construct {
   readonly handler: RemediationFunction;
   readonly importedRule: Rule;
+  /** The new Security Hub's OCSF findings of this control. */
+  readonly importedV2Rule: Rule;
   readonly customActionRule: Rule;
 
   constructor(scope: Construct, id: string, props: ControlRemediationProps) {
@@ -125,6 +131,12 @@ export class ControlRemediation extends Construct {
         resource: 'product',
         resourceName: 'aws/securityhub',
       }),
+      productV2Uid: stack.formatArn({
+        service: 'securityhub',
+        account: '',
+        resource: 'productv2',
+        resourceName: 'aws/securityhub',
+      }),
       account: stack.account,
     };
     const target = props.deadLetters.catchFailuresOf(
@@ -136,6 +148,11 @@ export class ControlRemediation extends Construct {
     this.importedRule = new Rule(this, 'ImportedFindings', {
       description: `hubfix: new failed ${controlId} findings to their remediation function`,
       eventPattern: importedFindingsPattern(controlId, source),
+      targets: [target],
+    });
+    this.importedV2Rule = new Rule(this, 'ImportedV2Findings', {
+      description: `hubfix: new failed ${controlId} findings of the new Security Hub (OCSF) to their remediation function`,
+      eventPattern: importedV2FindingsPattern(controlId, source),
       targets: [target],
     });
     this.customActionRule = new Rule(this, 'CustomActions', {

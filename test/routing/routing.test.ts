@@ -4,7 +4,10 @@
  * The matrix comes from the registry, so a new control is covered as soon as
  * it is registered.
  */
+import { existsSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { IMPORTED_V2_DETAIL_TYPE } from '../../lambdas/core/intake/ocsf';
 import { CONTROLS } from '../../lib/controls';
 import {
   ACCOUNT,
@@ -21,6 +24,7 @@ import {
   withChanges,
 } from '../support/fixtures';
 import { resolveIntrinsics } from '../support/intrinsics';
+import { coverageFinding, importedV2Event, ocsfFinding } from '../support/ocsf';
 import { resourcesOf, synthesize } from '../support/stack';
 import { matchesEventPattern } from './event-pattern';
 
@@ -45,9 +49,12 @@ const RULES: RoutedRule[] = Object.values(resources)
     const pattern = resolveIntrinsics(r.Properties.EventPattern) as { 'detail-type': string[] };
     const [target] = r.Properties.Targets as { Arn: { 'Fn::GetAtt': [string, string] } }[];
     const control = controlOfFunction.get(target?.Arn['Fn::GetAtt'][0] ?? '');
-    const kind = pattern['detail-type'][0]?.endsWith('Custom Action')
+    const detailType = pattern['detail-type'][0] ?? '';
+    const kind = detailType.endsWith('Custom Action')
       ? 'custom-action'
-      : 'imported';
+      : detailType === IMPORTED_V2_DETAIL_TYPE
+        ? 'imported-v2'
+        : 'imported';
     return { name: `${control} ${kind}`, pattern };
   });
 
@@ -82,9 +89,13 @@ function legacy(controlId: string): Json {
 }
 
 describe('routing of the sample findings', () => {
-  it('has one imported-findings rule and one custom-action rule per registered control', () => {
+  it('has an imported-findings rule per Security Hub product and a custom-action rule per registered control', () => {
     expect(RULES.map((r) => r.name).sort()).toEqual(
-      CONTROLS.flatMap((c) => [`${c.meta.id} custom-action`, `${c.meta.id} imported`]).sort(),
+      CONTROLS.flatMap((c) => [
+        `${c.meta.id} custom-action`,
+        `${c.meta.id} imported`,
+        `${c.meta.id} imported-v2`,
+      ]).sort(),
     );
   });
 
@@ -209,4 +220,70 @@ describe.each([...registered])('routing matrix for %s', (controlId) => {
 
     expect(routes(customActionEvent([failed], other))).toEqual([]);
   });
+});
+
+const SHARED_V2_SAMPLE = path.resolve(
+  import.meta.dirname,
+  '../../../shared/fixtures/findings/ocsf-ssm.1-imported-v2-event.json',
+);
+
+describe('routing of the new Security Hub (OCSF) findings', () => {
+  it.each([...registered])('routes a new failed %s finding to its control only', (controlId) => {
+    expect(routes(importedV2Event(ocsfFinding(controlId)))).toEqual([`${controlId} imported-v2`]);
+  });
+
+  it.each([...registered])(
+    'routes %s nowhere when the finding is passed, not New, closed, of another product, account or region, or of a similar id',
+    (controlId) => {
+      const fresh = ocsfFinding(controlId);
+      const cases: Json[] = [
+        withChanges(fresh, { 'compliance.status': 'Pass', 'compliance.status_id': 1 }),
+        withChanges(fresh, { 'compliance.status': 'Warning', 'compliance.status_id': 2 }),
+        withChanges(fresh, { status: 'In Progress', status_id: 2 }),
+        withChanges(fresh, { status: 'Suppressed', status_id: 3 }),
+        withChanges(fresh, { status: 'Resolved', status_id: 4 }),
+        withChanges(fresh, { activity_id: 3, activity_name: 'Close' }),
+        withChanges(fresh, {
+          'metadata.product.uid': 'arn:aws:securityhub:us-east-1::productv2/aws/inspector',
+        }),
+        withChanges(fresh, {
+          'metadata.product.uid': 'arn:aws:securityhub:eu-west-1::productv2/aws/securityhub',
+        }),
+        withChanges(fresh, { 'cloud.account.uid': '222222222222' }),
+        withChanges(fresh, { 'compliance.control': `${controlId}999` }),
+        withChanges(fresh, { class_uid: 2004 }),
+      ];
+
+      for (const finding of cases) expect(routes(importedV2Event(finding))).toEqual([]);
+    },
+  );
+
+  it('routes a coverage finding (class 2003, no control) nowhere', () => {
+    expect(routes(importedV2Event(coverageFinding()))).toEqual([]);
+  });
+
+  it('routes an ASFF finding sent under the V2 detail type nowhere, and an OCSF one under the CSPM type nowhere', () => {
+    expect(
+      routes(importedEvent([legacy('EC2.2')], { 'detail-type': IMPORTED_V2_DETAIL_TYPE })),
+    ).toEqual([]);
+    expect(routes(importedEvent([ocsfFinding('EC2.2')]))).toEqual([]);
+  });
+
+  it.skipIf(!existsSync(SHARED_V2_SAMPLE))(
+    'routes the real SSM.1 sample nowhere: hubfix has no SSM.1 control, though it matches every other condition',
+    () => {
+      const sample = JSON.parse(readFileSync(SHARED_V2_SAMPLE, 'utf8')) as Json;
+      const [finding] = (sample.detail as { findings: Json[] }).findings;
+      if (!finding) throw new Error('the sample holds no finding');
+      const asOurs = withChanges(finding, {
+        'cloud.account.uid': ACCOUNT,
+        'metadata.product.uid': 'arn:aws:securityhub:us-east-1::productv2/aws/securityhub',
+      });
+
+      expect(routes(sample)).toEqual([]);
+      expect(
+        routes(importedV2Event(withChanges(asOurs, { 'compliance.control': 'EC2.2' }))),
+      ).toEqual(['EC2.2 imported-v2']);
+    },
+  );
 });
