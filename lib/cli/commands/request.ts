@@ -9,7 +9,8 @@
  * The request names findings only: the function fetches each one from
  * Security Hub again and decides as for any finding, so a person's request
  * lifts notify mode but honours mode off, the owner's tags, a notify-only
- * control, dry run and the allow-list. Invoking a function proves nothing.
+ * control, dry run and the allow-list (unless customActions.overrideAllowList),
+ * as the custom action "Remediate" does. Invoking a function proves nothing.
  *
  * What comes of each finding is gathered as data first (`FindingResult`),
  * then printed for a person, or as one JSON document with `--json`.
@@ -135,7 +136,7 @@ function functionName(functionArn: string): string {
 function invokeRefusal(error: unknown, functionArn: string, context: CommandContext): string {
   const name = error instanceof Error ? error.name : '';
   if (name === 'AccessDeniedException' || name === 'AccessDenied') {
-    return `you need lambda:InvokeFunction on ${functionArn} to ask hubfix (README: "Who may ask for a fix"); nothing was done`;
+    return `you need lambda:InvokeFunction on ${functionArn} to ask hubfix (README: "Who can trigger a fix"); nothing was done`;
   }
   if (name === 'TooManyRequestsException') {
     const reason = (error as { Reason?: unknown }).Reason;
@@ -454,7 +455,8 @@ function requestCommand(kind: RequestKind): Command {
       'unless every one is found and its control deployed. The function is',
       'invoked synchronously (lambda:InvokeFunction) and looks each finding up',
       "again itself: a person's request lifts notify mode, but mode off, the",
-      "owner's tags, a notify-only control, dry run and the allow-list still apply.",
+      "owner's tags, a notify-only control, dry run and the allow-list (unless",
+      'customActions.overrideAllowList) still apply, as for "Remediate".',
       '',
       `exit codes: 0 every finding ${kind === 'remediate' ? 'fixed (or already compliant)' : 'planned'}; 1 not ${kind === 'remediate' ? 'fixed' : 'planned'}, or an error;`,
       kind === 'remediate'

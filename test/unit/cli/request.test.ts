@@ -38,8 +38,8 @@ beforeEach(() => {
 
 const OPERATOR = `arn:aws:iam::${ACCOUNT}:user/ops`;
 const TOPIC = `arn:aws:sns:${REGION}:${ACCOUNT}:Hubfix-Notifications1234`;
-const FN_EC2_2 = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:Hubfix-ControlEC22Handler5A1B-AbCdEf123`;
-const FN_EC2_15 = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:Hubfix-ControlEC215Handler9C2D-GhIjKl456`;
+const FN_EC2_2 = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:Hubfix-Controlec22HandlerFunction26F9C-xMpl3AbCdE9f`;
+const FN_EC2_15 = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:Hubfix-Controlec215HandlerFunction9E4AA-Gh1jKl4Mn0pQ`;
 const CHANGE = 'EC2.2-0b6f6c1e-1111-4222-8333-444455556666';
 
 /** The legacy (per-standard) ASFF finding: an Id only Security Hub CSPM knows. */
@@ -251,7 +251,7 @@ describe('npx hubfix remediate', () => {
       },
     ]);
     expect(t.out).toEqual([
-      `asking the EC2.2 function Hubfix-ControlEC22Handler5A1B-AbCdEf123 to fix 1 finding(s), as ${OPERATOR}...`,
+      `asking the EC2.2 function Hubfix-Controlec22HandlerFunction26F9C-xMpl3AbCdE9f to fix 1 finding(s), as ${OPERATOR}...`,
       '',
       `EC2.2 finding ${ASFF_ID}`,
       `  resource  ${SG_ARN}`,
@@ -290,7 +290,7 @@ describe('npx hubfix remediate', () => {
     expect(t.out).toContain('  decision  IGNORE: the control is switched off (mode "off")');
     expect(t.out).toContain('  outcome   IGNORED (ignored: nothing was done)');
     expect(t.out).toContain(
-      "  more      nothing was written to the finding or announced; the function's log group /aws/lambda/Hubfix-ControlEC22Handler5A1B-AbCdEf123 says why",
+      "  more      nothing was written to the finding or announced; the function's log group /aws/lambda/Hubfix-Controlec22HandlerFunction26F9C-xMpl3AbCdE9f says why",
     );
     expect(t.out.at(-1)).toBe('0 of 1 finding(s) fixed');
   });
@@ -457,8 +457,8 @@ describe('npx hubfix remediate', () => {
     // Assess
     expect(code).toBe(1);
     expect(t.err).toEqual([
-      `hubfix: the function Hubfix-ControlEC22Handler5A1B-AbCdEf123 failed: 1 finding(s) were processed but not fully delivered: ${ASFF_ID}: SNS publish failed`,
-      "  what it did before it failed is in each finding's note, on SNS and in its log group /aws/lambda/Hubfix-ControlEC22Handler5A1B-AbCdEf123",
+      `hubfix: the function Hubfix-Controlec22HandlerFunction26F9C-xMpl3AbCdE9f failed: 1 finding(s) were processed but not fully delivered: ${ASFF_ID}: SNS publish failed`,
+      "  what it did before it failed is in each finding's note, on SNS and in its log group /aws/lambda/Hubfix-Controlec22HandlerFunction26F9C-xMpl3AbCdE9f",
     ]);
     expect(t.out.at(-1)).toBe('0 of 1 finding(s) fixed');
   });
@@ -484,7 +484,7 @@ describe('npx hubfix remediate', () => {
     // Assess
     expect(code).toBe(1);
     expect(t.err).toEqual([
-      `hubfix: you need lambda:InvokeFunction on ${FN_EC2_2} to ask hubfix (README: "Who may ask for a fix"); nothing was done`,
+      `hubfix: you need lambda:InvokeFunction on ${FN_EC2_2} to ask hubfix (README: "Who can trigger a fix"); nothing was done`,
     ]);
   });
 
@@ -492,12 +492,12 @@ describe('npx hubfix remediate', () => {
     [
       'its reserved concurrency is in use',
       'ReservedFunctionConcurrentInvocationLimitExceeded',
-      'hubfix: the function Hubfix-ControlEC22Handler5A1B-AbCdEf123 is busy: all of its reserved concurrency is in use handling other findings. Nothing was done; try again in a minute',
+      'hubfix: the function Hubfix-Controlec22HandlerFunction26F9C-xMpl3AbCdE9f is busy: all of its reserved concurrency is in use handling other findings. Nothing was done; try again in a minute',
     ],
     [
       "the account's rate is exceeded",
       'CallerRateLimitExceeded',
-      'hubfix: Lambda is throttling the function Hubfix-ControlEC22Handler5A1B-AbCdEf123 (CallerRateLimitExceeded). Nothing was done; try again in a minute',
+      'hubfix: Lambda is throttling the function Hubfix-Controlec22HandlerFunction26F9C-xMpl3AbCdE9f (CallerRateLimitExceeded). Nothing was done; try again in a minute',
     ],
   ])('says the function is throttled when %s', async (_name, reason, message) => {
     // Prepare: what is left after the SDK's own retries.
@@ -538,7 +538,7 @@ describe('npx hubfix remediate', () => {
     // Assess
     expect(code).toBe(1);
     expect(t.err[0]).toBe(
-      'hubfix: the function Hubfix-ControlEC22Handler5A1B-AbCdEf123 failed: RequestId: 5e8a2f0c-3b1d-4c6e-9f7a-0d2b4c6e8f1a Error: Task timed out after 900.00 seconds',
+      'hubfix: the function Hubfix-Controlec22HandlerFunction26F9C-xMpl3AbCdE9f failed: RequestId: 5e8a2f0c-3b1d-4c6e-9f7a-0d2b4c6e8f1a Error: Task timed out after 900.00 seconds',
     );
   });
 
@@ -627,7 +627,7 @@ describe('npx hubfix remediate', () => {
     // Assess
     expect(code).toBe(1);
     expect(t.err).toEqual([
-      'hubfix: the function Hubfix-ControlEC22Handler5A1B-AbCdEf123 did not accept the request: it is older than this CLI. Deploy hubfix again (npx cdk deploy)',
+      'hubfix: the function Hubfix-Controlec22HandlerFunction26F9C-xMpl3AbCdE9f did not accept the request: it is older than this CLI. Deploy hubfix again (npx cdk deploy)',
     ]);
   });
 
@@ -643,7 +643,7 @@ describe('npx hubfix remediate', () => {
     expect(code).toBe(1);
     expect(t.out.slice(1)).toEqual([
       '',
-      'not reported one by one by Hubfix-ControlEC22Handler5A1B-AbCdEf123:',
+      'not reported one by one by Hubfix-Controlec22HandlerFunction26F9C-xMpl3AbCdE9f:',
       `  ${ASFF_ID}`,
       "  1 handed to another invocation of the function, to keep this one within its time: the outcome will be in the finding's note and on SNS",
       '',
@@ -979,7 +979,7 @@ describe('--json', () => {
       [
         OCSF_UID,
         'not-run',
-        'the function Hubfix-ControlEC215Handler9C2D-GhIjKl456 is busy: all of its reserved concurrency is in use handling other findings. Nothing was done; try again in a minute',
+        'the function Hubfix-Controlec215HandlerFunction9E4AA-Gh1jKl4Mn0pQ is busy: all of its reserved concurrency is in use handling other findings. Nothing was done; try again in a minute',
       ],
     ]);
     expect(t.err).toEqual([]);
@@ -1007,7 +1007,7 @@ describe('--json', () => {
         function: FN_EC2_2,
         resource: SG_ARN,
         status: 'function-failed',
-        message: 'the function Hubfix-ControlEC22Handler5A1B-AbCdEf123 failed: boom',
+        message: 'the function Hubfix-Controlec22HandlerFunction26F9C-xMpl3AbCdE9f failed: boom',
       },
     ]);
   });
