@@ -11,6 +11,7 @@ import { HubfixDashboard } from './constructs/dashboard';
 import { DeadLetterQueue } from './constructs/dead-letter-queue';
 import { NotificationTopic } from './constructs/notification-topic';
 import { CONTROLS, type ControlDefinition, controlFolder } from './controls';
+import { functionOutputKey, LEDGER_TABLE_OUTPUT, TOPIC_OUTPUT } from './stack-outputs';
 
 export interface HubfixStackProps extends StackProps {
   /** The validated remediation.config.json. */
@@ -152,11 +153,17 @@ export class HubfixStack extends Stack {
         })
       : undefined;
 
-    new CfnOutput(this, 'NotificationTopicArn', { value: this.notifications.topic.topicArn });
-    new CfnOutput(this, 'LedgerTableName', {
+    new CfnOutput(this, TOPIC_OUTPUT, { value: this.notifications.topic.topicArn });
+    new CfnOutput(this, LEDGER_TABLE_OUTPUT, {
       value: this.ledger.tableName,
       description: 'Read by `npx hubfix history` and `npx hubfix rollback`',
     });
+    for (const [controlId, remediation] of controls) {
+      new CfnOutput(this, functionOutputKey(controlId), {
+        value: remediation.handler.function.functionArn,
+        description: `hubfix ${controlId}: the function \`npx hubfix remediate|plan\` invokes`,
+      });
+    }
     new CfnOutput(this, 'RemediateActionArn', { value: this.remediateAction.actionTargetArn });
     new CfnOutput(this, 'PlanActionArn', { value: this.planAction.actionTargetArn });
   }

@@ -234,6 +234,15 @@ export class LedgerLocationError extends HubfixError {
   override readonly name = 'LedgerLocationError';
 }
 
+/**
+ * The CLI could not find the function to ask about a finding: no stack, a
+ * stack deployed before the functions were outputs, or the finding's control
+ * is not deployed. Says which, and what to do.
+ */
+export class FunctionLocationError extends HubfixError {
+  override readonly name = 'FunctionLocationError';
+}
+
 export function describeError(error: unknown): string {
   if (error instanceof Error) {
     return error.name && error.name !== 'Error' ? `${error.name}: ${error.message}` : error.message;

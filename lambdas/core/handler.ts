@@ -24,6 +24,7 @@ import type { Clock } from './clock';
 import type { Control } from './control';
 import { lambdaDeadline } from './deadline';
 import { readEnvironment } from './env';
+import { isDirectRequest } from './intake/direct';
 import { type BatchResult, createPipeline } from './pipeline';
 import type {
   ChangeRecorder,
@@ -34,6 +35,7 @@ import type {
   ResourceLease,
 } from './ports';
 import { countMetric, logger, metrics, SERVICE_NAME } from './powertools';
+import { noteFor } from './report';
 import { type SegmentSink, Tracer, UdpSegmentSink } from './tracing';
 
 /** Seams for tests; a deployed function uses none of them. */
@@ -54,29 +56,52 @@ export interface HandlerOverrides<Clients> {
   readonly requeue?: Requeue;
 }
 
+export interface HandlerFindingResult {
+  readonly findingId: string;
+  readonly decision: string;
+  readonly outcome: string;
+  /**
+   * Only in the answer to a direct request, whose sender may be a person
+   * waiting on a synchronous invocation (`npx hubfix remediate|plan`): the
+   * decision's reason, the note as written to the finding, and the ledger
+   * change, so the answer can be read without looking anything up.
+   */
+  readonly reason?: string;
+  readonly note?: string;
+  readonly changeId?: string;
+}
+
 export interface HandlerResult {
   readonly eventId: string | undefined;
   readonly status: BatchResult['status'];
-  readonly findings: readonly {
-    readonly findingId: string;
-    readonly decision: string;
-    readonly outcome: string;
-  }[];
+  readonly findings: readonly HandlerFindingResult[];
   readonly rejected: number;
   readonly skipped: number;
   readonly duplicates: number;
   readonly handedOn: number;
 }
 
-function summarise(result: BatchResult): HandlerResult {
+function summarise(result: BatchResult, detailed: boolean): HandlerResult {
   return {
     eventId: result.eventId,
     status: result.status,
-    findings: result.handled.map(({ report }) => ({
-      findingId: report.findingId,
-      decision: report.decision.kind,
-      outcome: report.outcome.kind,
-    })),
+    findings: result.handled.map(({ report }): HandlerFindingResult => {
+      const summary = {
+        findingId: report.findingId,
+        decision: report.decision.kind,
+        outcome: report.outcome.kind,
+      };
+      if (!detailed) return summary;
+      const { outcome } = report;
+      const changeId =
+        outcome.kind === 'REMEDIATED' || outcome.kind === 'FAILED' ? outcome.changeId : undefined;
+      return {
+        ...summary,
+        reason: report.decision.reason,
+        note: noteFor(report),
+        ...(changeId ? { changeId } : {}),
+      };
+    }),
     rejected: result.rejected.length,
     skipped: result.skipped,
     duplicates: result.duplicates,
@@ -166,6 +191,7 @@ export function createControlHandler<State, Before, Params, Clients extends obje
         deadline: lambdaDeadline(context),
         id: context.awsRequestId,
       }),
+      isDirectRequest(event),
     );
   })
     .use(injectLambdaContext(logger, { resetKeys: true }))

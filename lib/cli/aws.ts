@@ -7,13 +7,19 @@ import {
   type DescribeStacksCommandOutput,
 } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { SecurityHubClient } from '@aws-sdk/client-securityhub';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { DynamoDbLedgerAdmin } from '../../lambdas/core/adapters/ledger-admin';
+import { SecurityHubFindingStore } from '../../lambdas/core/adapters/security-hub';
 import { awsClientOptions } from '../../lambdas/core/aws';
+import { systemClock } from '../../lambdas/core/clock';
 import type { Control } from '../../lambdas/core/control';
 import { LedgerLocationError } from '../../lambdas/core/errors';
 import { controlFolder, findControl } from '../controls';
+import { LEDGER_TABLE_OUTPUT } from '../stack-outputs';
 import type { CliDeps } from './command';
+import { LambdaFunctionInvoker } from './invoke';
 import { sharedConfigRegion } from './region';
 
 /** The control module for a registered id, loaded only when a rollback needs it. */
@@ -34,6 +40,26 @@ export async function loadControl(
   );
 }
 
+/** The stack's outputs by key; undefined when the region has no stack of that name. */
+export async function stackOutputs(
+  cloudFormation: CloudFormationClient,
+  stack: string,
+): Promise<Record<string, string> | undefined> {
+  let response: DescribeStacksCommandOutput;
+  try {
+    response = await cloudFormation.send(new DescribeStacksCommand({ StackName: stack }));
+  } catch (error) {
+    // CloudFormation answers a ValidationError: "Stack with id <name> does not exist".
+    if (error instanceof Error && /does not exist/.test(error.message)) return undefined;
+    throw error;
+  }
+  const outputs: Record<string, string> = {};
+  for (const output of response.Stacks?.[0]?.Outputs ?? []) {
+    if (output.OutputKey && output.OutputValue) outputs[output.OutputKey] = output.OutputValue;
+  }
+  return outputs;
+}
+
 /** The ledger table named by the stack's output; says which stack and how to name another. */
 export async function ledgerTableOfStack(
   cloudFormation: CloudFormationClient,
@@ -41,25 +67,27 @@ export async function ledgerTableOfStack(
   region: string,
 ): Promise<string> {
   const how = 'name the stack with --stack <name> or the table with --table <name>';
-  let response: DescribeStacksCommandOutput;
-  try {
-    response = await cloudFormation.send(new DescribeStacksCommand({ StackName: stack }));
-  } catch (error) {
-    if (error instanceof Error && /does not exist/.test(error.message)) {
-      throw new LedgerLocationError(
-        `no stack ${stack} in ${region}: deploy hubfix there (npx cdk deploy), choose the region with --region, or ${how}`,
-        { cause: error },
-      );
-    }
-    throw error;
-  }
-  const output = response.Stacks?.[0]?.Outputs?.find((o) => o.OutputKey === 'LedgerTableName');
-  if (!output?.OutputValue) {
+  const outputs = await stackOutputs(cloudFormation, stack);
+  if (outputs === undefined) {
     throw new LedgerLocationError(
-      `stack ${stack} in ${region} has no LedgerTableName output, so it is not a hubfix stack: ${how}`,
+      `no stack ${stack} in ${region}: deploy hubfix there (npx cdk deploy), choose the region with --region, or ${how}`,
     );
   }
-  return output.OutputValue;
+  const table = outputs[LEDGER_TABLE_OUTPUT];
+  if (!table) {
+    throw new LedgerLocationError(
+      `stack ${stack} in ${region} has no ${LEDGER_TABLE_OUTPUT} output, so it is not a hubfix stack: ${how}`,
+    );
+  }
+  return table;
+}
+
+/**
+ * A synchronous invoke waits while the function runs, up to its timeout
+ * (at most 15 minutes): the socket must not be given up sooner.
+ */
+export function lambdaOptions(region: string) {
+  return { ...awsClientOptions(region), requestHandler: { socketTimeout: 16 * 60_000 } };
 }
 
 export function realDeps(): CliDeps {
@@ -94,5 +122,12 @@ export function realDeps(): CliDeps {
     },
     writeFile: (path, content) => writeFile(path, content, 'utf8'),
     now: () => new Date(),
+    stackOutputs: (stack, region) =>
+      stackOutputs(new CloudFormationClient(awsClientOptions(region)), stack),
+    findings: (region) =>
+      new SecurityHubFindingStore(new SecurityHubClient(awsClientOptions(region))),
+    functions: (region) => new LambdaFunctionInvoker(new LambdaClient(lambdaOptions(region))),
+    newRequestId: () => crypto.randomUUID(),
+    clock: systemClock,
   };
 }

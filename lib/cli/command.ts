@@ -4,14 +4,20 @@
  */
 import type { ParseArgsConfig } from 'node:util';
 import type { LedgerEntry } from '../../lambdas/core/adapters/ledger-admin';
+import type { Clock } from '../../lambdas/core/clock';
 import type { Control } from '../../lambdas/core/control';
+import type { FindingStore } from '../../lambdas/core/ports';
 import type { RollbackLedger } from '../../lambdas/core/rollback';
+import type { FunctionInvoker } from './invoke';
 
 export interface CliLedger extends RollbackLedger {
   recent(limit: number): Promise<LedgerEntry[]>;
   /** Changes recorded from `since` to `until`, oldest first. */
   between(since: Date, until?: Date): Promise<LedgerEntry[]>;
 }
+
+/** Security Hub's copy of a finding, asked with the caller's credentials. */
+export type FindingReader = Pick<FindingStore, 'fetch'>;
 
 export interface Caller {
   readonly arn: string;
@@ -40,6 +46,19 @@ export interface CliDeps {
   readonly ask: (question: string) => Promise<string | undefined>;
   readonly writeFile: (path: string, content: string) => Promise<void>;
   readonly now: () => Date;
+  /** The stack's outputs by key; undefined when the region has no such stack. */
+  readonly stackOutputs: (
+    stack: string,
+    region: string,
+  ) => Promise<Readonly<Record<string, string>> | undefined>;
+  /** Security Hub, both products. */
+  readonly findings: (region: string) => FindingReader;
+  /** Lambda: runs a control's function with a direct request. */
+  readonly functions: (region: string) => FunctionInvoker;
+  /** A new id for each request sent to a function. */
+  readonly newRequestId: () => string;
+  /** What `remediate --wait` waits on. */
+  readonly clock: Clock;
 }
 
 export type OptionSpecs = NonNullable<ParseArgsConfig['options']>;
@@ -53,6 +72,8 @@ export interface CommandContext {
   readonly values: OptionValues;
   readonly positionals: readonly string[];
   readonly region: string;
+  /** The stack named by --stack (default Hubfix). */
+  readonly stack: string;
   readonly deps: CliDeps;
   /** Prints one line on stdout, with control characters escaped. */
   print(line: string): void;

@@ -1,7 +1,7 @@
 /**
  * Errors in words: what went wrong and what to do, never an SDK class name.
  */
-import { describeError } from '../../lambdas/core/errors';
+import { describeError, FindingFetchError } from '../../lambdas/core/errors';
 
 export interface Where {
   readonly region: string;
@@ -29,6 +29,10 @@ const CREDENTIALS_HINT =
   'set AWS_PROFILE to a profile in ~/.aws/config (aws configure list-profiles), sign in with "aws sso login --profile <name>" or "aws configure", or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY';
 
 export function explainError(error: unknown, where: Where): string {
+  // The Security Hub adapter wraps what AWS answered; the answer is what to explain.
+  if (error instanceof FindingFetchError && error.cause instanceof Error) {
+    return explainError(error.cause, where);
+  }
   const name = nameOf(error);
   const message = messageOf(error).replace(/\s+/g, ' ').trim();
   if (
@@ -66,7 +70,14 @@ export function explainError(error: unknown, where: Where): string {
   if (name === 'TimeoutError' || /ENOTFOUND|ECONNREFUSED|ETIMEDOUT|EAI_AGAIN/.test(message)) {
     return `could not reach AWS in ${where.region} (${message}): check your network, proxy or AWS_ENDPOINT_URL`;
   }
-  if (name === 'ThrottlingException' || name === 'ProvisionedThroughputExceededException') {
+  // Left after the SDK's own retries. CloudFormation says Throttling, Security Hub
+  // TooManyRequestsException or LimitExceededException ("Rate exceeded").
+  if (
+    /^(Throttling|ThrottlingException|TooManyRequestsException|ProvisionedThroughputExceededException)$/.test(
+      name,
+    ) ||
+    (name === 'LimitExceededException' && /rate|throttl/i.test(message))
+  ) {
     return `AWS is throttling these calls: wait a moment and try again`;
   }
   return describeError(error).replace(/^[A-Za-z]*(Error|Exception): /, '');

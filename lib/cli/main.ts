@@ -5,7 +5,7 @@
  * turns errors into words.
  */
 import { parseArgs } from 'node:util';
-import { LedgerLocationError, UsageError } from '../../lambdas/core/errors';
+import { FunctionLocationError, LedgerLocationError, UsageError } from '../../lambdas/core/errors';
 import type { CliDeps, CliLedger, Command, CommandContext, OptionSpecs } from './command';
 import { COMMANDS, findCommand } from './commands/index';
 import { explainError } from './explain';
@@ -29,7 +29,7 @@ const GLOBAL_HELP = [
   "--region <region>   the deployment's region; without it: AWS_REGION, then",
   "                    AWS_DEFAULT_REGION, then your profile's region (AWS_PROFILE,",
   '                    else default) in ~/.aws/config',
-  `--stack <name>      the stack whose LedgerTableName output names the ledger (default: ${DEFAULT_STACK})`,
+  `--stack <name>      the hubfix stack: its outputs name the ledger and the control functions (default: ${DEFAULT_STACK})`,
   '--table <name>      the ledger table itself, instead of --stack',
   '-h, --help          help, for hubfix or for one command',
 ];
@@ -168,6 +168,7 @@ export async function main(argv: readonly string[], deps: CliDeps): Promise<numb
     values,
     positionals,
     region,
+    stack,
     deps,
     print,
     warn: (line) => deps.err(escapeTerminal(line)),
@@ -184,7 +185,9 @@ export async function main(argv: readonly string[], deps: CliDeps): Promise<numb
     return await command.run(context);
   } catch (error) {
     const message =
-      error instanceof LedgerLocationError ? error.message : explainError(error, { region, table });
+      error instanceof LedgerLocationError || error instanceof FunctionLocationError
+        ? error.message
+        : explainError(error, { region, table });
     deps.err(escapeTerminal(`hubfix: ${message}`));
     return 1;
   }

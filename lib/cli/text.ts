@@ -41,3 +41,17 @@ export function table(header: readonly string[], rows: readonly (readonly string
       .join('  ');
   return [line(header), ...rows.map(line)];
 }
+
+/**
+ * A value as one line of JSON that is safe on a terminal: JSON.stringify
+ * escapes C0 controls but leaves DEL, C1, format characters and line
+ * separators raw; they become \u escapes, which any JSON reader reads back.
+ */
+export function jsonLine(value: unknown): string {
+  return JSON.stringify(value).replace(UNSAFE, (character) =>
+    Array.from(
+      { length: character.length },
+      (_, i) => `\\u${character.charCodeAt(i).toString(16).padStart(4, '0')}`,
+    ).join(''),
+  );
+}

@@ -2,6 +2,7 @@
 import type { LedgerEntry, RollbackAttempt } from '../../lambdas/core/adapters/ledger-admin';
 import type { Control } from '../../lambdas/core/control';
 import type { CliDeps, CliLedger } from '../../lib/cli/command';
+import { fakeClock } from './control';
 
 /** An EC2.2 change that revoked one world-open SSH rule. */
 export const ENTRY: LedgerEntry = {
@@ -117,6 +118,23 @@ export function fakeCli(
       files.set(path, content);
     },
     now: () => options.now ?? new Date('2026-11-30T12:00:00.000Z'),
+    // remediate and plan have their own tests, against mocked SDK clients.
+    stackOutputs: async (stack, region) => {
+      calls.push(`outputs ${stack} ${region}`);
+      throw new Error('fakeCli has no stack outputs');
+    },
+    findings: () => ({
+      fetch: async () => {
+        throw new Error('fakeCli has no Security Hub');
+      },
+    }),
+    functions: () => ({
+      invoke: async () => {
+        throw new Error('fakeCli has no Lambda');
+      },
+    }),
+    newRequestId: () => 'request-1',
+    clock: fakeClock().clock,
   };
   return { deps, out, err, calls, files, attempts };
 }

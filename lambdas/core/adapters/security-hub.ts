@@ -60,6 +60,7 @@ export class SecurityHubFindingStore implements FindingStore {
     if (!parsed.ok) {
       throw new FindingFetchError(
         `Security Hub returned a finding hubfix cannot read: ${parsed.error.message}`,
+        { cause: parsed.error },
       );
     }
     return parsed.finding;

@@ -2,10 +2,11 @@
 import type { Command } from '../command';
 import { history } from './history';
 import { report } from './report';
+import { plan, remediate } from './request';
 import { rollback } from './rollback';
 import { show } from './show';
 
-export const COMMANDS: readonly Command[] = [history, show, rollback, report];
+export const COMMANDS: readonly Command[] = [history, show, rollback, report, remediate, plan];
 
 export function findCommand(name: string): Command | undefined {
   return COMMANDS.find((command) => command.name === name);

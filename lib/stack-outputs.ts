@@ -1,0 +1,22 @@
+/**
+ * The stack outputs the CLI reads, named in one place so that the stack and
+ * the CLI cannot drift apart.
+ */
+
+/** The ledger table: `history`, `show`, `rollback`, `report`. */
+export const LEDGER_TABLE_OUTPUT = 'LedgerTableName';
+
+/** The notification topic: where the CLI says a person's request was announced. */
+export const TOPIC_OUTPUT = 'NotificationTopicArn';
+
+/** Every control function's output key starts so; the control id follows. */
+export const FUNCTION_OUTPUT_PREFIX = 'Function';
+
+/**
+ * The output holding a control's function ARN, read by `remediate` and
+ * `plan`: `FunctionEC2Dot2` for EC2.2. Output keys are alphanumeric, and a
+ * dot simply dropped would make EC2.22 and EC22.2 the same key.
+ */
+export function functionOutputKey(controlId: string): string {
+  return `${FUNCTION_OUTPUT_PREFIX}${controlId.replace(/\./g, 'Dot').replace(/[^A-Za-z0-9]/g, '')}`;
+}
