@@ -83,9 +83,12 @@ import {
 /** How often the settle watch looks at the instance. */
 const WATCH_INTERVAL_MS = 10_000;
 
-/** verify's backoff at its longest: its sleeps and a describe per look. */
-const BACKOFF_MS = VERIFY_BACKOFF_MS.reduce((sum, ms) => sum + ms, 0);
-const VERIFY_MS = BACKOFF_MS + (VERIFY_BACKOFF_MS.length + 2) * CALL_MS;
+/** What one describe call may take in verify's budget. */
+const LOOK_MS = 1_000;
+
+/** verify's backoff at its longest: its sleeps, a describe per look, and the setting read first. */
+const VERIFY_MS =
+  VERIFY_BACKOFF_MS.reduce((sum, ms) => sum + ms, 0) + (VERIFY_BACKOFF_MS.length + 2) * LOOK_MS;
 
 export interface Ec2Clients {
   readonly ec2: EC2Client;
