@@ -434,6 +434,9 @@ describe('the lines a change records name what its rollback gives back', () => {
             httpTokens: 'optional',
             httpEndpoint: 'enabled',
             hopLimit: 1,
+            lifecycle: 'running',
+            launchedAt: new Date('2026-01-01T00:00:00Z'),
+            stoppedAt: undefined,
           },
           { imdsv1UsageWindowDays: 14 },
         );
