@@ -151,14 +151,16 @@ export async function removeLeftovers(
       continue;
     }
     const rest = ordered.slice(index + 1).flatMap((l) => manualCleanup(l.held, instanceId));
+    const remaining = [
+      ...removed,
+      ...manualCleanup(held, instanceId),
+      ...rest,
+      `hubfix tries again the next time it reads ${instanceId}`,
+    ].join('; ');
+    // The pipeline reports a failed read by its message alone: it carries what is left too.
     throw new PartialChangeError(
-      `hubfix could not remove its ${leftover.what}, left by an interrupted run: ${problem}`,
-      [
-        ...removed,
-        ...manualCleanup(held, instanceId),
-        ...rest,
-        `hubfix tries again the next time it reads ${instanceId}`,
-      ].join('; '),
+      `hubfix could not remove its ${leftover.what}, left by an interrupted run: ${problem}. What is left: ${remaining}`,
+      remaining,
     );
   }
   return removed;

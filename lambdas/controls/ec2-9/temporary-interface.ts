@@ -315,7 +315,7 @@ export async function releaseWithTemporaryElasticIp(
   if (left < whole) {
     throw new PartialChangeError(
       `not enough time left in this invocation for the temporary Elastic IP technique: with its cleanup and the check that follows it needs up to ${seconds(whole)}, and ${seconds(left)} are left`,
-      `${instanceId} still has its public IPv4 address ${target.publicIp}; nothing temporary was made. Run Remediate again: a new invocation has its full time`,
+      `unchanged: ${instanceId} still has its public IPv4 address ${target.publicIp}, and nothing temporary was made. Run Remediate again: a new invocation has its full time`,
     );
   }
   const held: Held = {};

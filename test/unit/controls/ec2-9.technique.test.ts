@@ -476,7 +476,7 @@ describe('EC2.9 fallback within the invocation deadline', () => {
       name: 'PartialChangeError',
       message:
         'not enough time left in this invocation for the temporary Elastic IP technique: with its cleanup and the check that follows it needs up to 459 s, and 400 s are left',
-      stateLeft: `${INSTANCE} still has its public IPv4 address ${PUBLIC_IP}; nothing temporary was made. Run Remediate again: a new invocation has its full time`,
+      stateLeft: `unchanged: ${INSTANCE} still has its public IPv4 address ${PUBLIC_IP}, and nothing temporary was made. Run Remediate again: a new invocation has its full time`,
     });
     expect(ec2Mock).toHaveReceivedCommandTimes(CreateNetworkInterfaceCommand, 0);
     expect(ec2Mock).toHaveReceivedCommandTimes(AllocateAddressCommand, 0);
