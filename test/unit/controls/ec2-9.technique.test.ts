@@ -330,6 +330,12 @@ describe('EC2.9 fallback: the temporary Elastic IP technique', () => {
             : `${INSTANCE} still has its public IPv4 address ${PUBLIC_IP}`
         }; no temporary network interface or Elastic IP was left behind`,
       );
+      // ...the ledger records the address as released exactly when it was...
+      expect(
+        failure.changes.some((line) =>
+          line.includes(`released the auto-assigned address ${PUBLIC_IP}`),
+        ),
+      ).toBe(addressGone);
       // ...and whatever was made was removed, with exact inputs (the mocks reject any other).
       if (reached('create', step)) {
         expect(ec2Mock).toHaveReceivedCommandWith(DeleteNetworkInterfaceCommand, {

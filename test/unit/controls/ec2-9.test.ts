@@ -22,6 +22,7 @@ import {
 import type { ChangePlan, FindingContext } from '../../../lambdas/core/control';
 import { type Deadline, deadlineIn } from '../../../lambdas/core/deadline';
 import { PartialChangeError, RollbackRefusedError } from '../../../lambdas/core/errors';
+import { wideningProblems } from '../../../lambdas/core/rollback-checks';
 import { resetStrict, serviceError, strictMock } from '../../support/aws';
 import { ec2Ref, fakeClock, findingContext, rollbackContext } from '../../support/control';
 import {
@@ -542,6 +543,46 @@ describe('EC2.9 Elastic IP path', () => {
     });
   });
 
+  it('records changes that let the rollback give back both the Elastic IP and the auto-assign', async () => {
+    // Prepare
+    const state = await withElasticIp(true);
+    turnOffAutoAssign().resolves({});
+    disassociateOwnerAddress().resolves({});
+    const plan = changePlan(state);
+
+    // Act
+    const { changes } = await ec2_9.apply(state, plan, ctx);
+    const { calls } = ec2_9.describeRollback(plan.before);
+
+    // Assess: the ledger's widening check finds what each call gives back among the changes.
+    expect(calls.map((call) => call.action)).toEqual([
+      'AssociateAddress',
+      'ModifyNetworkInterfaceAttribute',
+    ]);
+    expect(wideningProblems({ changes, stateLeft: undefined }, calls)).toEqual([]);
+  });
+
+  it('records only auto-assign when the disassociation fails, so no rollback gives an Elastic IP it kept', async () => {
+    // Prepare
+    const state = await withElasticIp(true);
+    turnOffAutoAssign().resolves({});
+    disassociateOwnerAddress().rejects(serviceError('InternalError', 'try again'));
+    const plan = changePlan(state);
+
+    // Act
+    const failure = await settle(ec2_9.apply(state, plan, ctx));
+
+    // Assess: the entry records the setting only; the rollback of the whole
+    // change is refused, as stateLeft says, so it points at the command instead.
+    if (!(failure instanceof PartialChangeError)) throw new Error('expected a PartialChangeError');
+    const problems = wideningProblems(
+      { changes: failure.changes, stateLeft: failure.stateLeft },
+      ec2_9.describeRollback(plan.before).calls,
+    );
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toContain(`AssociateAddress on ${PRIMARY}`);
+  });
+
   it('checks a stopped instance with the short backoff: EC2 gives stopped instances no address', async () => {
     const state = await withElasticIp(true, { State: { Name: 'stopped' } });
     world.instance(instance({ State: { Name: 'stopped' }, PublicIpAddress: undefined }));
@@ -621,7 +662,7 @@ describe('EC2.9 auto-assigned path', () => {
     expect(ec2Mock).toHaveReceivedCommandTimes(CreateNetworkInterfaceCommand, 0);
   });
 
-  it('also turns off the subnet auto-assign when configured, and says what is left if that fails', async () => {
+  it('also turns off the subnet auto-assign when configured, and records what it did and says what is left if that fails', async () => {
     // Prepare
     const { withSubnet, state } = await withSubnetStep();
     turnOffAutoAssign().resolves({});
@@ -634,6 +675,7 @@ describe('EC2.9 auto-assigned path', () => {
     expect(failure).toMatchObject({
       name: 'PartialChangeError',
       stateLeft: `turned off the public IPv4 address of ${PRIMARY} (${PUBLIC_IP} was released); but ${SUBNET} still auto-assigns public IPv4 addresses`,
+      changes: [`turned off the public IPv4 address of ${PRIMARY} (${PUBLIC_IP} was released)`],
     });
   });
 
