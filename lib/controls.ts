@@ -449,7 +449,9 @@ export const CONTROLS: readonly ControlDefinition[] = [
         ? [
             {
               actions: ['ec2:ModifySubnetAttribute'],
-              resources: [{ service: 'ec2', resource: 'subnet', resourceName: '*' }],
+              resources: [anyEc2('subnet')],
+              reason:
+                'the subnet of the instance a finding names, re-read before acting, only to turn MapPublicIpOnLaunch off',
             },
           ]
         : [],
