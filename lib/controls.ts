@@ -295,10 +295,11 @@ const EC2_9_PERMISSIONS: readonly Permission[] = [
       'the primary interface of the instance a finding names; the Elastic IP associated with it must carry hubfix:temporary',
   },
   {
+    // In the order CDK renders them, so each grant is found by its actions.
     actions: [
       'ec2:AttachNetworkInterface',
-      'ec2:DetachNetworkInterface',
       'ec2:DeleteNetworkInterface',
+      'ec2:DetachNetworkInterface',
     ],
     resources: [anyEc2('network-interface')],
     conditions: TEMPORARY_RESOURCE,
