@@ -18,7 +18,7 @@ import {
 } from '../lambdas/controls/ec2-6/provision';
 import { ec2_7Meta } from '../lambdas/controls/ec2-7/meta';
 import { ec2_8Meta } from '../lambdas/controls/ec2-8/meta';
-import { ec2_9Meta, TEMPORARY_TAG } from '../lambdas/controls/ec2-9/meta';
+import { ec2_9Meta, TEMPORARY_TAG, TEMPORARY_UNTIL_TAG } from '../lambdas/controls/ec2-9/meta';
 import { ec2_15Meta } from '../lambdas/controls/ec2-15/meta';
 import { ec2_18Meta } from '../lambdas/controls/ec2-18/meta';
 import { ec2_19Meta } from '../lambdas/controls/ec2-19/meta';
@@ -173,6 +173,140 @@ const REVOKE_WORLD_OPEN_INGRESS: readonly Permission[] = [
   },
 ];
 
+/** An ARN for any EC2 resource of one type in this account and region. */
+function anyEc2(resource: string): ScopedArn {
+  return { service: 'ec2', resource, resourceName: '*' };
+}
+
+/** Carries hubfix's temporary tag: made by the temporary Elastic IP technique. */
+const TEMPORARY_RESOURCE = { Null: { [`aws:ResourceTag/${TEMPORARY_TAG}`]: 'false' } } as const;
+
+const TEMPORARY_ONLY =
+  "only resources tagged hubfix:temporary, which EC2.9's temporary Elastic IP technique makes (their ids are not known beforehand) and removes again, or removes on its next read when an interrupted run left them";
+
+/** Made with hubfix's temporary tag, and with no tag but the two it sets. */
+const TAGGED_AS_TEMPORARY = {
+  Null: { [`aws:RequestTag/${TEMPORARY_TAG}`]: 'false' },
+  'ForAllValues:StringEquals': { 'aws:TagKeys': [TEMPORARY_TAG, TEMPORARY_UNTIL_TAG] },
+} as const;
+
+/**
+ * EC2.9's grants, each on the resource types the Service Authorization
+ * Reference lists for its action, and no others:
+ * - ModifyNetworkInterfaceAttribute authorizes the network interface (and,
+ *   where applicable, its instance, security groups and subnet). The
+ *   function only sets AssociatePublicIpAddress=false on a primary
+ *   interface: `ec2:Attribute/AssociatePublicIpAddress` (the EC2 User
+ *   Guide's ec2:Attribute key, which covers a request's primitive
+ *   parameters) holds it to exactly that on the interface; the instance the
+ *   interface is attached to is granted beside it, and no security group or
+ *   subnet, since the call changes neither.
+ * - DisassociateAddress authorizes the Elastic IP and the network
+ *   interface (not the instance). It takes the owner's address off, so it
+ *   cannot be held to hubfix's tag.
+ * - Everything that only the temporary technique and its cleanup do is held
+ *   to the hubfix:temporary tag: on the request when the resource is made
+ *   (AllocateAddress, CreateNetworkInterface, and CreateTags only as part of
+ *   those), on the resource otherwise (AssociateAddress's Elastic IP,
+ *   Attach/Detach/DeleteNetworkInterface's interface, ReleaseAddress). The
+ *   other resources those calls authorize are the owner's, which carry no
+ *   such tag: the instance (Attach/Detach, AssociateAddress), its primary
+ *   interface (AssociateAddress), the subnet and security groups the
+ *   temporary interface is made in (CreateNetworkInterface).
+ * The tag's value is the instance id, but IAM evaluates each resource of an
+ * EC2 request with that resource's own keys: the interface's tag cannot be
+ * compared with the instance's id (ec2:InstanceID belongs to the instance),
+ * so the conditions ask only that the tag is there.
+ */
+const EC2_9_PERMISSIONS: readonly Permission[] = [
+  {
+    actions: [
+      'ec2:DescribeInstances',
+      'ec2:DescribeAddresses',
+      'ec2:DescribeNetworkInterfaces',
+      'ec2:DescribeNetworkInterfaceAttribute',
+      'ec2:DescribeSubnets',
+    ],
+    resources: '*',
+    reason: DESCRIBE_ONLY,
+  },
+  {
+    actions: ['ec2:ModifyNetworkInterfaceAttribute'],
+    resources: [anyEc2('network-interface')],
+    conditions: { StringEquals: { 'ec2:Attribute/AssociatePublicIpAddress': 'false' } },
+    reason:
+      'the primary interface of the instance a finding names, re-read before acting, and only to set AssociatePublicIpAddress=false (ec2:Attribute/AssociatePublicIpAddress)',
+  },
+  {
+    actions: [
+      'ec2:ModifyNetworkInterfaceAttribute',
+      'ec2:AssociateAddress',
+      'ec2:AttachNetworkInterface',
+      'ec2:DetachNetworkInterface',
+    ],
+    resources: [anyEc2('instance')],
+    reason:
+      'the instance a finding names, re-read before acting: these calls also authorize the instance whose interface they change; the interface and Elastic IP grants hold each call to what EC2.9 does',
+  },
+  {
+    actions: ['ec2:DisassociateAddress'],
+    resources: [anyEc2('elastic-ip'), anyEc2('network-interface')],
+    reason:
+      "the Elastic IP on the primary interface of the instance a finding names (the owner's, kept allocated for rollback, or hubfix's temporary one), re-read before acting",
+  },
+  {
+    actions: ['ec2:AllocateAddress'],
+    resources: [anyEc2('elastic-ip')],
+    conditions: TAGGED_AS_TEMPORARY,
+    reason: TEMPORARY_ONLY,
+  },
+  {
+    actions: ['ec2:CreateNetworkInterface'],
+    resources: [anyEc2('network-interface')],
+    conditions: TAGGED_AS_TEMPORARY,
+    reason: TEMPORARY_ONLY,
+  },
+  {
+    actions: ['ec2:CreateTags'],
+    resources: [anyEc2('network-interface'), anyEc2('elastic-ip')],
+    conditions: {
+      StringEquals: { 'ec2:CreateAction': ['CreateNetworkInterface', 'AllocateAddress'] },
+      'ForAllValues:StringEquals': { 'aws:TagKeys': [TEMPORARY_TAG, TEMPORARY_UNTIL_TAG] },
+    },
+    reason:
+      'EC2.9 tags the temporary interface and Elastic IP only as CreateNetworkInterface and AllocateAddress make them, with hubfix:temporary and hubfix:temporary-until only; their ids are not known beforehand',
+  },
+  {
+    actions: ['ec2:AssociateAddress', 'ec2:ReleaseAddress'],
+    resources: [anyEc2('elastic-ip')],
+    conditions: TEMPORARY_RESOURCE,
+    reason: TEMPORARY_ONLY,
+  },
+  {
+    actions: ['ec2:CreateNetworkInterface'],
+    resources: [anyEc2('subnet'), anyEc2('security-group')],
+    reason:
+      'the subnet and security groups of the instance a finding names, where the temporary interface is made; the interface itself must carry hubfix:temporary',
+  },
+  {
+    actions: ['ec2:AssociateAddress'],
+    resources: [anyEc2('network-interface')],
+    reason:
+      'the primary interface of the instance a finding names; the Elastic IP associated with it must carry hubfix:temporary',
+  },
+  {
+    // In the order CDK renders them, so each grant is found by its actions.
+    actions: [
+      'ec2:AttachNetworkInterface',
+      'ec2:DeleteNetworkInterface',
+      'ec2:DetachNetworkInterface',
+    ],
+    resources: [anyEc2('network-interface')],
+    conditions: TEMPORARY_RESOURCE,
+    reason: TEMPORARY_ONLY,
+  },
+];
+
 export const CONTROLS: readonly ControlDefinition[] = [
   defineControl({
     meta: ec2_1Meta,
@@ -306,83 +440,19 @@ export const CONTROLS: readonly ControlDefinition[] = [
     meta: ec2_9Meta,
     defaultMode: 'notify',
     disruptive: true,
-    // The temporary Elastic IP technique waits for an interface to attach and
-    // to detach (about a minute each at most, again in its cleanup), and a
-    // custom action may carry several instances.
+    // Leftovers of an interrupted run, the temporary Elastic IP technique and
+    // the settle watch after an Elastic IP goes (settleSeconds, at most 5
+    // minutes) fit in one invocation; the control handles one instance each.
     timeout: Duration.minutes(10),
-    permissions: [
-      {
-        actions: [
-          'ec2:DescribeInstances',
-          'ec2:DescribeAddresses',
-          'ec2:DescribeNetworkInterfaces',
-          'ec2:DescribeSubnets',
-        ],
-        resources: '*',
-        reason: DESCRIBE_ONLY,
-      },
-      {
-        actions: ['ec2:AllocateAddress'],
-        resources: '*',
-        reason:
-          'ec2:AllocateAddress makes a new Elastic IP whose id is not known beforehand; EC2.9 allocates one only for the temporary Elastic IP technique and releases it before it finishes',
-      },
-      {
-        actions: ['ec2:ModifyNetworkInterfaceAttribute'],
-        resources: [{ service: 'ec2', resource: 'network-interface', resourceName: '*' }],
-      },
-      {
-        // The temporary interface and Elastic IP are tagged as they are made...
-        actions: ['ec2:CreateTags'],
-        resources: [
-          { service: 'ec2', resource: 'network-interface', resourceName: '*' },
-          { service: 'ec2', resource: 'elastic-ip', resourceName: '*' },
-        ],
-        conditions: {
-          StringEquals: { 'ec2:CreateAction': ['CreateNetworkInterface', 'AllocateAddress'] },
-        },
-      },
-      {
-        // ...so that only those can be deleted or released.
-        actions: ['ec2:DeleteNetworkInterface'],
-        resources: [{ service: 'ec2', resource: 'network-interface', resourceName: '*' }],
-        conditions: { Null: { [`aws:ResourceTag/${TEMPORARY_TAG}`]: 'false' } },
-      },
-      {
-        actions: ['ec2:CreateNetworkInterface'],
-        resources: [
-          { service: 'ec2', resource: 'network-interface', resourceName: '*' },
-          { service: 'ec2', resource: 'subnet', resourceName: '*' },
-          { service: 'ec2', resource: 'security-group', resourceName: '*' },
-        ],
-      },
-      {
-        actions: ['ec2:AttachNetworkInterface', 'ec2:DetachNetworkInterface'],
-        resources: [
-          { service: 'ec2', resource: 'instance', resourceName: '*' },
-          { service: 'ec2', resource: 'network-interface', resourceName: '*' },
-        ],
-      },
-      {
-        actions: ['ec2:AssociateAddress', 'ec2:DisassociateAddress'],
-        resources: [
-          { service: 'ec2', resource: 'elastic-ip', resourceName: '*' },
-          { service: 'ec2', resource: 'network-interface', resourceName: '*' },
-          { service: 'ec2', resource: 'instance', resourceName: '*' },
-        ],
-      },
-      {
-        actions: ['ec2:ReleaseAddress'],
-        resources: [{ service: 'ec2', resource: 'elastic-ip', resourceName: '*' }],
-        conditions: { Null: { [`aws:ResourceTag/${TEMPORARY_TAG}`]: 'false' } },
-      },
-    ],
+    permissions: EC2_9_PERMISSIONS,
     settingPermissions: (params) =>
       params.disableSubnetAutoAssign
         ? [
             {
               actions: ['ec2:ModifySubnetAttribute'],
-              resources: [{ service: 'ec2', resource: 'subnet', resourceName: '*' }],
+              resources: [anyEc2('subnet')],
+              reason:
+                'the subnet of the instance a finding names, re-read before acting, only to turn MapPublicIpOnLaunch off',
             },
           ]
         : [],

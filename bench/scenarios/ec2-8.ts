@@ -12,6 +12,8 @@ function described(httpTokens: string, state: string, tags: Readonly<Record<stri
           {
             InstanceId: INSTANCE,
             State: { Name: 'running' },
+            // Running since long before the 14-day window, so its metric is evidence.
+            LaunchTime: new Date('2025-01-01T00:00:00Z'),
             MetadataOptions: {
               State: state,
               HttpTokens: httpTokens,
@@ -41,7 +43,7 @@ export const scenario: Scenario = {
       },
     },
     cloudwatch: {
-      // No IMDSv1 call on any day of the 14-day window, so the change is not blocked.
+      // A data point for each day of the 14-day window, none with an IMDSv1 call.
       GetMetricData: {
         MetricDataResults: [
           { Id: 'imdsv1', StatusCode: 'Complete', Values: new Array<number>(14).fill(0) },
@@ -52,7 +54,7 @@ export const scenario: Scenario = {
   minimum: {
     remediate: {
       resourceCalls: 4,
-      why: 'read the instance (metadata options, tags) (1); preflight: MetadataNoToken over the window, so no IMDSv1 user breaks (1); require tokens (1); read the instance to verify (1)',
+      why: 'read the instance (metadata options, tags, launch time: it must have run the whole window) (1); preflight: MetadataNoToken over the window, so no IMDSv1 user breaks (1); require tokens (1); read the instance to verify (1)',
     },
     notify: {
       resourceCalls: 1,

@@ -39,21 +39,31 @@ export const scenario: Scenario = {
     ec2: {
       // Read (auto-assigned public address), then verify after the change (none).
       DescribeInstances: [instance(PUBLIC_IP, tags), instance(undefined, tags)],
-      // Not one of the account's Elastic IPs: auto-assigned.
+      // Every Elastic IP of the account: none is this address, none is hubfix's temporary one.
       DescribeAddresses: { Addresses: [] },
-      // The direct path: EC2 accepts AssociatePublicIpAddress=false.
+      // No temporary interface left by an interrupted run.
+      DescribeNetworkInterfaces: { NetworkInterfaces: [] },
+      // The direct path: EC2 accepts AssociatePublicIpAddress=false...
       ModifyNetworkInterfaceAttribute: {},
+      // ...and the interface reads off afterwards, so verify needs no settle watch.
+      DescribeNetworkInterfaceAttribute: {
+        NetworkInterfaceId: 'eni-0aaaaaaaaaaaaaaa1',
+        AssociatePublicIpAddress: false,
+      },
     },
   }),
   minimum: {
     remediate: {
-      resourceCalls: 4,
-      why: 'read the instance: tags (Auto Scaling group), state, primary interface, public address (1); tell an Elastic IP (needs its association id to disassociate, and its allocation id to undo) from an auto-assigned address (1); turn off the public IPv4 address of the primary interface (1); verify the instance has no public address (1)',
+      resourceCalls: 6,
+      why: 'read the instance: tags (Auto Scaling group), state, primary interface, public address (1); every Elastic IP of the account, to tell an Elastic IP (its association id to disassociate, its allocation id to undo) from an auto-assigned address and to find a temporary one an interrupted run left (1); temporary interfaces an interrupted run left (1); turn off the public IPv4 address of the primary interface (1); verify: whether the interface still auto-assigns, which decides whether EC2 may hand out a new address within minutes (1), and that the instance has no public address (1)',
     },
     notify: {
-      resourceCalls: 2,
-      why: 'read the instance (1) and whether its address is an Elastic IP (1), to say whether a fix would disassociate (and can undo) or release it for good',
+      resourceCalls: 3,
+      why: "read the instance (1), the account's Elastic IPs (1) and temporary interfaces (1): whether its address is an Elastic IP says whether a fix would disassociate (and can undo) or release it for good, and an interrupted run's leftovers are removed on every read",
     },
-    suppress: { resourceCalls: 1, why: 'read the instance and its tags (1)' },
+    suppress: {
+      resourceCalls: 3,
+      why: "read the instance and its tags (1); the account's Elastic IPs (1) and temporary interfaces (1), since every read first removes what an interrupted run left",
+    },
   },
 };

@@ -124,13 +124,45 @@ const ALLOWED: readonly Allowed[] = [
     reason:
       'a finding may name any subnet of this account and region (EC2.9 holds it only with disableSubnetAutoAssign); the function only turns auto-assign off',
   },
-  { action: 'ec2:AllocateAddress', controls: ['EC2.9'], reason: BEING_NARROWED },
-  { action: 'ec2:ModifyNetworkInterfaceAttribute', controls: ['EC2.9'], reason: BEING_NARROWED },
-  { action: 'ec2:CreateNetworkInterface', controls: ['EC2.9'], reason: BEING_NARROWED },
-  { action: 'ec2:AttachNetworkInterface', controls: ['EC2.9'], reason: BEING_NARROWED },
-  { action: 'ec2:DetachNetworkInterface', controls: ['EC2.9'], reason: BEING_NARROWED },
-  { action: 'ec2:AssociateAddress', controls: ['EC2.9'], reason: BEING_NARROWED },
-  { action: 'ec2:DisassociateAddress', controls: ['EC2.9'], reason: BEING_NARROWED },
+  // EC2.9: each of these calls also authorizes the owner's resources beside
+  // the one it changes; the grant on the changed one is held by a condition
+  // (test/infra/ec2-9-iam.test.ts proves each).
+  {
+    action: 'ec2:ModifyNetworkInterfaceAttribute',
+    controls: ['EC2.9'],
+    reason:
+      'unconditioned only on the instance the interface is attached to, which the call also authorizes; on the interface itself only with ec2:Attribute/AssociatePublicIpAddress = false',
+  },
+  {
+    action: 'ec2:CreateNetworkInterface',
+    controls: ['EC2.9'],
+    reason:
+      "unconditioned only on the instance's subnet and security groups, which the call also authorizes; the new interface itself must be tagged hubfix:temporary",
+  },
+  {
+    action: 'ec2:AttachNetworkInterface',
+    controls: ['EC2.9'],
+    reason:
+      'unconditioned only on the instance, which the call also authorizes; the interface must carry hubfix:temporary',
+  },
+  {
+    action: 'ec2:DetachNetworkInterface',
+    controls: ['EC2.9'],
+    reason:
+      'unconditioned only on the instance, which the call also authorizes; the interface must carry hubfix:temporary',
+  },
+  {
+    action: 'ec2:AssociateAddress',
+    controls: ['EC2.9'],
+    reason:
+      'unconditioned only on the instance and its primary interface, which the call also authorizes; the Elastic IP must carry hubfix:temporary',
+  },
+  {
+    action: 'ec2:DisassociateAddress',
+    controls: ['EC2.9'],
+    reason:
+      "takes the owner's Elastic IP off, so no hubfix tag can hold it; the function re-reads the instance a finding names and disassociates only the association on its primary interface",
+  },
   { action: 'ecs:DeleteTaskSet', controls: ['ECS.16'], reason: BEING_NARROWED },
   { action: 'ecs:UpdateServicePrimaryTaskSet', controls: ['ECS.16'], reason: BEING_NARROWED },
 ];

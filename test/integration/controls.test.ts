@@ -1,5 +1,5 @@
 /**
- * EC2.15, EC2.9 (Elastic IP) and ECS.2 against moto: each control's deployed
+ * EC2.15, EC2.9 (Elastic IP, with and without auto-assign) and ECS.2 against moto: each control's deployed
  * bundle handles the finding, then the CLI's rollback undoes the change from
  * the ledger, checking the emulated resources after each step.
  */
@@ -8,9 +8,11 @@ import {
   AssociateAddressCommand,
   CreateSubnetCommand,
   CreateVpcCommand,
+  DescribeAddressesCommand,
   DescribeInstancesCommand,
   DescribeSecurityGroupsCommand,
   DescribeSubnetsCommand,
+  DisassociateAddressCommand,
   EC2Client,
   ModifySubnetAttributeCommand,
   RunInstancesCommand,
@@ -30,6 +32,7 @@ import type { Control } from '../../lambdas/core/control';
 import { rollbackChange } from '../../lambdas/core/rollback';
 import { EC2_2_FINDING, importedEvent, withChanges } from '../support/fixtures';
 import { type Deployment, deploy, registerFindings, resultOf } from './deployed';
+import { interfaces } from './gateway';
 import { againstMoto, MOTO_SCOPE, motoAvailable, quietLog } from './support';
 
 /** A legacy-format finding for the control, registered in Security Hub. */
@@ -135,10 +138,8 @@ describe.skipIf(!motoAvailable)(
       expect(await mapsPublicIp()).toBe(true);
     });
 
-    it('EC2.9: takes an Elastic IP off an instance, keeps the allocation, and puts it back', async () => {
-      // Prepare: an instance with an Elastic IP.
-      const app = await deploy();
-      const ec2 = new EC2Client(app.options);
+    /** A running instance in a fresh subnet with one of the account's Elastic IPs on it. */
+    async function instanceWithElasticIp(ec2: EC2Client) {
       const { subnetId } = await vpcWithSubnet(ec2);
       const launched = await ec2.send(
         new RunInstancesCommand({
@@ -150,6 +151,7 @@ describe.skipIf(!motoAvailable)(
         }),
       );
       const instanceId = launched.Instances?.[0]?.InstanceId ?? '';
+      const primary = launched.Instances?.[0]?.NetworkInterfaces?.[0]?.NetworkInterfaceId ?? '';
       const address = await ec2.send(new AllocateAddressCommand({ Domain: 'vpc' }));
       await ec2.send(
         new AssociateAddressCommand({ AllocationId: address.AllocationId, InstanceId: instanceId }),
@@ -157,26 +159,93 @@ describe.skipIf(!motoAvailable)(
       const publicIp = async () =>
         (await ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] })))
           .Reservations?.[0]?.Instances?.[0]?.PublicIpAddress;
-      expect(await publicIp()).toBe(address.PublicIp);
+      return { instanceId, primary, elasticIp: address.PublicIp, publicIp };
+    }
+
+    const ec2_9Finding = (instanceId: string) =>
+      findingOf(
+        'EC2.9',
+        'AwsEc2Instance',
+        `arn:aws:ec2:us-east-1:111111111111:instance/${instanceId}`,
+      );
+
+    /** A short watch: what is checked is the order of the calls, not EC2's timing. */
+    const EC2_9_PARAMS = { disableSubnetAutoAssign: false, settleSeconds: 5 };
+
+    it('EC2.9: takes an Elastic IP off an instance, keeps the allocation, and puts it back', async () => {
+      // Prepare: an instance with an Elastic IP; EC2 does not report its interface's setting.
+      const app = await deploy();
+      const ec2 = new EC2Client(app.options);
+      const { instanceId, primary, elasticIp, publicIp } = await instanceWithElasticIp(ec2);
+      expect(await publicIp()).toBe(elasticIp);
 
       // Act
       const run = await remediateThenRollBack(
         app,
         ec2_9,
         { ec2 },
-        { disableSubnetAutoAssign: false },
-        findingOf(
-          'EC2.9',
-          'AwsEc2Instance',
-          `arn:aws:ec2:us-east-1:111111111111:instance/${instanceId}`,
-        ),
+        EC2_9_PARAMS,
+        ec2_9Finding(instanceId),
       );
 
-      // Assess: the address is off the instance but still allocated, then back.
+      // Assess: the address is off the instance but still allocated, then back; the setting
+      // hubfix could not read was turned off as a precaution, and a rollback leaves it off.
       expect(run.outcome).toBe('REMEDIATED');
       expect(await publicIp()).toBeUndefined();
+      expect(interfaces.autoAssign.get(primary)).toBe(false);
       expect((await run.rollback()).kind).toBe('rolled-back');
-      expect(await publicIp()).toBe(address.PublicIp);
+      expect(await publicIp()).toBe(elasticIp);
+      expect(interfaces.autoAssign.get(primary)).toBe(false);
+    });
+
+    it('EC2.9: turns an auto-assigning interface off before its Elastic IP goes, so EC2 hands out no new address, and rolls both back', async () => {
+      // Prepare: the primary interface auto-assigns (the gateway keeps that setting for moto).
+      const app = await deploy();
+      const ec2 = new EC2Client(app.options);
+      const { instanceId, primary, elasticIp, publicIp } = await instanceWithElasticIp(ec2);
+      interfaces.autoAssign.set(primary, true);
+
+      // Act
+      const run = await remediateThenRollBack(
+        app,
+        ec2_9,
+        { ec2 },
+        EC2_9_PARAMS,
+        ec2_9Finding(instanceId),
+      );
+
+      // Assess: auto-assign went off first, so the disassociation got the instance no new
+      // address and the watch saw none; rollback re-associates and turns auto-assign on.
+      expect(run.outcome).toBe('REMEDIATED');
+      expect(interfaces.addressesHandedOut).toEqual([]);
+      expect(await publicIp()).toBeUndefined();
+      expect(interfaces.autoAssign.get(primary)).toBe(false);
+      expect((await run.rollback()).kind).toBe('rolled-back');
+      expect(await publicIp()).toBe(elasticIp);
+      expect(interfaces.autoAssign.get(primary)).toBe(true);
+    });
+
+    it('EC2.9 gateway: an interface that auto-assigns gets a new address once its Elastic IP goes', async () => {
+      // What the test above relies on: disassociating without turning auto-assign off
+      // first gets the instance a new public address (here from the gateway).
+      const app = await deploy();
+      const ec2 = new EC2Client(app.options);
+      const { primary, elasticIp, publicIp } = await instanceWithElasticIp(ec2);
+      interfaces.autoAssign.set(primary, true);
+      const { Addresses } = await ec2.send(
+        new DescribeAddressesCommand({ PublicIps: [elasticIp ?? ''] }),
+      );
+
+      await ec2.send(
+        new DisassociateAddressCommand({ AssociationId: Addresses?.[0]?.AssociationId }),
+      );
+
+      const now = await publicIp();
+      expect(now).toBeDefined();
+      expect(now).not.toBe(elasticIp);
+      expect(interfaces.addressesHandedOut).toEqual([
+        { networkInterfaceId: primary, publicIp: now },
+      ]);
     });
 
     it('ECS.2: stops a service assigning public IPs with a new deployment, and rolls it back', async () => {

@@ -23,8 +23,27 @@
  *
  * EC2 `DescribeSecurityGroupReferences` answers "no references": moto has no
  * VPC peering references to report anyway.
+ *
+ * EC2, a network interface's auto-assign public IPv4 setting, which moto keeps
+ * only from launch and neither reports nor changes (it rejects
+ * `DescribeNetworkInterfaceAttribute` `associatePublicIpAddress` and ignores
+ * `AssociatePublicIpAddress` on `ModifyNetworkInterfaceAttribute`): the gateway
+ * keeps the setting per interface (`interfaces.autoAssign`: a test sets what an
+ * interface starts with; one it does not know reads as unreported, EC2 leaving
+ * the value out), answers the describe from it and records the modify without
+ * passing it on. And as EC2 does, when an Elastic IP is disassociated from an
+ * interface whose setting is on, the interface gets a new public address: moto
+ * cannot put an auto-assigned address on an existing interface, so the gateway
+ * allocates an Elastic IP and associates it there instead, at once rather than
+ * minutes later, and lists it in `interfaces.addressesHandedOut`.
  */
 import { createServer, request as forward, type IncomingMessage, type Server } from 'node:http';
+import {
+  AllocateAddressCommand,
+  AssociateAddressCommand,
+  DescribeAddressesCommand,
+  EC2Client,
+} from '@aws-sdk/client-ec2';
 
 type Json = Record<string, unknown>;
 
@@ -67,7 +86,17 @@ export const securityHub = {
 /** Kept for the tests that read it directly: the BatchUpdateFindings requests. */
 export const findingUpdates = securityHub.updates;
 
+/** What the gateway keeps of network interfaces for moto (see above). */
+export const interfaces = {
+  /** The auto-assign public IPv4 setting by network interface id. */
+  autoAssign: new Map<string, boolean>(),
+  /** Public addresses handed out, standing for the ones EC2 would auto-assign. */
+  addressesHandedOut: [] as { networkInterfaceId: string; publicIp: string }[],
+};
+
 export function resetGateway(): void {
+  interfaces.autoAssign.clear();
+  interfaces.addressesHandedOut.length = 0;
   securityHub.updates.length = 0;
   securityHub.updatesV2.length = 0;
   securityHub.queries.length = 0;
@@ -418,6 +447,77 @@ function body(request: IncomingMessage): Promise<Buffer> {
 
 let gateway: Promise<{ server: Server; endpoint: string }> | undefined;
 
+const EC2_XMLNS = 'http://ec2.amazonaws.com/doc/2016-11-15/';
+
+function ec2Answer(action: string, elements: string): string {
+  return `<${action}Response xmlns="${EC2_XMLNS}"><requestId>gateway</requestId>${elements}</${action}Response>`;
+}
+
+/** moto itself, for what the gateway looks up or does on its own. */
+function motoEc2(motoEndpoint: string): EC2Client {
+  return new EC2Client({
+    region: 'us-east-1',
+    endpoint: motoEndpoint,
+    credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+  });
+}
+
+/**
+ * The gateway's own answer to an EC2 query call about auto-assign, or what
+ * to do once moto has answered it, or undefined: pass it on as it is.
+ */
+async function autoAssignCall(
+  form: URLSearchParams,
+  motoEndpoint: string,
+): Promise<{ readonly answer?: string; readonly after?: () => Promise<void> } | undefined> {
+  const action = form.get('Action');
+  const networkInterfaceId = form.get('NetworkInterfaceId') ?? '';
+  if (
+    action === 'DescribeNetworkInterfaceAttribute' &&
+    form.get('Attribute') === 'associatePublicIpAddress'
+  ) {
+    const setting = interfaces.autoAssign.get(networkInterfaceId);
+    const value =
+      setting === undefined
+        ? ''
+        : `<associatePublicIpAddress>${setting}</associatePublicIpAddress>`;
+    return {
+      answer: ec2Answer(
+        action,
+        `<networkInterfaceId>${networkInterfaceId}</networkInterfaceId>${value}`,
+      ),
+    };
+  }
+  if (action === 'ModifyNetworkInterfaceAttribute' && form.has('AssociatePublicIpAddress')) {
+    interfaces.autoAssign.set(networkInterfaceId, form.get('AssociatePublicIpAddress') === 'true');
+    return { answer: ec2Answer(action, '<return>true</return>') };
+  }
+  if (action === 'DisassociateAddress') {
+    const ec2 = motoEc2(motoEndpoint);
+    const { Addresses } = await ec2.send(new DescribeAddressesCommand({}));
+    const eni = Addresses?.find(
+      (a) => a.AssociationId === form.get('AssociationId'),
+    )?.NetworkInterfaceId;
+    if (eni === undefined || interfaces.autoAssign.get(eni) !== true) return undefined;
+    return {
+      after: async () => {
+        const allocated = await ec2.send(new AllocateAddressCommand({ Domain: 'vpc' }));
+        await ec2.send(
+          new AssociateAddressCommand({
+            AllocationId: allocated.AllocationId,
+            NetworkInterfaceId: eni,
+          }),
+        );
+        interfaces.addressesHandedOut.push({
+          networkInterfaceId: eni,
+          publicIp: allocated.PublicIp ?? '?',
+        });
+      },
+    };
+  }
+  return undefined;
+}
+
 /** The gateway's endpoint in front of `motoEndpoint`, started on first use on 127.0.0.1. */
 /**
  * Closes the gateway and its kept-alive connections, so the test worker can
@@ -468,6 +568,14 @@ export async function gatewayEndpoint(motoEndpoint: string): Promise<string> {
         );
         return;
       }
+      const own = text.includes('Action=')
+        ? await autoAssignCall(new URLSearchParams(text), motoEndpoint)
+        : undefined;
+      if (own?.answer !== undefined) {
+        response.writeHead(200, { 'content-type': 'text/xml' });
+        response.end(own.answer);
+        return;
+      }
       const upstream = forward(
         {
           host: target.hostname,
@@ -477,8 +585,23 @@ export async function gatewayEndpoint(motoEndpoint: string): Promise<string> {
           headers: request.headers,
         },
         (answer) => {
-          response.writeHead(answer.statusCode ?? 502, answer.headers);
-          answer.pipe(response);
+          const after = own?.after;
+          if (after === undefined || answer.statusCode !== 200) {
+            response.writeHead(answer.statusCode ?? 502, answer.headers);
+            answer.pipe(response);
+            return;
+          }
+          // Hold moto's answer until what EC2 would do with it is done.
+          body(answer)
+            .then(async (answered) => {
+              await after();
+              response.writeHead(200, answer.headers);
+              response.end(answered);
+            })
+            .catch((error: unknown) => {
+              response.writeHead(502);
+              response.end(String(error));
+            });
         },
       );
       upstream.on('error', (error) => {

@@ -8,18 +8,23 @@ import {
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Ec2_8Params } from '../../../lambdas/controls/ec2-8/meta';
 import {
-  createEc2_8,
   type Ec2_8Before,
   type Ec2_8Clients,
+  ec2_8,
   type InstanceMetadataState,
+  runningEvidence,
+  stoppedAtOf,
 } from '../../../lambdas/controls/ec2-8/remediate';
 import type { ChangePlan, FindingContext } from '../../../lambdas/core/control';
 import { PartialChangeError, RollbackRefusedError } from '../../../lambdas/core/errors';
 import { resetStrict, serviceError, strictMock } from '../../support/aws';
-import { ec2Ref, findingContext, rollbackContext } from '../../support/control';
+import { ec2Ref, fakeClock, findingContext, rollbackContext } from '../../support/control';
 
 const INSTANCE = 'i-077c4d5f32561ac45';
+/** The fake clock's start. */
 const NOW = new Date('2026-11-22T10:00:00Z');
+const DAY = 86_400_000;
+const daysAgo = (days: number) => new Date(NOW.getTime() - days * DAY);
 const ref = ec2Ref('AwsEc2Instance', 'instance', INSTANCE);
 
 const ec2Mock = strictMock(EC2Client);
@@ -28,15 +33,26 @@ const clients: Ec2_8Clients = {
   ec2: new EC2Client({ region: 'us-east-1' }),
   cloudwatch: new CloudWatchClient({ region: 'us-east-1' }),
 };
-const ctx: FindingContext<Ec2_8Clients, Ec2_8Params> = findingContext(clients, {
-  imdsv1UsageWindowDays: 14,
-});
-const ec2_8 = createEc2_8(() => NOW);
+
+function contextOf(days = 14) {
+  const { clock, sleeps } = fakeClock(NOW.getTime());
+  const ctx: FindingContext<Ec2_8Clients, Ec2_8Params> = findingContext(
+    clients,
+    { imdsv1UsageWindowDays: days },
+    { clock },
+  );
+  return { ctx, sleeps };
+}
+
+let ctx: FindingContext<Ec2_8Clients, Ec2_8Params>;
+let sleeps: number[];
 
 function instance(metadata: Instance['MetadataOptions'], overrides: Partial<Instance> = {}) {
   return {
     InstanceId: INSTANCE,
     State: { Name: 'running' as const },
+    LaunchTime: daysAgo(52),
+    StateTransitionReason: '',
     MetadataOptions: metadata,
     Tags: [{ Key: 'environment', Value: 'dev' }],
     ...overrides,
@@ -55,7 +71,7 @@ function givenInstance(...answers: ReturnType<typeof instance>[]) {
   for (const answer of answers) stub.resolvesOnce({ Reservations: [{ Instances: [answer] }] });
 }
 
-function metricQuery(days: number) {
+function metricQuery(days: number, nextToken?: string) {
   return {
     MetricDataQueries: [
       {
@@ -72,16 +88,34 @@ function metricQuery(days: number) {
         ReturnData: true,
       },
     ],
-    StartTime: new Date(NOW.getTime() - days * 86_400_000),
+    StartTime: daysAgo(days),
     EndTime: NOW,
+    NextToken: nextToken,
   };
 }
 
-function givenMetric(values: number[], status: 'Complete' | 'PartialData' = 'Complete', days = 14) {
-  cloudwatchMock.on(GetMetricDataCommand, metricQuery(days), true).resolves({
-    MetricDataResults: [{ Id: 'imdsv1', Values: values, StatusCode: status }],
-  });
+/** One data point a day, as GetMetricData answers a Sum per day. */
+function page(values: number[], status: 'Complete' | 'PartialData' | 'InternalError') {
+  return {
+    Id: 'imdsv1',
+    Label: 'MetadataNoToken',
+    Timestamps: values.map((_, i) => daysAgo(i + 1)),
+    Values: values,
+    StatusCode: status,
+  };
 }
+
+function givenMetric(
+  values: number[],
+  status: 'Complete' | 'PartialData' | 'InternalError' = 'Complete',
+  days = 14,
+) {
+  cloudwatchMock
+    .on(GetMetricDataCommand, metricQuery(days), true)
+    .resolves({ MetricDataResults: [page(values, status)], Messages: [] });
+}
+
+const zeros = (count: number) => new Array<number>(count).fill(0);
 
 async function readFound(): Promise<InstanceMetadataState> {
   const read = await ec2_8.readState(ref, ctx);
@@ -100,11 +134,15 @@ const STATE: InstanceMetadataState = {
   httpTokens: 'optional',
   httpEndpoint: 'enabled',
   hopLimit: 2,
+  lifecycle: 'running',
+  launchedAt: daysAgo(52),
+  stoppedAt: undefined,
 };
 
 beforeEach(() => {
   resetStrict(ec2Mock);
   resetStrict(cloudwatchMock);
+  ({ ctx, sleeps } = contextOf());
 });
 
 describe('EC2.8 happy path', () => {
@@ -114,7 +152,7 @@ describe('EC2.8 happy path', () => {
       instance(OPTIONAL),
       instance({ ...OPTIONAL, HttpTokens: 'required', State: 'applied' }),
     );
-    givenMetric([0, 0, 0]);
+    givenMetric(zeros(14));
     ec2Mock
       .on(
         ModifyInstanceMetadataOptionsCommand,
@@ -158,6 +196,23 @@ describe('EC2.8 happy path', () => {
 });
 
 describe('EC2.8 readState', () => {
+  it('reads when a stopped instance last started and when it stopped', async () => {
+    givenInstance(
+      instance(OPTIONAL, {
+        State: { Name: 'stopped' },
+        LaunchTime: daysAgo(20),
+        StateTransitionReason: 'User initiated (2026-11-17 10:00:00 GMT)',
+      }),
+    );
+
+    expect(await readFound()).toEqual({
+      ...STATE,
+      lifecycle: 'stopped',
+      launchedAt: daysAgo(20),
+      stoppedAt: daysAgo(5),
+    });
+  });
+
   it('does not apply to an instance that no longer exists', async () => {
     ec2Mock.on(DescribeInstancesCommand).rejects(serviceError('InvalidInstanceID.NotFound'));
 
@@ -190,19 +245,36 @@ describe('EC2.8 plan', () => {
     });
   });
 
-  it('says a disabled endpoint stays disabled', () => {
+  it('states the evidence it needs', () => {
+    expect(changePlan(STATE).steps[0]).toBe(
+      `check the evidence that nothing on ${INSTANCE} calls IMDSv1: it must have been running for the whole 14 days (LaunchTime, which EC2 resets at every start, at or before 2026-11-08), and CloudWatch MetadataNoToken must have a data point for each of those days and add up to 0`,
+    );
+  });
+
+  it('says in the plan that a recently started instance has not given enough evidence yet', () => {
+    const plan = changePlan({ ...STATE, launchedAt: daysAgo(3) });
+
+    expect(plan.steps[0]).toContain(
+      '. Not met now: not enough evidence: running for 3 of the 14 days.',
+    );
+  });
+
+  it('says a disabled endpoint stays disabled, and needs no evidence', () => {
     const plan = changePlan({ ...STATE, httpEndpoint: 'disabled', hopLimit: 1 });
 
+    expect(plan.steps[0]).toBe(
+      `check nothing more: the metadata endpoint of ${INSTANCE} is disabled, so nothing on it can call IMDS, with or without a token`,
+    );
     expect(plan.steps[1]).toContain(
       'the metadata endpoint stays disabled and the hop limit stays 1',
     );
   });
 });
 
-describe('EC2.8 preflight', () => {
+describe('EC2.8 preflight: evidence, not absence of it', () => {
   it('blocks with the count when something used IMDSv1 in the window', async () => {
     // Prepare
-    givenMetric([0, 12, 3]);
+    givenMetric([0, 12, 3, ...zeros(11)]);
 
     // Act
     const blockers = await ec2_8.preflight(STATE, ctx);
@@ -213,22 +285,99 @@ describe('EC2.8 preflight', () => {
     ]);
   });
 
+  it('does not take no data points for an instance started 3 days ago as no IMDSv1 use', async () => {
+    // Prepare: CloudWatch would answer no data points for the days before it started.
+    givenMetric([]);
+
+    // Act
+    const blockers = await ec2_8.preflight({ ...STATE, launchedAt: daysAgo(3.5) }, ctx);
+
+    // Assess
+    expect(blockers).toEqual([
+      `not enough evidence: running for 3 of the 14 days. ${INSTANCE} last started at 2026-11-18T22:00:00.000Z (EC2 resets LaunchTime at every start), and before that CloudWatch has no MetadataNoToken data that could show IMDSv1 calls; no data is not proof that nothing makes them. hubfix can decide from 2026-12-02 if it keeps running.`,
+    ]);
+    expect(cloudwatchMock).toHaveReceivedCommandTimes(GetMetricDataCommand, 0);
+  });
+
+  it('blocks a stopped instance, saying how much of the window it ran', async () => {
+    const blockers = await ec2_8.preflight(
+      { ...STATE, lifecycle: 'stopped', launchedAt: daysAgo(20), stoppedAt: daysAgo(5) },
+      ctx,
+    );
+
+    expect(blockers).toEqual([
+      `not enough evidence: ${INSTANCE} is stopped, and CloudWatch records MetadataNoToken only while an instance runs; it ran for 9 of the last 14 days. Software that calls IMDSv1 may simply not have run. Remediate again once it has been running for 14 days in a row.`,
+    ]);
+    expect(cloudwatchMock).toHaveReceivedCommandTimes(GetMetricDataCommand, 0);
+  });
+
+  it('blocks an instance whose start EC2 does not report', async () => {
+    const blockers = await ec2_8.preflight({ ...STATE, launchedAt: undefined }, ctx);
+
+    expect(blockers[0]).toMatch(/^not enough evidence: EC2 did not report when/);
+  });
+
+  it('blocks when CloudWatch has no data at all for an instance that ran throughout', async () => {
+    givenMetric([]);
+
+    expect(await ec2_8.preflight(STATE, ctx)).toEqual([
+      `not enough evidence: ${INSTANCE} ran for the whole 14 days, but CloudWatch has MetadataNoToken data for only 0 of them; days without data could have held IMDSv1 calls, so hubfix does not take them for none.`,
+    ]);
+  });
+
+  it('blocks when days of the window have no data point', async () => {
+    givenMetric(zeros(10));
+
+    expect((await ec2_8.preflight(STATE, ctx))[0]).toContain('data for only 10 of them');
+  });
+
+  it('reads GetMetricData to its last page', async () => {
+    // Prepare: half the days on a partial first page with a NextToken, the rest after it.
+    cloudwatchMock
+      .on(GetMetricDataCommand, metricQuery(14), true)
+      .resolves({ MetricDataResults: [page(zeros(7), 'PartialData')], NextToken: 'more' });
+    cloudwatchMock
+      .on(GetMetricDataCommand, metricQuery(14, 'more'), true)
+      .resolves({ MetricDataResults: [page(zeros(7), 'Complete')] });
+
+    // Act
+    const blockers = await ec2_8.preflight(STATE, ctx);
+
+    // Assess
+    expect(blockers).toEqual([]);
+    expect(cloudwatchMock).toHaveReceivedCommandTimes(GetMetricDataCommand, 2);
+  });
+
+  it('finds IMDSv1 calls behind an empty first page', async () => {
+    cloudwatchMock
+      .on(GetMetricDataCommand, metricQuery(14), true)
+      .resolves({ MetricDataResults: [page([], 'PartialData')], NextToken: 'more' });
+    cloudwatchMock
+      .on(GetMetricDataCommand, metricQuery(14, 'more'), true)
+      .resolves({ MetricDataResults: [page([0, 2, ...zeros(12)], 'Complete')] });
+
+    const blockers = await ec2_8.preflight(STATE, ctx);
+
+    expect(blockers[0]).toContain('answered 2 IMDSv1 call(s)');
+  });
+
   it('reads the configured window', async () => {
-    givenMetric([0], 'Complete', 30);
-    const wider = findingContext(clients, { imdsv1UsageWindowDays: 30 });
+    const { ctx: wider } = contextOf(30);
+    givenMetric(zeros(30), 'Complete', 30);
 
     expect(await ec2_8.preflight(STATE, wider)).toEqual([]);
     expect(cloudwatchMock).toHaveReceivedCommandTimes(GetMetricDataCommand, 1);
   });
 
-  it('reads no data points (a stopped instance) as no IMDSv1 use', async () => {
-    givenMetric([]);
-
-    expect(await ec2_8.preflight(STATE, ctx)).toEqual([]);
+  it('requires no evidence where the metadata endpoint is disabled', async () => {
+    expect(
+      await ec2_8.preflight({ ...STATE, httpEndpoint: 'disabled', launchedAt: daysAgo(1) }, ctx),
+    ).toEqual([]);
+    expect(cloudwatchMock).toHaveReceivedCommandTimes(GetMetricDataCommand, 0);
   });
 
-  it('refuses to rule out IMDSv1 use on a partial answer without calls', async () => {
-    givenMetric([0], 'PartialData');
+  it('refuses to rule out IMDSv1 use on an answer that ends short of Complete', async () => {
+    givenMetric(zeros(14), 'InternalError');
 
     await expect(ec2_8.preflight(STATE, ctx)).rejects.toThrow('IMDSv1 use cannot be ruled out');
   });
@@ -237,6 +386,34 @@ describe('EC2.8 preflight', () => {
     cloudwatchMock.on(GetMetricDataCommand).rejects(serviceError('AccessDenied'));
 
     await expect(ec2_8.preflight(STATE, ctx)).rejects.toThrow('AccessDenied');
+  });
+});
+
+describe('EC2.8 evidence rules', () => {
+  it.each([
+    ['running since before the window', 'running', 15, undefined, true],
+    ['running since exactly the window start', 'running', 14, undefined, true],
+    ['started inside the window', 'running', 13.9, undefined, false],
+    ['stopped since, after running the window', 'stopped', 30, 0.5, false],
+    ['pending', 'pending', 30, undefined, false],
+  ] as const)('%s', (_, lifecycle, launchedDaysAgo, stoppedDaysAgo, covered) => {
+    const state: InstanceMetadataState = {
+      ...STATE,
+      lifecycle,
+      launchedAt: daysAgo(launchedDaysAgo),
+      stoppedAt: stoppedDaysAgo === undefined ? undefined : daysAgo(stoppedDaysAgo),
+    };
+
+    expect(runningEvidence(state, 14, NOW.getTime()).covered).toBe(covered);
+  });
+
+  it('reads the stop time EC2 writes into StateTransitionReason, and nothing else', () => {
+    expect(stoppedAtOf('User initiated (2026-11-17 10:00:00 GMT)')).toEqual(daysAgo(5));
+    expect(
+      stoppedAtOf('Server.ScheduledStop: Stopped due to scheduled retirement'),
+    ).toBeUndefined();
+    expect(stoppedAtOf('')).toBeUndefined();
+    expect(stoppedAtOf(undefined)).toBeUndefined();
   });
 });
 
@@ -261,13 +438,21 @@ describe('EC2.8 apply, verify, rollback', () => {
     expect(await ec2_8.verify(STATE, ctx)).toEqual({ ok: true });
   });
 
-  it('fails verification when tokens are still optional', async () => {
-    givenInstance(instance(OPTIONAL));
+  it('waits out a describe that does not show the change yet (eventual consistency)', async () => {
+    givenInstance(instance(OPTIONAL), instance({ ...OPTIONAL, HttpTokens: 'required' }));
+
+    expect(await ec2_8.verify(STATE, ctx)).toEqual({ ok: true });
+    expect(sleeps).toEqual([1_000]);
+  });
+
+  it('fails verification when tokens are still optional after the backoff', async () => {
+    givenInstance(...new Array(5).fill(instance(OPTIONAL)));
 
     expect(await ec2_8.verify(STATE, ctx)).toEqual({
       ok: false,
       reason: `${INSTANCE} reads HttpTokens=optional, not required`,
     });
+    expect(sleeps).toEqual([1_000, 2_000, 4_000, 8_000]);
   });
 
   it('fails verification when the instance disappeared', async () => {

@@ -1,25 +1,17 @@
 import {
-  type Address,
-  AllocateAddressCommand,
   AssociateAddressCommand,
-  AttachNetworkInterfaceCommand,
   CreateNetworkInterfaceCommand,
-  DeleteNetworkInterfaceCommand,
   DescribeAddressesCommand,
   DescribeInstancesCommand,
-  DescribeNetworkInterfacesCommand,
+  DescribeNetworkInterfaceAttributeCommand,
   DescribeSubnetsCommand,
-  DetachNetworkInterfaceCommand,
   DisassociateAddressCommand,
   EC2Client,
-  type Instance,
-  type InstanceNetworkInterface,
   ModifyNetworkInterfaceAttributeCommand,
   ModifySubnetAttributeCommand,
-  type NetworkInterface,
   ReleaseAddressCommand,
 } from '@aws-sdk/client-ec2';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { Ec2_9Params } from '../../../lambdas/controls/ec2-9/meta';
 import {
   type Ec2_9Before,
@@ -28,76 +20,60 @@ import {
   type InstanceState,
 } from '../../../lambdas/controls/ec2-9/remediate';
 import type { ChangePlan, FindingContext } from '../../../lambdas/core/control';
+import { type Deadline, deadlineIn } from '../../../lambdas/core/deadline';
 import { PartialChangeError, RollbackRefusedError } from '../../../lambdas/core/errors';
+import { wideningProblems } from '../../../lambdas/core/rollback-checks';
 import { resetStrict, serviceError, strictMock } from '../../support/aws';
-import { ec2Ref, findingContext, rollbackContext } from '../../support/control';
-
-const INSTANCE = 'i-0123456789abcdef0';
-const PRIMARY = 'eni-0aaaaaaaaaaaaaaa1';
-const PRIVATE_IP = '10.0.1.15';
-const PUBLIC_IP = '54.210.1.2';
-const SUBNET = 'subnet-0bbbbbbbbbbbbbbb1';
-const GROUP = 'sg-0ccccccccccccccc1';
-const TEMP = 'eni-0ddddddddddddddd1';
-const ATTACHMENT = 'eni-attach-0eeeeeeeeeeeeeee1';
-const ALLOCATION = 'eipalloc-0fffffffffffffff1';
-const ELASTIC_IP = '3.80.0.1';
-const ASSOCIATION = 'eipassoc-0999999999999999a';
-const DESCRIPTION = `hubfix EC2.9: temporary interface for ${INSTANCE}; safe to delete once detached`;
+import { ec2Ref, fakeClock, findingContext, rollbackContext } from '../../support/control';
+import {
+  ALLOCATION,
+  ASSOCIATION,
+  ec2World,
+  GROUP,
+  INSTANCE,
+  instance,
+  NEW_PUBLIC_IP,
+  OWNER_ALLOCATION,
+  OWNER_ASSOCIATION,
+  OWNER_ELASTIC_IP,
+  PRIMARY,
+  PRIVATE_IP,
+  PUBLIC_IP,
+  SUBNET,
+  sent,
+} from '../../support/ec2-9';
 
 const ref = ec2Ref('AwsEc2Instance', 'instance', INSTANCE);
 
 const ec2Mock = strictMock(EC2Client);
+const world = ec2World(ec2Mock);
 const clients: Ec2Clients = { ec2: new EC2Client({ region: 'us-east-1' }) };
-const ctx: FindingContext<Ec2Clients, Ec2_9Params> = findingContext(clients, {
-  disableSubnetAutoAssign: false,
-});
-const withSubnet: FindingContext<Ec2Clients, Ec2_9Params> = findingContext(clients, {
-  disableSubnetAutoAssign: true,
-});
 
-const PRIMARY_INTERFACE: InstanceNetworkInterface = {
-  NetworkInterfaceId: PRIMARY,
-  PrivateIpAddress: PRIVATE_IP,
-  SubnetId: SUBNET,
-  Groups: [{ GroupId: GROUP, GroupName: 'web' }],
-  Attachment: { DeviceIndex: 0, Status: 'attached', AttachmentId: 'eni-attach-primary' },
-};
+function paramsOf(overrides: Partial<Ec2_9Params> = {}): Ec2_9Params {
+  const parsed = ec2_9.params.parse(overrides, 'params');
+  if (!parsed.ok) throw new Error('invalid params in the test');
+  return parsed.value;
+}
 
-function instance(overrides: Partial<Instance> = {}): Instance {
+/** A context with its own fake clock; the deadline, when given, runs on that clock. */
+function contextOf(
+  params: Partial<Ec2_9Params> = {},
+  deadlineMs?: number,
+): { ctx: FindingContext<Ec2Clients, Ec2_9Params>; sleeps: number[] } {
+  const { clock, sleeps } = fakeClock();
+  const deadline: Deadline | undefined =
+    deadlineMs === undefined ? undefined : deadlineIn(deadlineMs, clock.now);
   return {
-    InstanceId: INSTANCE,
-    State: { Name: 'running' },
-    SubnetId: SUBNET,
-    VpcId: 'vpc-01',
-    PrivateIpAddress: PRIVATE_IP,
-    PublicIpAddress: PUBLIC_IP,
-    Tags: [{ Key: 'team', Value: 'web' }],
-    NetworkInterfaces: [PRIMARY_INTERFACE],
-    ...overrides,
+    ctx: findingContext(clients, paramsOf(params), {
+      clock,
+      ...(deadline ? { deadline } : {}),
+    }),
+    sleeps,
   };
 }
 
-/** Each read of the instance answers with the next of `reads`. */
-function givenInstance(...reads: Instance[]) {
-  const describe = ec2Mock.on(DescribeInstancesCommand, { InstanceIds: [INSTANCE] }, true);
-  for (const read of reads) describe.resolvesOnce({ Reservations: [{ Instances: [read] }] });
-}
-
-function givenAddresses(addresses: Address[]) {
-  ec2Mock
-    .on(DescribeAddressesCommand, { Filters: [{ Name: 'public-ip', Values: [PUBLIC_IP] }] }, true)
-    .resolves({ Addresses: addresses });
-}
-
-const ELASTIC: Address = {
-  PublicIp: PUBLIC_IP,
-  AllocationId: 'eipalloc-0111111111111111a',
-  AssociationId: 'eipassoc-0111111111111111a',
-  NetworkInterfaceId: PRIMARY,
-  PrivateIpAddress: PRIVATE_IP,
-  Domain: 'vpc',
-};
+let ctx: FindingContext<Ec2Clients, Ec2_9Params>;
+let sleeps: number[];
 
 async function readFound(
   context: FindingContext<Ec2Clients, Ec2_9Params> = ctx,
@@ -116,11 +92,44 @@ function changePlan(
   return plan;
 }
 
-/** An auto-assigned address on a single-interface instance, read live. */
+/** An instance with an auto-assigned address, no leftovers, read live. */
 async function autoAssigned(): Promise<InstanceState> {
-  givenInstance(instance());
-  givenAddresses([]);
+  world.instance(instance());
+  world.addresses([]);
+  world.temporaryInterfaces();
   return readFound();
+}
+
+/** An instance with the owner's Elastic IP, its interface's auto-assign as given. */
+async function withElasticIp(
+  autoAssign: boolean | undefined,
+  overrides: Parameters<typeof instance>[0] = {},
+): Promise<InstanceState> {
+  world.instance(instance(overrides));
+  world.addresses([OWNER_ELASTIC_IP]);
+  world.temporaryInterfaces();
+  world.autoAssign(autoAssign);
+  return readFound();
+}
+
+/** An auto-assigned address on an instance whose subnet auto-assigns, read with the subnet step on. */
+async function withSubnetStep() {
+  const { ctx: withSubnet } = contextOf({ disableSubnetAutoAssign: true });
+  world.instance(instance());
+  world.addresses([]);
+  world.temporaryInterfaces();
+  ec2Mock
+    .on(DescribeSubnetsCommand, { SubnetIds: [SUBNET] }, true)
+    .resolves({ Subnets: [{ SubnetId: SUBNET, MapPublicIpOnLaunch: true }] });
+  return { withSubnet, state: await readFound(withSubnet) };
+}
+
+function turnOffSubnetAutoAssign() {
+  return ec2Mock.on(
+    ModifySubnetAttributeCommand,
+    { SubnetId: SUBNET, MapPublicIpOnLaunch: { Value: false } },
+    true,
+  );
 }
 
 async function settle<T>(promise: Promise<T>): Promise<unknown> {
@@ -130,19 +139,30 @@ async function settle<T>(promise: Promise<T>): Promise<unknown> {
   );
 }
 
+function turnOffAutoAssign() {
+  return ec2Mock.on(
+    ModifyNetworkInterfaceAttributeCommand,
+    { NetworkInterfaceId: PRIMARY, AssociatePublicIpAddress: false },
+    true,
+  );
+}
+
+function disassociateOwnerAddress() {
+  return ec2Mock.on(DisassociateAddressCommand, { AssociationId: OWNER_ASSOCIATION }, true);
+}
+
 beforeEach(() => {
   resetStrict(ec2Mock);
-});
-
-afterEach(() => {
-  vi.useRealTimers();
+  world.reset();
+  ({ ctx, sleeps } = contextOf());
 });
 
 describe('EC2.9 readState and plan', () => {
-  it('reads an auto-assigned address, the primary interface and the tags with two calls', async () => {
+  it('reads an auto-assigned address, the primary interface and the tags, and looks for leftovers', async () => {
     // Prepare
-    givenInstance(instance());
-    givenAddresses([]);
+    world.instance(instance());
+    world.addresses([]);
+    world.temporaryInterfaces();
 
     // Act
     const read = await ec2_9.readState(ref, ctx);
@@ -164,48 +184,71 @@ describe('EC2.9 readState and plan', () => {
         deviceIndexes: [0],
         address: { kind: 'auto-assigned', publicIp: PUBLIC_IP },
         subnetMapsPublicIp: false,
+        leftoversRemoved: [],
       },
     });
-    expect(ec2Mock.calls()).toHaveLength(2);
+    // Instance, every Elastic IP (one call, not paginated), temporary interfaces.
+    expect(sent(ec2Mock)).toEqual([
+      'DescribeInstancesCommand',
+      'DescribeAddressesCommand',
+      'DescribeNetworkInterfacesCommand',
+    ]);
   });
 
-  it('recognises an Elastic IP by its allocation', async () => {
-    givenInstance(instance());
-    givenAddresses([ELASTIC]);
+  it.each([
+    [true, 'on'],
+    [false, 'off'],
+    [undefined, 'unreported'],
+  ] as const)(
+    'recognises an Elastic IP and reads whether its interface auto-assigns (%s: %s)',
+    async (value, read) => {
+      const state = await withElasticIp(value);
+
+      expect(state.address).toEqual({
+        kind: 'elastic',
+        publicIp: PUBLIC_IP,
+        allocationId: OWNER_ALLOCATION,
+        associationId: OWNER_ASSOCIATION,
+        interfaceAutoAssign: read,
+      });
+    },
+  );
+
+  it('follows the NextToken of an empty first page when looking for temporary interfaces', async () => {
+    world.instance(instance({ PublicIpAddress: undefined }));
+    world.addresses([]);
+    world.temporaryInterfaces([], []);
 
     const state = await readFound();
 
-    expect(state.address).toEqual({
-      kind: 'elastic',
-      publicIp: PUBLIC_IP,
-      allocationId: ELASTIC.AllocationId,
-      associationId: ELASTIC.AssociationId,
-    });
+    expect(state.address).toBeUndefined();
+    expect(
+      sent(ec2Mock).filter((name) => name === 'DescribeNetworkInterfacesCommand'),
+    ).toHaveLength(2);
   });
 
   it('reads the subnet only when the subnet step is configured', async () => {
-    givenInstance(instance());
-    givenAddresses([]);
-    ec2Mock
-      .on(DescribeSubnetsCommand, { SubnetIds: [SUBNET] }, true)
-      .resolves({ Subnets: [{ SubnetId: SUBNET, MapPublicIpOnLaunch: true }] });
-
-    const state = await readFound(withSubnet);
+    const { state } = await withSubnetStep();
 
     expect(state.subnetMapsPublicIp).toBe(true);
+    expect(ec2Mock).toHaveReceivedCommandTimes(DescribeSubnetsCommand, 1);
   });
 
-  it('sees an instance without a public address as compliant, without reading addresses', async () => {
-    givenInstance(instance({ PublicIpAddress: undefined }));
+  it('sees an instance without a public address as compliant', async () => {
+    world.instance(instance({ PublicIpAddress: undefined }));
+    world.addresses([]);
+    world.temporaryInterfaces();
 
-    const plan = ec2_9.plan(await readFound(withSubnet), withSubnet);
+    const plan = ec2_9.plan(await readFound(), ctx);
 
     expect(plan).toEqual({ kind: 'compliant', summary: `${INSTANCE} has no public IPv4 address` });
-    expect(ec2Mock.calls()).toHaveLength(1);
+    expect(ec2Mock).toHaveReceivedCommandTimes(DescribeNetworkInterfaceAttributeCommand, 0);
   });
 
-  it('does not apply to an instance that is gone or terminated', async () => {
+  it('does not apply to an instance that is gone, once it has looked for its leftovers', async () => {
     ec2Mock.on(DescribeInstancesCommand).rejects(serviceError('InvalidInstanceID.NotFound'));
+    world.addresses([]);
+    world.temporaryInterfaces();
 
     expect(await ec2_9.readState(ref, ctx)).toEqual({
       kind: 'not-applicable',
@@ -214,13 +257,15 @@ describe('EC2.9 readState and plan', () => {
   });
 
   it('does not apply to an instance without a primary interface in a subnet', async () => {
-    givenInstance(instance({ SubnetId: undefined, NetworkInterfaces: [] }));
+    world.instance(instance({ SubnetId: undefined, NetworkInterfaces: [] }));
+    world.addresses([]);
+    world.temporaryInterfaces();
 
     expect(await ec2_9.readState(ref, ctx)).toMatchObject({ kind: 'not-applicable' });
   });
 
   it('lets any other API failure through, so the pipeline fails closed', async () => {
-    givenInstance(instance());
+    world.instance(instance());
     ec2Mock.on(DescribeAddressesCommand).rejects(serviceError('UnauthorizedOperation'));
 
     await expect(ec2_9.readState(ref, ctx)).rejects.toThrow('UnauthorizedOperation');
@@ -234,7 +279,7 @@ describe('EC2.9 readState and plan', () => {
     );
     expect(plan.steps).toEqual([
       `turn off the public IPv4 address of ${PRIMARY}, the primary interface of ${INSTANCE} (ModifyNetworkInterfaceAttribute AssociatePublicIpAddress=false; no stop or reboot)`,
-      `only if EC2 rejects that for this interface: create a temporary network interface in ${SUBNET} with the instance's security groups and attach it as device 1, then allocate an Elastic IP, associate it with ${PRIMARY} (which releases ${PUBLIC_IP}), disassociate and release it, and detach and delete the temporary interface; whatever fails, nothing temporary is left behind`,
+      `only if EC2 rejects that for this interface: create a temporary network interface in ${SUBNET} with the instance's security groups and attach it as device 1, then allocate an Elastic IP, associate it with ${PRIMARY} (which releases ${PUBLIC_IP}), disassociate and release it, and detach and delete the temporary interface, then watch ${INSTANCE} for 180 s, since its interface still auto-assigns; whatever fails, nothing temporary is left behind`,
       `check that ${INSTANCE} has no public IPv4 address`,
     ]);
     expect(plan.irreversible).toBe(
@@ -251,22 +296,58 @@ describe('EC2.9 readState and plan', () => {
     });
   });
 
-  it('plans to keep an Elastic IP allocated, with the command that associates it again', async () => {
-    givenInstance(instance());
-    givenAddresses([ELASTIC]);
+  it('plans to turn auto-assign off before the Elastic IP goes, watch, and undo both', async () => {
+    const plan = changePlan(await withElasticIp(true));
 
-    const plan = changePlan(await readFound());
-
-    expect(plan.irreversible).toBeUndefined();
-    expect(plan.steps[0]).toContain('EC2 may give it a new one within minutes');
-    expect(plan.undo).toEqual([
-      `aws ec2 associate-address --allocation-id ${ELASTIC.AllocationId} --network-interface-id ${PRIMARY} --private-ip-address ${PRIVATE_IP} --no-allow-reassociation`,
+    expect(plan.steps).toEqual([
+      `turn off auto-assign public IPv4 on ${PRIMARY} (ModifyNetworkInterfaceAttribute AssociatePublicIpAddress=false): it is on, and EC2 gives an instance whose primary interface auto-assigns a new public address once its Elastic IP goes`,
+      `disassociate Elastic IP ${PUBLIC_IP} (${OWNER_ALLOCATION}, association ${OWNER_ASSOCIATION}) from ${PRIMARY}, the primary interface of ${INSTANCE}; the address stays allocated to the account (and billed) so it can be associated again`,
+      `watch ${INSTANCE} for 180 s and check that it has no public IPv4 address all along (EC2 hands out a new one within minutes, not at once)`,
     ]);
+    expect(plan.before.address).toEqual({
+      kind: 'elastic',
+      publicIp: PUBLIC_IP,
+      allocationId: OWNER_ALLOCATION,
+      associationId: OWNER_ASSOCIATION,
+      interfaceAutoAssign: 'on',
+    });
+    expect(plan.undo).toEqual([
+      `aws ec2 associate-address --allocation-id ${OWNER_ALLOCATION} --network-interface-id ${PRIMARY} --private-ip-address ${PRIVATE_IP} --no-allow-reassociation`,
+      `aws ec2 modify-network-interface-attribute --network-interface-id ${PRIMARY} --associate-public-ip-address`,
+    ]);
+    expect(plan.irreversible).toBeUndefined();
+  });
+
+  it('plans no auto-assign step for an interface that reads off', async () => {
+    const plan = changePlan(await withElasticIp(false));
+
+    expect(plan.steps).toHaveLength(2);
+    expect(plan.steps[0]).toMatch(/^disassociate Elastic IP/);
+    expect(plan.undo).toHaveLength(1);
+  });
+
+  it('turns auto-assign off when EC2 does not report it, and says a rollback leaves it off', async () => {
+    const plan = changePlan(await withElasticIp(undefined));
+
+    expect(plan.steps[0]).toContain('EC2 does not report whether it is on');
+    expect(plan.undo).toHaveLength(1);
+    expect(plan.irreversible).toBe(
+      `EC2 does not report whether ${PRIMARY} auto-assigned a public IPv4 address, so a rollback leaves that setting off; if it was on, aws ec2 modify-network-interface-attribute --network-interface-id ${PRIMARY} --associate-public-ip-address turns it on again`,
+    );
+  });
+
+  it('only checks once, without a watch, for a stopped instance: EC2 gives stopped instances no address', async () => {
+    const plan = changePlan(await withElasticIp(true, { State: { Name: 'stopped' } }));
+
+    expect(plan.steps.at(-1)).toBe(`check that ${INSTANCE} has no public IPv4 address`);
   });
 
   it('adds the subnet step, and its undo, when configured and the subnet auto-assigns', async () => {
-    givenInstance(instance());
-    givenAddresses([ELASTIC]);
+    const { ctx: withSubnet } = contextOf({ disableSubnetAutoAssign: true });
+    world.instance(instance());
+    world.addresses([OWNER_ELASTIC_IP]);
+    world.temporaryInterfaces();
+    world.autoAssign(false);
     ec2Mock
       .on(DescribeSubnetsCommand, { SubnetIds: [SUBNET] }, true)
       .resolves({ Subnets: [{ SubnetId: SUBNET, MapPublicIpOnLaunch: true }] });
@@ -275,7 +356,7 @@ describe('EC2.9 readState and plan', () => {
 
     expect(plan.summary).toContain(`and stop ${SUBNET} auto-assigning public IPv4 addresses`);
     expect(plan.before.subnetAutoAssignTurnedOff).toBe(true);
-    expect(plan.undo[1]).toBe(
+    expect(plan.undo.at(-1)).toBe(
       `aws ec2 modify-subnet-attribute --subnet-id ${SUBNET} --map-public-ip-on-launch`,
     );
   });
@@ -287,26 +368,21 @@ describe('EC2.9 preflight', () => {
   });
 
   it('blocks an instance of an Auto Scaling group and points at the launch template', async () => {
-    givenInstance(
-      instance({
-        Tags: [{ Key: 'aws:autoscaling:groupName', Value: 'web-asg' }],
-      }),
-    );
-    givenAddresses([]);
+    world.instance(instance({ Tags: [{ Key: 'aws:autoscaling:groupName', Value: 'web-asg' }] }));
+    world.addresses([]);
+    world.temporaryInterfaces();
 
     const blockers = await ec2_9.preflight(await readFound(), ctx);
 
     expect(blockers).toHaveLength(1);
     expect(blockers[0]).toContain(`${INSTANCE} belongs to Auto Scaling group "web-asg"`);
-    expect(blockers[0]).toContain(
-      'would replace it with an instance that gets a new public address',
-    );
     expect(blockers[0]).toContain('launch template');
   });
 
   it.each(['pending', 'stopping'] as const)('blocks an instance that is %s', async (lifecycle) => {
-    givenInstance(instance({ State: { Name: lifecycle } }));
-    givenAddresses([]);
+    world.instance(instance({ State: { Name: lifecycle } }));
+    world.addresses([]);
+    world.temporaryInterfaces();
 
     const blockers = await ec2_9.preflight(await readFound(), ctx);
 
@@ -314,21 +390,215 @@ describe('EC2.9 preflight', () => {
       `${INSTANCE} is ${lifecycle}, not running or stopped, so its addresses may still change. Run Remediate again once it has settled.`,
     ]);
   });
+
+  it('starts no Elastic IP change it cannot also watch for the settle period', async () => {
+    // Prepare: 180 s of watching, and the calls around it, do not fit in 120 s.
+    const short = contextOf({}, 120_000).ctx;
+    const state = await withElasticIp(true);
+
+    // Act
+    const blockers = await ec2_9.preflight(state, short);
+
+    // Assess
+    expect(blockers).toEqual([
+      'this invocation has 120 s left, and removing the address and checking that it stays gone takes up to 200 s. Nothing was changed; run Remediate again (a new invocation has its full time).',
+    ]);
+    const roomy = contextOf({}, 200_000).ctx;
+    expect(await ec2_9.preflight(state, roomy)).toEqual([]);
+  });
 });
 
-describe('EC2.9 apply and verify', () => {
-  it('turns off an auto-assigned address on the primary interface and verifies it is gone', async () => {
+describe('EC2.9 Elastic IP path', () => {
+  it('turns auto-assign off, then disassociates, then watches the whole settle period', async () => {
+    // Prepare: the address lingers on the first look (eventual consistency), then is gone.
+    const state = await withElasticIp(true);
+    turnOffAutoAssign().resolves({});
+    disassociateOwnerAddress().resolves({});
+    world.instance(instance(), ...Array(19).fill(instance({ PublicIpAddress: undefined })));
+
+    // Act
+    const result = await ec2_9.apply(state, changePlan(state), ctx);
+    const verdict = await ec2_9.verify(state, ctx);
+
+    // Assess: the setting goes first, so EC2 has no reason to hand out an address...
+    expect(result.changes).toEqual([
+      `turned off auto-assign public IPv4 on ${PRIMARY} (it was on), so ${INSTANCE} gets no new public address once its Elastic IP goes`,
+      `disassociated Elastic IP ${PUBLIC_IP} (${OWNER_ALLOCATION}) from ${PRIMARY}; the allocation is kept`,
+    ]);
+    const order = sent(ec2Mock);
+    expect(order.indexOf('ModifyNetworkInterfaceAttributeCommand')).toBeLessThan(
+      order.indexOf('DisassociateAddressCommand'),
+    );
+    expect(ec2Mock).toHaveReceivedCommandTimes(ReleaseAddressCommand, 0);
+    // ...and verify watched for all 180 s, every 10 s, not one look.
+    expect(verdict).toEqual({ ok: true });
+    expect(sleeps.reduce((sum, ms) => sum + ms, 0)).toBe(180_000);
+    expect(sleeps.every((ms) => ms <= 10_000)).toBe(true);
+    expect(ec2Mock).toHaveReceivedCommandTimes(DescribeInstancesCommand, 1 + 19);
+  });
+
+  it('fails verification when EC2 hands the instance a new public address within the settle period', async () => {
+    // Prepare: gone at first, then EC2 gives it a new one a minute later.
+    const state = await withElasticIp(true);
+    world.instance(
+      ...Array(6).fill(instance({ PublicIpAddress: undefined })),
+      instance({ PublicIpAddress: NEW_PUBLIC_IP }),
+    );
+
+    // Act
+    const verdict = await ec2_9.verify(state, ctx);
+
+    // Assess
+    expect(verdict).toEqual({
+      ok: false,
+      reason: `EC2 gave ${INSTANCE} a new public IPv4 address ${NEW_PUBLIC_IP} after ${PUBLIC_IP} went`,
+    });
+    expect(sleeps.reduce((sum, ms) => sum + ms, 0)).toBe(60_000);
+  });
+
+  it('reports an address that never went, after the whole settle period', async () => {
+    const { ctx: quick, sleeps: waited } = contextOf({ settleSeconds: 20 });
+    const state = await withElasticIp(false);
+    world.instance(instance(), instance(), instance());
+
+    const verdict = await ec2_9.verify(state, quick);
+
+    expect(verdict).toEqual({
+      ok: false,
+      reason: `${INSTANCE} still has public IPv4 address ${PUBLIC_IP} after 20 s`,
+    });
+    expect(waited).toEqual([10_000, 10_000]);
+  });
+
+  it('does not call an address gone when the deadline cut the watch short', async () => {
+    // Prepare: the change took longer than planned; 30 s are left of the 180 s watch.
+    const { ctx: late } = contextOf({}, 35_000);
+    const state = await withElasticIp(true);
+    world.instance(...Array(4).fill(instance({ PublicIpAddress: undefined })));
+
+    // Act
+    const verdict = await ec2_9.verify(state, late);
+
+    // Assess
+    expect(verdict).toEqual({
+      ok: false,
+      reason: `${INSTANCE} showed no public IPv4 address, but the invocation left time to watch it for only 30 s of the 180 s EC2 may take to hand out a new one`,
+    });
+  });
+
+  it('sends no auto-assign change for an interface that reads off', async () => {
+    const state = await withElasticIp(false);
+    disassociateOwnerAddress().resolves({});
+
+    const result = await ec2_9.apply(state, changePlan(state), ctx);
+
+    expect(result.changes).toEqual([
+      `disassociated Elastic IP ${PUBLIC_IP} (${OWNER_ALLOCATION}) from ${PRIMARY}; the allocation is kept`,
+    ]);
+    expect(ec2Mock).toHaveReceivedCommandTimes(ModifyNetworkInterfaceAttributeCommand, 0);
+  });
+
+  it('turns auto-assign off when EC2 does not report it', async () => {
+    const state = await withElasticIp(undefined);
+    turnOffAutoAssign().resolves({});
+    disassociateOwnerAddress().resolves({});
+
+    const result = await ec2_9.apply(state, changePlan(state), ctx);
+
+    expect(result.changes[0]).toBe(
+      `turned off auto-assign public IPv4 on ${PRIMARY} (EC2 had not reported it), so ${INSTANCE} gets no new public address once its Elastic IP goes`,
+    );
+  });
+
+  it.each([
+    ['EC2 rejects the parameter', serviceError('InvalidParameterCombination', 'not with an EIP')],
+    ['the call fails', serviceError('UnauthorizedOperation', 'not allowed')],
+  ])('leaves the Elastic IP in place when turning auto-assign off fails (%s)', async (_, error) => {
+    const state = await withElasticIp(true);
+    turnOffAutoAssign().rejects(error);
+
+    const failure = await settle(ec2_9.apply(state, changePlan(state), ctx));
+
+    expect(failure).toBeInstanceOf(PartialChangeError);
+    expect(failure).toMatchObject({
+      stateLeft: `unchanged: ${INSTANCE} still has Elastic IP ${PUBLIC_IP}`,
+    });
+    expect(ec2Mock).toHaveReceivedCommandTimes(DisassociateAddressCommand, 0);
+  });
+
+  it('records auto-assign as turned off, and says how to turn it on, when the disassociation then fails', async () => {
+    const state = await withElasticIp(true);
+    turnOffAutoAssign().resolves({});
+    disassociateOwnerAddress().rejects(serviceError('InternalError', 'try again'));
+
+    const failure = await settle(ec2_9.apply(state, changePlan(state), ctx));
+
+    expect(failure).toMatchObject({
+      name: 'PartialChangeError',
+      message: `disassociating Elastic IP ${PUBLIC_IP} (${OWNER_ALLOCATION}) from ${PRIMARY} failed: InternalError: try again`,
+      stateLeft: `${INSTANCE} still has Elastic IP ${PUBLIC_IP}; auto-assign public IPv4 on ${PRIMARY} is now off (it was on): aws ec2 modify-network-interface-attribute --network-interface-id ${PRIMARY} --associate-public-ip-address turns it on again`,
+      changes: [
+        `turned off auto-assign public IPv4 on ${PRIMARY} (it was on), so ${INSTANCE} gets no new public address once its Elastic IP goes`,
+      ],
+    });
+  });
+
+  it('records changes that let the rollback give back both the Elastic IP and the auto-assign', async () => {
     // Prepare
-    givenInstance(instance(), instance({ PublicIpAddress: undefined }));
-    givenAddresses([]);
-    const state = await readFound();
-    ec2Mock
-      .on(
-        ModifyNetworkInterfaceAttributeCommand,
-        { NetworkInterfaceId: PRIMARY, AssociatePublicIpAddress: false },
-        true,
-      )
-      .resolves({});
+    const state = await withElasticIp(true);
+    turnOffAutoAssign().resolves({});
+    disassociateOwnerAddress().resolves({});
+    const plan = changePlan(state);
+
+    // Act
+    const { changes } = await ec2_9.apply(state, plan, ctx);
+    const { calls } = ec2_9.describeRollback(plan.before);
+
+    // Assess: the ledger's widening check finds what each call gives back among the changes.
+    expect(calls.map((call) => call.action)).toEqual([
+      'AssociateAddress',
+      'ModifyNetworkInterfaceAttribute',
+    ]);
+    expect(wideningProblems({ changes, stateLeft: undefined }, calls)).toEqual([]);
+  });
+
+  it('records only auto-assign when the disassociation fails, so no rollback gives an Elastic IP it kept', async () => {
+    // Prepare
+    const state = await withElasticIp(true);
+    turnOffAutoAssign().resolves({});
+    disassociateOwnerAddress().rejects(serviceError('InternalError', 'try again'));
+    const plan = changePlan(state);
+
+    // Act
+    const failure = await settle(ec2_9.apply(state, plan, ctx));
+
+    // Assess: the entry records the setting only; the rollback of the whole
+    // change is refused, as stateLeft says, so it points at the command instead.
+    if (!(failure instanceof PartialChangeError)) throw new Error('expected a PartialChangeError');
+    const problems = wideningProblems(
+      { changes: failure.changes, stateLeft: failure.stateLeft },
+      ec2_9.describeRollback(plan.before).calls,
+    );
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toContain(`AssociateAddress on ${PRIMARY}`);
+  });
+
+  it('checks a stopped instance with the short backoff: EC2 gives stopped instances no address', async () => {
+    const state = await withElasticIp(true, { State: { Name: 'stopped' } });
+    world.instance(instance({ State: { Name: 'stopped' }, PublicIpAddress: undefined }));
+
+    expect(await ec2_9.verify(state, ctx)).toEqual({ ok: true });
+    expect(sleeps).toEqual([]);
+  });
+});
+
+describe('EC2.9 auto-assigned path', () => {
+  it('turns the address off on the primary interface and verifies with the short backoff', async () => {
+    // Prepare
+    const state = await autoAssigned();
+    turnOffAutoAssign().resolves({});
+    world.autoAssign(false);
+    world.instance(instance({ PublicIpAddress: undefined }));
 
     // Act
     const result = await ec2_9.apply(state, changePlan(state), ctx);
@@ -339,47 +609,52 @@ describe('EC2.9 apply and verify', () => {
       `turned off the public IPv4 address of ${PRIMARY} (${PUBLIC_IP} was released)`,
     ]);
     expect(verdict).toEqual({ ok: true });
+    expect(sleeps).toEqual([]);
   });
 
-  it('disassociates an Elastic IP, keeping the allocation', async () => {
-    givenInstance(instance());
-    givenAddresses([ELASTIC]);
-    const state = await readFound();
-    ec2Mock
-      .on(DisassociateAddressCommand, { AssociationId: ELASTIC.AssociationId }, true)
-      .resolves({});
+  it('passes verification once a lagging address is gone', async () => {
+    const state = await autoAssigned();
+    world.autoAssign(false);
+    world.instance(instance(), instance({ PublicIpAddress: undefined }));
 
-    const result = await ec2_9.apply(state, changePlan(state), ctx);
-
-    expect(result.changes).toEqual([
-      `disassociated Elastic IP ${PUBLIC_IP} (${ELASTIC.AllocationId}) from ${PRIMARY}; the allocation is kept`,
-    ]);
-    expect(ec2Mock).toHaveReceivedCommandTimes(ReleaseAddressCommand, 0);
+    expect(await ec2_9.verify(state, ctx)).toEqual({ ok: true });
+    expect(sleeps).toEqual([1_000]);
   });
 
-  it('reports an Elastic IP unchanged when disassociating fails', async () => {
-    givenInstance(instance());
-    givenAddresses([ELASTIC]);
-    const state = await readFound();
-    ec2Mock.on(DisassociateAddressCommand).rejects(serviceError('UnauthorizedOperation'));
+  it('reports an address still there after the backoff', async () => {
+    const state = await autoAssigned();
+    world.autoAssign(false);
+    world.instance(...Array(5).fill(instance()));
 
-    const error = await settle(ec2_9.apply(state, changePlan(state), ctx));
+    expect(await ec2_9.verify(state, ctx)).toEqual({
+      ok: false,
+      reason: `${INSTANCE} still has public IPv4 address ${PUBLIC_IP}`,
+    });
+    expect(sleeps).toEqual([1_000, 2_000, 4_000, 8_000]);
+  });
 
-    expect(error).toBeInstanceOf(PartialChangeError);
-    expect(error).toMatchObject({
-      stateLeft: `unchanged: ${INSTANCE} still has Elastic IP ${PUBLIC_IP}`,
+  it('watches the settle period when the interface still auto-assigns (after the technique)', async () => {
+    const { ctx: quick } = contextOf({ settleSeconds: 20 });
+    const state = await autoAssigned();
+    world.autoAssign(true);
+    world.instance(
+      instance({ PublicIpAddress: undefined }),
+      instance({ PublicIpAddress: NEW_PUBLIC_IP }),
+    );
+
+    expect(await ec2_9.verify(state, quick)).toEqual({
+      ok: false,
+      reason: `EC2 gave ${INSTANCE} a new public IPv4 address ${NEW_PUBLIC_IP} after ${PUBLIC_IP} went`,
     });
   });
 
   it('does not fall back when the failure is not EC2 rejecting the parameter', async () => {
     const state = await autoAssigned();
-    ec2Mock
-      .on(ModifyNetworkInterfaceAttributeCommand)
-      .rejects(serviceError('UnauthorizedOperation', 'not allowed'));
+    turnOffAutoAssign().rejects(serviceError('UnauthorizedOperation', 'not allowed'));
 
-    const error = await settle(ec2_9.apply(state, changePlan(state), ctx));
+    const failure = await settle(ec2_9.apply(state, changePlan(state), ctx));
 
-    expect(error).toMatchObject({
+    expect(failure).toMatchObject({
       name: 'PartialChangeError',
       message: `turning off the public IPv4 address of ${PRIMARY} failed: UnauthorizedOperation: not allowed`,
       stateLeft: `unchanged: ${INSTANCE} still has its public IPv4 address ${PUBLIC_IP}`,
@@ -387,470 +662,31 @@ describe('EC2.9 apply and verify', () => {
     expect(ec2Mock).toHaveReceivedCommandTimes(CreateNetworkInterfaceCommand, 0);
   });
 
-  it('also turns off the subnet auto-assign when configured, and says what is left if that fails', async () => {
+  it('also turns off the subnet auto-assign when configured, and records what it did and says what is left if that fails', async () => {
     // Prepare
-    givenInstance(instance());
-    givenAddresses([]);
-    ec2Mock
-      .on(DescribeSubnetsCommand, { SubnetIds: [SUBNET] }, true)
-      .resolves({ Subnets: [{ SubnetId: SUBNET, MapPublicIpOnLaunch: true }] });
-    const state = await readFound(withSubnet);
-    ec2Mock
-      .on(
-        ModifyNetworkInterfaceAttributeCommand,
-        { NetworkInterfaceId: PRIMARY, AssociatePublicIpAddress: false },
-        true,
-      )
-      .resolves({});
-    ec2Mock
-      .on(
-        ModifySubnetAttributeCommand,
-        { SubnetId: SUBNET, MapPublicIpOnLaunch: { Value: false } },
-        true,
-      )
-      .rejects(serviceError('RequestLimitExceeded'));
+    const { withSubnet, state } = await withSubnetStep();
+    turnOffAutoAssign().resolves({});
+    turnOffSubnetAutoAssign().rejects(serviceError('RequestLimitExceeded'));
 
     // Act
-    const error = await settle(ec2_9.apply(state, changePlan(state, withSubnet), withSubnet));
+    const failure = await settle(ec2_9.apply(state, changePlan(state, withSubnet), withSubnet));
 
     // Assess
-    expect(error).toMatchObject({
+    expect(failure).toMatchObject({
       name: 'PartialChangeError',
       stateLeft: `turned off the public IPv4 address of ${PRIMARY} (${PUBLIC_IP} was released); but ${SUBNET} still auto-assigns public IPv4 addresses`,
+      changes: [`turned off the public IPv4 address of ${PRIMARY} (${PUBLIC_IP} was released)`],
     });
   });
 
   it('turns off the subnet auto-assign after the address when configured', async () => {
-    givenInstance(instance());
-    givenAddresses([]);
-    ec2Mock
-      .on(DescribeSubnetsCommand, { SubnetIds: [SUBNET] }, true)
-      .resolves({ Subnets: [{ SubnetId: SUBNET, MapPublicIpOnLaunch: true }] });
-    const state = await readFound(withSubnet);
-    ec2Mock.on(ModifyNetworkInterfaceAttributeCommand).resolves({});
-    ec2Mock
-      .on(
-        ModifySubnetAttributeCommand,
-        { SubnetId: SUBNET, MapPublicIpOnLaunch: { Value: false } },
-        true,
-      )
-      .resolves({});
+    const { withSubnet, state } = await withSubnetStep();
+    turnOffAutoAssign().resolves({});
+    turnOffSubnetAutoAssign().resolves({});
 
     const result = await ec2_9.apply(state, changePlan(state, withSubnet), withSubnet);
 
     expect(result.changes.at(-1)).toBe(`turned off auto-assign public IPv4 address on ${SUBNET}`);
-  });
-
-  it('waits a little for the address to disappear, then reports it if it does not', async () => {
-    // Prepare
-    vi.useFakeTimers();
-    givenInstance(
-      instance(),
-      instance(),
-      instance({ PublicIpAddress: '54.210.9.9' }),
-      instance({ PublicIpAddress: '54.210.9.9' }),
-      instance({ PublicIpAddress: '54.210.9.9' }),
-      instance({ PublicIpAddress: '54.210.9.9' }),
-    );
-    givenAddresses([]);
-    const state = await readFound();
-
-    // Act
-    const verdict = ec2_9.verify(state, ctx);
-    await vi.runAllTimersAsync();
-
-    // Assess
-    expect(await verdict).toEqual({
-      ok: false,
-      reason: `${INSTANCE} still has public IPv4 address 54.210.9.9`,
-    });
-    expect(ec2Mock).toHaveReceivedCommandTimes(DescribeInstancesCommand, 6);
-  });
-
-  it('passes verification once a lagging address is gone', async () => {
-    vi.useFakeTimers();
-    givenInstance(instance(), instance(), instance({ PublicIpAddress: undefined }));
-    givenAddresses([]);
-    const state = await readFound();
-
-    const verdict = ec2_9.verify(state, ctx);
-    await vi.runAllTimersAsync();
-
-    expect(await verdict).toEqual({ ok: true });
-  });
-});
-
-/** Every step of the temporary Elastic IP technique, in order. */
-const STEPS = [
-  'create',
-  'attach',
-  'wait-attached',
-  'allocate',
-  'associate',
-  'disassociate',
-  'release',
-  'detach',
-  'wait-detached',
-  'delete',
-] as const;
-type Step = (typeof STEPS)[number];
-
-function interfaceState(status: 'attaching' | 'attached' | 'available'): {
-  NetworkInterfaces: NetworkInterface[];
-} {
-  return {
-    NetworkInterfaces: [
-      status === 'available'
-        ? { NetworkInterfaceId: TEMP, Status: 'available' }
-        : {
-            NetworkInterfaceId: TEMP,
-            Status: 'in-use',
-            Attachment: { Status: status, AttachmentId: ATTACHMENT },
-          },
-    ],
-  };
-}
-
-interface Failure {
-  readonly step: Step;
-  /** Fails every time, so the cleanup's retry fails too; otherwise only the first time. */
-  readonly always: boolean;
-  readonly error?: Error;
-}
-
-interface Stub<T> {
-  rejects(error: Error): unknown;
-  rejectsOnce(error: Error): unknown;
-  resolves(value: T): unknown;
-}
-
-/**
- * Prepares every call of the technique with its exact input (the strict mock
- * rejects any other input), failing the steps named in `failures`.
- */
-function givenFallback(...failures: Failure[]) {
-  function behave<T>(step: Step, stub: Stub<T>, value: T) {
-    const failure = failures.find((f) => f.step === step);
-    const error = failure?.error ?? serviceError('InternalError', 'injected');
-    if (failure?.always) {
-      stub.rejects(error);
-      return;
-    }
-    if (failure) stub.rejectsOnce(error);
-    stub.resolves(value);
-  }
-  function fails(step: Step): Failure | undefined {
-    return failures.find((f) => f.step === step);
-  }
-  ec2Mock
-    .on(
-      ModifyNetworkInterfaceAttributeCommand,
-      { NetworkInterfaceId: PRIMARY, AssociatePublicIpAddress: false },
-      true,
-    )
-    .rejects(serviceError('InvalidParameterValue', 'not supported for this interface'));
-  behave(
-    'create',
-    ec2Mock.on(
-      CreateNetworkInterfaceCommand,
-      {
-        SubnetId: SUBNET,
-        Groups: [GROUP],
-        Description: DESCRIPTION,
-        TagSpecifications: [
-          {
-            ResourceType: 'network-interface',
-            Tags: [{ Key: 'hubfix:temporary', Value: INSTANCE }],
-          },
-        ],
-      },
-      true,
-    ),
-    { NetworkInterface: { NetworkInterfaceId: TEMP } },
-  );
-  behave(
-    'attach',
-    ec2Mock.on(
-      AttachNetworkInterfaceCommand,
-      { NetworkInterfaceId: TEMP, InstanceId: INSTANCE, DeviceIndex: 1 },
-      true,
-    ),
-    { AttachmentId: ATTACHMENT },
-  );
-  const describeTemp = ec2Mock.on(
-    DescribeNetworkInterfacesCommand,
-    { NetworkInterfaceIds: [TEMP] },
-    true,
-  );
-  const waitAttached = fails('wait-attached');
-  if (waitAttached?.always) {
-    // Never attached within the bound (30 polls); then detached for the cleanup.
-    for (let poll = 0; poll < 30; poll += 1) describeTemp.resolvesOnce(interfaceState('attaching'));
-  } else if (waitAttached) {
-    describeTemp.rejectsOnce(serviceError('InternalError', 'injected'));
-  } else {
-    describeTemp.resolvesOnce(interfaceState('attached'));
-  }
-  if (fails('wait-detached')) describeTemp.rejectsOnce(serviceError('InternalError', 'injected'));
-  describeTemp.resolves(interfaceState('available'));
-  behave(
-    'allocate',
-    ec2Mock.on(
-      AllocateAddressCommand,
-      {
-        Domain: 'vpc',
-        TagSpecifications: [
-          { ResourceType: 'elastic-ip', Tags: [{ Key: 'hubfix:temporary', Value: INSTANCE }] },
-        ],
-      },
-      true,
-    ),
-    {
-      AllocationId: ALLOCATION,
-      PublicIp: ELASTIC_IP,
-    },
-  );
-  behave(
-    'associate',
-    ec2Mock.on(
-      AssociateAddressCommand,
-      {
-        AllocationId: ALLOCATION,
-        NetworkInterfaceId: PRIMARY,
-        PrivateIpAddress: PRIVATE_IP,
-        AllowReassociation: false,
-      },
-      true,
-    ),
-    { AssociationId: ASSOCIATION },
-  );
-  behave(
-    'disassociate',
-    ec2Mock.on(DisassociateAddressCommand, { AssociationId: ASSOCIATION }, true),
-    {},
-  );
-  behave('release', ec2Mock.on(ReleaseAddressCommand, { AllocationId: ALLOCATION }, true), {});
-  behave(
-    'detach',
-    ec2Mock.on(DetachNetworkInterfaceCommand, { AttachmentId: ATTACHMENT }, true),
-    {},
-  );
-  behave(
-    'delete',
-    ec2Mock.on(DeleteNetworkInterfaceCommand, { NetworkInterfaceId: TEMP }, true),
-    {},
-  );
-}
-
-const LABELS: Record<Step, string> = {
-  create: `creating a temporary network interface in ${SUBNET}`,
-  attach: `attaching ${TEMP} to ${INSTANCE}`,
-  'wait-attached': `waiting for ${TEMP} to be attached`,
-  allocate: 'allocating a temporary Elastic IP',
-  associate: `associating ${ALLOCATION} with ${PRIMARY}`,
-  disassociate: `disassociating ${ALLOCATION} from ${PRIMARY}`,
-  release: `releasing ${ALLOCATION}`,
-  detach: `detaching ${TEMP}`,
-  'wait-detached': `detaching ${TEMP}`,
-  delete: `deleting ${TEMP}`,
-};
-
-function reached(step: Step, failing: Step): boolean {
-  return STEPS.indexOf(step) < STEPS.indexOf(failing);
-}
-
-describe('EC2.9 fallback: the temporary Elastic IP technique', () => {
-  it('when EC2 rejects the direct change, runs every step with exact inputs and leaves nothing behind', async () => {
-    // Prepare
-    const state = await autoAssigned();
-    givenFallback();
-
-    // Act
-    const result = await ec2_9.apply(state, changePlan(state), ctx);
-
-    // Assess
-    expect(result.changes).toEqual([
-      `EC2 rejected turning off the public IPv4 address of ${PRIMARY} directly (InvalidParameterValue: not supported for this interface), so hubfix used the temporary Elastic IP technique:`,
-      `created temporary network interface ${TEMP} in ${SUBNET}`,
-      `attached ${TEMP} to ${INSTANCE} as device 1`,
-      `allocated temporary Elastic IP ${ELASTIC_IP} (${ALLOCATION})`,
-      `associated it with ${PRIMARY}, which released the auto-assigned address ${PUBLIC_IP}`,
-      `disassociated ${ALLOCATION} from ${PRIMARY}`,
-      `released ${ALLOCATION}`,
-      `detached ${TEMP}`,
-      `deleted ${TEMP}`,
-    ]);
-    expect(ec2Mock).toHaveReceivedCommandTimes(CreateNetworkInterfaceCommand, 1);
-    expect(ec2Mock).toHaveReceivedCommandTimes(AttachNetworkInterfaceCommand, 1);
-    expect(ec2Mock).toHaveReceivedCommandTimes(AllocateAddressCommand, 1);
-    expect(ec2Mock).toHaveReceivedCommandTimes(AssociateAddressCommand, 1);
-    expect(ec2Mock).toHaveReceivedCommandTimes(DisassociateAddressCommand, 1);
-    expect(ec2Mock).toHaveReceivedCommandTimes(ReleaseAddressCommand, 1);
-    expect(ec2Mock).toHaveReceivedCommandTimes(DetachNetworkInterfaceCommand, 1);
-    expect(ec2Mock).toHaveReceivedCommandTimes(DeleteNetworkInterfaceCommand, 1);
-  });
-
-  it.each(STEPS)(
-    'when %s fails once, cleans up everything it made and reports the failure',
-    async (step) => {
-      // Prepare
-      const state = await autoAssigned();
-      givenFallback({ step, always: false });
-
-      // Act
-      const error = await settle(ec2_9.apply(state, changePlan(state), ctx));
-
-      // Assess: the failure is reported, accurately...
-      expect(error).toBeInstanceOf(PartialChangeError);
-      const failure = error as PartialChangeError;
-      expect(failure.message).toBe(
-        `the temporary Elastic IP technique failed while ${LABELS[step]}: InternalError: injected`,
-      );
-      const addressGone = reached('disassociate', step) || step === 'disassociate';
-      expect(failure.stateLeft).toBe(
-        `${
-          addressGone
-            ? `the auto-assigned address ${PUBLIC_IP} is gone for good and the temporary Elastic IP was disassociated, so ${INSTANCE} should have no public IPv4 address (not verified)`
-            : `${INSTANCE} still has its public IPv4 address ${PUBLIC_IP}`
-        }; no temporary network interface or Elastic IP was left behind`,
-      );
-      // ...and whatever was made was removed, with exact inputs (the mocks reject any other).
-      if (reached('create', step)) {
-        expect(ec2Mock).toHaveReceivedCommandWith(DeleteNetworkInterfaceCommand, {
-          NetworkInterfaceId: TEMP,
-        });
-      } else {
-        expect(ec2Mock).toHaveReceivedCommandTimes(DeleteNetworkInterfaceCommand, 0);
-      }
-      if (reached('attach', step)) {
-        expect(ec2Mock).toHaveReceivedCommandWith(DetachNetworkInterfaceCommand, {
-          AttachmentId: ATTACHMENT,
-        });
-      }
-      if (reached('allocate', step)) {
-        expect(ec2Mock).toHaveReceivedCommandWith(ReleaseAddressCommand, {
-          AllocationId: ALLOCATION,
-        });
-      } else {
-        expect(ec2Mock).toHaveReceivedCommandTimes(ReleaseAddressCommand, 0);
-      }
-      if (reached('associate', step)) {
-        expect(ec2Mock).toHaveReceivedCommandWith(DisassociateAddressCommand, {
-          AssociationId: ASSOCIATION,
-        });
-      }
-      // Nothing is made after the failing step.
-      if (!reached('allocate', step) && step !== 'allocate') {
-        expect(ec2Mock).toHaveReceivedCommandTimes(AllocateAddressCommand, 0);
-      }
-    },
-  );
-
-  it('says what it left behind, by id, when the cleanup fails too', async () => {
-    // Prepare: disassociating never works, so the Elastic IP cannot be released.
-    const state = await autoAssigned();
-    givenFallback({ step: 'disassociate', always: true });
-
-    // Act
-    const error = await settle(ec2_9.apply(state, changePlan(state), ctx));
-
-    // Assess
-    expect(error).toBeInstanceOf(PartialChangeError);
-    const failure = error as PartialChangeError;
-    expect(failure.message).toBe(
-      `the temporary Elastic IP technique failed while disassociating ${ALLOCATION} from ${PRIMARY}: InternalError: injected; cleaning up failed too (disassociating ${ALLOCATION}: InternalError: injected); left behind: Elastic IP ${ELASTIC_IP} (${ALLOCATION})`,
-    );
-    expect(failure.stateLeft).toBe(
-      `the auto-assigned address ${PUBLIC_IP} is gone for good, but temporary Elastic IP ${ELASTIC_IP} (${ALLOCATION}, association ${ASSOCIATION}) is still associated with ${PRIMARY}, so ${INSTANCE} is public at that address: run aws ec2 disassociate-address --association-id ${ASSOCIATION}; temporary Elastic IP ${ELASTIC_IP} is still allocated: once disassociated, run aws ec2 release-address --allocation-id ${ALLOCATION}`,
-    );
-    expect(ec2Mock).toHaveReceivedCommandTimes(ReleaseAddressCommand, 0);
-    // The temporary interface still goes.
-    expect(ec2Mock).toHaveReceivedCommandWith(DeleteNetworkInterfaceCommand, {
-      NetworkInterfaceId: TEMP,
-    });
-  });
-
-  it('names a temporary interface it could not delete', async () => {
-    const state = await autoAssigned();
-    givenFallback({ step: 'delete', always: true });
-
-    const error = await settle(ec2_9.apply(state, changePlan(state), ctx));
-
-    expect(error).toMatchObject({
-      message: `the temporary Elastic IP technique failed while deleting ${TEMP}: InternalError: injected; cleaning up failed too (deleting ${TEMP}: InternalError: injected); left behind: network interface ${TEMP}`,
-      stateLeft: `the auto-assigned address ${PUBLIC_IP} is gone for good and the temporary Elastic IP was disassociated, so ${INSTANCE} should have no public IPv4 address (not verified); temporary network interface ${TEMP} still exists: run aws ec2 delete-network-interface --network-interface-id ${TEMP}`,
-    });
-  });
-
-  it('names a temporary interface it could not detach, and does not try to delete it', async () => {
-    const state = await autoAssigned();
-    givenFallback(
-      { step: 'allocate', always: true, error: serviceError('AddressLimitExceeded') },
-      { step: 'detach', always: true, error: serviceError('UnauthorizedOperation') },
-    );
-
-    const error = await settle(ec2_9.apply(state, changePlan(state), ctx));
-
-    expect(error).toMatchObject({
-      message: `the temporary Elastic IP technique failed while allocating a temporary Elastic IP: AddressLimitExceeded: AddressLimitExceeded; cleaning up failed too (detaching ${TEMP}: UnauthorizedOperation: UnauthorizedOperation); left behind: network interface ${TEMP}`,
-      stateLeft: `${INSTANCE} still has its public IPv4 address ${PUBLIC_IP}; temporary network interface ${TEMP} is still attached to ${INSTANCE}: run aws ec2 detach-network-interface --attachment-id ${ATTACHMENT}, then aws ec2 delete-network-interface --network-interface-id ${TEMP}`,
-    });
-    expect(ec2Mock).toHaveReceivedCommandTimes(DeleteNetworkInterfaceCommand, 0);
-  });
-
-  it('gives up waiting for the attachment after a bounded time, and cleans up', async () => {
-    // Prepare
-    vi.useFakeTimers();
-    const state = await autoAssigned();
-    givenFallback({ step: 'wait-attached', always: true });
-
-    // Act
-    const settled = settle(ec2_9.apply(state, changePlan(state), ctx));
-    await vi.runAllTimersAsync();
-    const error = await settled;
-
-    // Assess
-    expect(error).toMatchObject({
-      message: `the temporary Elastic IP technique failed while waiting for ${TEMP} to be attached: still not attached after 58 s`,
-      stateLeft: `${INSTANCE} still has its public IPv4 address ${PUBLIC_IP}; no temporary network interface or Elastic IP was left behind`,
-    });
-    expect(ec2Mock).toHaveReceivedCommandWith(DetachNetworkInterfaceCommand, {
-      AttachmentId: ATTACHMENT,
-    });
-    expect(ec2Mock).toHaveReceivedCommandWith(DeleteNetworkInterfaceCommand, {
-      NetworkInterfaceId: TEMP,
-    });
-    expect(ec2Mock).toHaveReceivedCommandTimes(AllocateAddressCommand, 0);
-  });
-
-  it('needs no temporary interface when a second one is already attached', async () => {
-    // Prepare
-    givenInstance(
-      instance({
-        NetworkInterfaces: [
-          PRIMARY_INTERFACE,
-          { NetworkInterfaceId: 'eni-0second', Attachment: { DeviceIndex: 1, Status: 'attached' } },
-        ],
-      }),
-    );
-    givenAddresses([]);
-    const state = await readFound();
-    givenFallback();
-
-    // Act
-    const result = await ec2_9.apply(state, changePlan(state), ctx);
-
-    // Assess
-    expect(result.changes.slice(1)).toEqual([
-      `allocated temporary Elastic IP ${ELASTIC_IP} (${ALLOCATION})`,
-      `associated it with ${PRIMARY}, which released the auto-assigned address ${PUBLIC_IP}`,
-      `disassociated ${ALLOCATION} from ${PRIMARY}`,
-      `released ${ALLOCATION}`,
-    ]);
-    expect(ec2Mock).toHaveReceivedCommandTimes(CreateNetworkInterfaceCommand, 0);
-    expect(changePlan(state).steps[1]).toBe(
-      `only if EC2 rejects that for this interface: allocate an Elastic IP, associate it with ${PRIMARY} (which releases ${PUBLIC_IP}), disassociate and release it; whatever fails, nothing temporary is left behind`,
-    );
   });
 });
 
@@ -865,9 +701,21 @@ describe('EC2.9 rollback', () => {
       publicIp: PUBLIC_IP,
       allocationId: ALLOCATION,
       associationId: ASSOCIATION,
+      interfaceAutoAssign: 'on',
     },
     subnetAutoAssignTurnedOff: true,
   };
+  const withAutoAssign = (interfaceAutoAssign: 'on' | 'off' | 'unreported'): Ec2_9Before => ({
+    ...elasticBefore,
+    subnetAutoAssignTurnedOff: false,
+    address: {
+      kind: 'elastic',
+      publicIp: PUBLIC_IP,
+      allocationId: ALLOCATION,
+      associationId: ASSOCIATION,
+      interfaceAutoAssign,
+    },
+  });
   const reassociate = () =>
     ec2Mock.on(
       AssociateAddressCommand,
@@ -879,10 +727,17 @@ describe('EC2.9 rollback', () => {
       },
       true,
     );
+  const turnOnAutoAssign = () =>
+    ec2Mock.on(
+      ModifyNetworkInterfaceAttributeCommand,
+      { NetworkInterfaceId: PRIMARY, AssociatePublicIpAddress: true },
+      true,
+    );
 
-  it('associates the Elastic IP again and turns the subnet auto-assign back on', async () => {
+  it('associates the Elastic IP again, then turns auto-assign and the subnet auto-assign back on', async () => {
     // Prepare
     reassociate().resolves({ AssociationId: 'eipassoc-new' });
+    turnOnAutoAssign().resolves({});
     ec2Mock
       .on(
         ModifySubnetAttributeCommand,
@@ -897,8 +752,46 @@ describe('EC2.9 rollback', () => {
     // Assess
     expect(lines).toEqual([
       `associated Elastic IP ${PUBLIC_IP} (${ALLOCATION}) with ${PRIMARY} (${PRIVATE_IP}) again`,
+      `turned auto-assign public IPv4 on ${PRIMARY} on again`,
       `turned on auto-assign public IPv4 address on ${SUBNET}`,
     ]);
+    expect(sent(ec2Mock)).toEqual([
+      'AssociateAddressCommand',
+      'ModifyNetworkInterfaceAttributeCommand',
+      'ModifySubnetAttributeCommand',
+    ]);
+  });
+
+  it('leaves auto-assign alone when it was off', async () => {
+    reassociate().resolves({ AssociationId: 'eipassoc-new' });
+
+    const lines = await ec2_9.rollback(withAutoAssign('off'), rollbackContext(clients));
+
+    expect(lines).toHaveLength(1);
+    expect(ec2Mock).toHaveReceivedCommandTimes(ModifyNetworkInterfaceAttributeCommand, 0);
+  });
+
+  it('does not turn on an auto-assign EC2 had not reported, and says how to', async () => {
+    reassociate().resolves({ AssociationId: 'eipassoc-new' });
+
+    const lines = await ec2_9.rollback(withAutoAssign('unreported'), rollbackContext(clients));
+
+    expect(lines[1]).toBe(
+      `left auto-assign public IPv4 off on ${PRIMARY}: EC2 did not report the setting before the change, so hubfix cannot tell it was on; if it was, run aws ec2 modify-network-interface-attribute --network-interface-id ${PRIMARY} --associate-public-ip-address`,
+    );
+    expect(ec2Mock).toHaveReceivedCommandTimes(ModifyNetworkInterfaceAttributeCommand, 0);
+  });
+
+  it('says what is left when auto-assign cannot be turned on again', async () => {
+    reassociate().resolves({ AssociationId: 'eipassoc-new' });
+    turnOnAutoAssign().rejects(serviceError('UnauthorizedOperation', 'denied'));
+
+    const failure = await settle(ec2_9.rollback(withAutoAssign('on'), rollbackContext(clients)));
+
+    expect(failure).toMatchObject({
+      name: 'PartialChangeError',
+      stateLeft: `associated Elastic IP ${PUBLIC_IP} (${ALLOCATION}) with ${PRIMARY} (${PRIVATE_IP}) again; but auto-assign public IPv4 on ${PRIMARY} is still off (it was on): run aws ec2 modify-network-interface-attribute --network-interface-id ${PRIMARY} --associate-public-ip-address`,
+    });
   });
 
   it('counts an Elastic IP already back on the same interface as done', async () => {
@@ -909,10 +802,7 @@ describe('EC2.9 rollback', () => {
       ],
     });
 
-    const lines = await ec2_9.rollback(
-      { ...elasticBefore, subnetAutoAssignTurnedOff: false },
-      rollbackContext(clients),
-    );
+    const lines = await ec2_9.rollback(withAutoAssign('off'), rollbackContext(clients));
 
     expect(lines).toEqual([
       `already associated: Elastic IP ${PUBLIC_IP} (${ALLOCATION}) with ${PRIMARY} (${PRIVATE_IP})`,
@@ -931,6 +821,7 @@ describe('EC2.9 rollback', () => {
     await expect(rollback).rejects.toThrow(
       `is now associated with eni-0other; hubfix will not take it away`,
     );
+    expect(ec2Mock).toHaveReceivedCommandTimes(ModifyNetworkInterfaceAttributeCommand, 0);
     expect(ec2Mock).toHaveReceivedCommandTimes(ModifySubnetAttributeCommand, 0);
   });
 
@@ -956,27 +847,38 @@ describe('EC2.9 rollback', () => {
   });
 
   it('validates a before-state read back from the ledger', () => {
-    expect(ec2_9.before.parse(elasticBefore, 'before').ok).toBe(true);
+    const parse = (value: unknown) => ec2_9.before.parse(value, 'before').ok;
+    expect(parse(elasticBefore)).toBe(true);
     expect(
-      ec2_9.before.parse(
-        { ...elasticBefore, address: { kind: 'auto-assigned', publicIp: PUBLIC_IP } },
-        'before',
-      ).ok,
+      parse({ ...elasticBefore, address: { kind: 'auto-assigned', publicIp: PUBLIC_IP } }),
     ).toBe(true);
+    // An Elastic IP without the interface's setting cannot be rolled back exactly.
+    const { interfaceAutoAssign: _, ...withoutSetting } = {
+      ...elasticBefore.address,
+      interfaceAutoAssign: 'on',
+    };
+    expect(parse({ ...elasticBefore, address: withoutSetting })).toBe(false);
     expect(
-      ec2_9.before.parse(
-        { ...elasticBefore, address: { kind: 'elastic', publicIp: PUBLIC_IP } },
-        'before',
-      ).ok,
+      parse({
+        ...elasticBefore,
+        address: { ...elasticBefore.address, interfaceAutoAssign: 'maybe' },
+      }),
     ).toBe(false);
-    expect(
-      ec2_9.before.parse(
-        { ...elasticBefore, address: { kind: 'byoip', publicIp: PUBLIC_IP } },
-        'before',
-      ).ok,
-    ).toBe(false);
-    expect(
-      ec2_9.before.parse({ ...elasticBefore, subnetAutoAssignTurnedOff: 'yes' }, 'before').ok,
-    ).toBe(false);
+    expect(parse({ ...elasticBefore, address: { kind: 'elastic', publicIp: PUBLIC_IP } })).toBe(
+      false,
+    );
+    expect(parse({ ...elasticBefore, address: { kind: 'byoip', publicIp: PUBLIC_IP } })).toBe(
+      false,
+    );
+    expect(parse({ ...elasticBefore, subnetAutoAssignTurnedOff: 'yes' })).toBe(false);
+  });
+
+  it('keeps the settle watch within what the function timeout allows', () => {
+    expect(ec2_9.params.parse({}, 'params')).toEqual({
+      ok: true,
+      value: { disableSubnetAutoAssign: false, settleSeconds: 180 },
+    });
+    expect(ec2_9.params.parse({ settleSeconds: 4 }, 'params').ok).toBe(false);
+    expect(ec2_9.params.parse({ settleSeconds: 301 }, 'params').ok).toBe(false);
   });
 });

@@ -160,6 +160,7 @@ describe('describeRollback', () => {
             publicIp: '203.0.113.5',
             allocationId: 'eipalloc-1',
             associationId: 'eipassoc-1',
+            interfaceAutoAssign: 'off',
           },
           subnetAutoAssignTurnedOff: true,
         }),
@@ -168,6 +169,32 @@ describe('describeRollback', () => {
         calls: [
           'ec2:AssociateAddress eni-1 gives eipalloc-1',
           'ec2:ModifySubnetAttribute subnet-1 gives auto-assign public IPv4 address on subnet-1',
+        ],
+        problems: [],
+      },
+    ],
+    [
+      "EC2.9 also turns the interface's auto-assign back on, only when it read on before the change",
+      () =>
+        ec2_9.describeRollback({
+          instanceId: 'i-0123456789abcdef0',
+          networkInterfaceId: 'eni-1',
+          privateIpAddress: '10.0.0.5',
+          subnetId: 'subnet-1',
+          address: {
+            kind: 'elastic',
+            publicIp: '203.0.113.5',
+            allocationId: 'eipalloc-1',
+            associationId: 'eipassoc-1',
+            interfaceAutoAssign: 'on',
+          },
+          subnetAutoAssignTurnedOff: false,
+        }),
+      {
+        target: 'i-0123456789abcdef0',
+        calls: [
+          'ec2:AssociateAddress eni-1 gives eipalloc-1',
+          'ec2:ModifyNetworkInterfaceAttribute eni-1 gives auto-assign public IPv4 on eni-1',
         ],
         problems: [],
       },
@@ -407,6 +434,9 @@ describe('the lines a change records name what its rollback gives back', () => {
             httpTokens: 'optional',
             httpEndpoint: 'enabled',
             hopLimit: 1,
+            lifecycle: 'running',
+            launchedAt: new Date('2026-01-01T00:00:00Z'),
+            stoppedAt: undefined,
           },
           { imdsv1UsageWindowDays: 14 },
         );
@@ -458,6 +488,7 @@ describe('checkRollback reads the live state', () => {
       publicIp: '203.0.113.5',
       allocationId: 'eipalloc-1',
       associationId: 'eipassoc-1',
+      interfaceAutoAssign: 'off' as const,
     },
     subnetAutoAssignTurnedOff: false,
   };
