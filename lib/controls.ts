@@ -9,7 +9,7 @@ import { Duration } from 'aws-cdk-lib';
 import type { IRole } from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import { ec2_1Meta } from '../lambdas/controls/ec2-1/meta';
-import { ec2_2Meta } from '../lambdas/controls/ec2-2/meta';
+import { ec2_2Meta, REPLACES_TAG } from '../lambdas/controls/ec2-2/meta';
 import { ec2_6Meta } from '../lambdas/controls/ec2-6/meta';
 import {
   FLOW_LOG_DELIVERY_ROLE_NAME,
@@ -173,6 +173,51 @@ const REVOKE_WORLD_OPEN_INGRESS: readonly Permission[] = [
   },
 ];
 
+/**
+ * What EC2.2's `migrate` strategy adds: make the replacement group (only
+ * with hubfix's tag), copy rules to it and re-point other groups' rules
+ * (authorize), and move interfaces (ModifyNetworkInterfaceAttribute, which
+ * authorizes the interface, its instance and every group in the new list).
+ * Rollback runs with the operator's own credentials, so the function never
+ * deletes a group.
+ */
+const MIGRATE_DEFAULT_GROUP: readonly Permission[] = [
+  {
+    actions: ['ec2:CreateSecurityGroup'],
+    resources: [{ service: 'ec2', resource: 'security-group', resourceName: '*' }],
+    conditions: {
+      Null: { [`aws:RequestTag/${REPLACES_TAG}`]: 'false' },
+      'ForAllValues:StringEquals': { 'aws:TagKeys': [REPLACES_TAG] },
+    },
+  },
+  {
+    // The VPC is authorized on its own: the request-tag conditions above
+    // apply to the new group, not to the VPC it is made in.
+    actions: ['ec2:CreateSecurityGroup'],
+    resources: [{ service: 'ec2', resource: 'vpc', resourceName: '*' }],
+  },
+  {
+    actions: ['ec2:CreateTags'],
+    resources: [{ service: 'ec2', resource: 'security-group', resourceName: '*' }],
+    conditions: {
+      StringEquals: { 'ec2:CreateAction': 'CreateSecurityGroup' },
+      'ForAllValues:StringEquals': { 'aws:TagKeys': [REPLACES_TAG] },
+    },
+  },
+  {
+    actions: ['ec2:AuthorizeSecurityGroupIngress', 'ec2:AuthorizeSecurityGroupEgress'],
+    resources: [{ service: 'ec2', resource: 'security-group', resourceName: '*' }],
+  },
+  {
+    actions: ['ec2:ModifyNetworkInterfaceAttribute'],
+    resources: [
+      { service: 'ec2', resource: 'network-interface', resourceName: '*' },
+      { service: 'ec2', resource: 'instance', resourceName: '*' },
+      { service: 'ec2', resource: 'security-group', resourceName: '*' },
+    ],
+  },
+];
+
 export const CONTROLS: readonly ControlDefinition[] = [
   defineControl({
     meta: ec2_1Meta,
@@ -211,7 +256,7 @@ export const CONTROLS: readonly ControlDefinition[] = [
             },
           ],
   }),
-  {
+  defineControl({
     meta: ec2_2Meta,
     defaultMode: 'remediate',
     disruptive: false,
@@ -222,16 +267,36 @@ export const CONTROLS: readonly ControlDefinition[] = [
           'ec2:DescribeSecurityGroupRules',
           'ec2:DescribeSecurityGroupReferences',
           'ec2:DescribeNetworkInterfaces',
+          'ec2:DescribeLaunchTemplateVersions',
+          'ec2:DescribeVpcs',
         ],
         resources: '*',
         reason: DESCRIBE_ONLY,
+      },
+      {
+        // Users of the default group that have no network interface right now.
+        actions: [
+          'lambda:ListFunctions',
+          'ecs:ListClusters',
+          'ecs:ListServices',
+          'autoscaling:DescribeLaunchConfigurations',
+        ],
+        resources: '*',
+        reason:
+          'lambda:ListFunctions, ecs:ListClusters, ecs:ListServices and autoscaling:DescribeLaunchConfigurations support no resource-level permissions; EC2.2 only reads them to find users of a default security group',
+      },
+      {
+        actions: ['ecs:DescribeServices'],
+        // `service/*` also covers old-format service ARNs, which name no cluster.
+        resources: [{ service: 'ecs', resource: 'service', resourceName: '*' }],
       },
       {
         actions: ['ec2:RevokeSecurityGroupIngress', 'ec2:RevokeSecurityGroupEgress'],
         resources: [{ service: 'ec2', resource: 'security-group', resourceName: '*' }],
       },
     ],
-  },
+    settingPermissions: (params) => (params.strategy === 'migrate' ? MIGRATE_DEFAULT_GROUP : []),
+  }),
   {
     meta: ec2_6Meta,
     defaultMode: 'remediate',
