@@ -123,8 +123,12 @@ export class FakeEc2 {
   readonly calls: { command: string; input: Record<string, unknown> }[] = [];
   /** Fail the call with this index (0-based, counting every call). */
   failAt: number | undefined;
-  /** Reads answer the world as it was this many writes ago (eventual consistency). */
-  readLag = 0;
+  /**
+   * Eventual consistency: this many reads after each write still see the
+   * world as it was before that write.
+   */
+  staleReads = 0;
+  private staleLeft = 0;
   /** Called after every successful write, to check invariants at every moment. */
   afterWrite: (world: World) => void = () => {};
   private readonly history: World[] = [];
@@ -136,7 +140,9 @@ export class FakeEc2 {
 
   /** The world a read sees. */
   private seen(): World {
-    return this.history[this.history.length - this.readLag] ?? this.world;
+    if (this.staleLeft === 0) return this.world;
+    this.staleLeft -= 1;
+    return this.history[this.history.length - 1] ?? this.world;
   }
 
   private id(prefix: string): string {
@@ -350,6 +356,7 @@ export class FakeEc2 {
     try {
       const result = answer(input);
       this.history.push(before);
+      this.staleLeft = this.staleReads;
       this.afterWrite(this.world);
       return result;
     } catch (error) {
@@ -383,6 +390,11 @@ export class FakeEc2 {
         : {}),
       ...(rule.description ? { Description: rule.description } : {}),
     };
+  }
+
+  /** The next `reads` reads still see the world as it was before the last write. */
+  lagNextReads(reads: number): void {
+    this.staleLeft = reads;
   }
 
   /** Mutating calls made so far. */
