@@ -259,14 +259,17 @@ export function migrationUndo(before: MigrationBefore): string[] {
 }
 
 /**
- * Time one EC2 call is allowed in the estimate. EC2 answers in well under a
- * second; the SDK's retries on throttling take longer.
+ * Time one EC2 call is allowed in the estimate: EC2 answers in well under a
+ * second, and this leaves room for the SDK's retries on throttling.
  */
-export const CALL_MS = 2_000;
+export const CALL_MS = 1_000;
 
-/** What verify needs after apply: its backoff, and its reads at each look. */
+/**
+ * What verify needs after apply: its backoff, and at each of its looks three
+ * rounds of reads (the reads of one round go in parallel).
+ */
 export const VERIFY_RESERVE_MS =
-  VERIFY_BACKOFF_MS.reduce((sum, ms) => sum + ms, 0) + (VERIFY_BACKOFF_MS.length + 1) * 5 * CALL_MS;
+  VERIFY_BACKOFF_MS.reduce((sum, ms) => sum + ms, 0) + (VERIFY_BACKOFF_MS.length + 1) * 3 * CALL_MS;
 
 /** Pure: the calls apply makes at most for this migration (pages beyond the first aside). */
 export function migrationCalls(

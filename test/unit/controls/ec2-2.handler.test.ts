@@ -5,18 +5,22 @@
  */
 import {
   DescribeNetworkInterfacesCommand,
-  DescribeSecurityGroupReferencesCommand,
   DescribeSecurityGroupRulesCommand,
   DescribeSecurityGroupsCommand,
   EC2Client,
   RevokeSecurityGroupEgressCommand,
   RevokeSecurityGroupIngressCommand,
 } from '@aws-sdk/client-ec2';
+import { ListFunctionsCommand } from '@aws-sdk/client-lambda';
 import { BatchUpdateFindingsCommand } from '@aws-sdk/client-securityhub';
 import { describe, expect, it } from 'vitest';
+import type { Ec2_2Params } from '../../../lambdas/controls/ec2-2/meta';
 import { ec2_2 } from '../../../lambdas/controls/ec2-2/remediate';
 import { ConfigurationError } from '../../../lambdas/core/errors';
 import { serviceError, strictMock } from '../../support/aws';
+import { silentLog } from '../../support/control';
+import { ec2_2Clients, noOtherUsers } from '../../support/ec2-2';
+import { FakeEc2, snapshot } from '../../support/fake-ec2';
 import {
   ACCOUNT,
   EC2_2_FINDING,
@@ -26,11 +30,16 @@ import {
 } from '../../support/fixtures';
 import { controlHarness, TOPIC_ARN } from '../../support/handler';
 
-function setup() {
+function setup(params?: Ec2_2Params) {
   const ec2Client = new EC2Client({ region: REGION });
   const ec2 = strictMock(ec2Client);
-  const harness = controlHarness(ec2_2, { clients: { ec2: ec2Client } });
-  return { ec2, ...harness };
+  const others = ec2_2Clients(ec2Client);
+  noOtherUsers(ec2, others);
+  const harness = controlHarness(ec2_2, {
+    clients: others.clients,
+    ...(params ? { params } : {}),
+  });
+  return { ec2, others, ...harness };
 }
 
 function givenUnusedDefaultGroupWithRules(ec2: ReturnType<typeof setup>['ec2']) {
@@ -64,16 +73,12 @@ function givenUnusedDefaultGroupWithRules(ec2: ReturnType<typeof setup>['ec2']) 
   ec2.on(DescribeNetworkInterfacesCommand).resolves({ NetworkInterfaces: [] });
   for (const filter of ['ip-permission.group-id', 'egress.ip-permission.group-id']) {
     ec2
-      .on(
-        DescribeSecurityGroupsCommand,
-        { Filters: [{ Name: filter, Values: [EC2_2_GROUP_ID] }], MaxResults: 25 },
-        true,
-      )
+      .on(DescribeSecurityGroupsCommand, {
+        Filters: [{ Name: filter, Values: [EC2_2_GROUP_ID] }],
+        MaxResults: 1000,
+      })
       .resolves({ SecurityGroups: [] });
   }
-  ec2
-    .on(DescribeSecurityGroupReferencesCommand, { GroupId: [EC2_2_GROUP_ID] }, true)
-    .resolves({ SecurityGroupReferenceSet: [] });
 }
 
 describe('EC2.2 handler', () => {
@@ -211,11 +216,118 @@ describe('EC2.2 handler', () => {
   it('fails at cold start, naming the variable, when the environment is wrong', () => {
     const make = () =>
       controlHarness(ec2_2, {
-        clients: { ec2: new EC2Client({ region: REGION }) },
+        clients: ec2_2Clients(new EC2Client({ region: REGION })).clients,
         env: { HUBFIX_TOPIC_ARN: 'not-an-arn' },
       });
 
     expect(make).toThrow(ConfigurationError);
     expect(make).toThrow('HUBFIX_TOPIC_ARN: expected an ARN');
+  });
+});
+
+describe('EC2.2 handler: users without an interface, and the migrate strategy', () => {
+  it("blocks, naming the Lambda function, when a function's VPC configuration names the group", async () => {
+    // Prepare
+    const t = setup();
+    givenUnusedDefaultGroupWithRules(t.ec2);
+    t.others.lambda.on(ListFunctionsCommand).resolves({
+      Functions: [
+        { FunctionName: 'orders-api', VpcConfig: { SecurityGroupIds: [EC2_2_GROUP_ID] } },
+      ],
+    });
+    t.acceptDeliveries();
+
+    // Act
+    const result = await t.invoke(importedEvent([EC2_2_FINDING]));
+
+    // Assess
+    expect(result.findings[0]?.outcome).toBe('BLOCKED');
+    expect(t.workflows()).toEqual(['NOTIFIED']);
+    expect(t.published()[0]?.Message).toContain(
+      `1 Lambda function version(s) name ${EC2_2_GROUP_ID}: orders-api.`,
+    );
+    expect(t.ec2).toHaveReceivedCommandTimes(RevokeSecurityGroupIngressCommand, 0);
+  });
+
+  it('migrates a default group in use, records the migration, and a rollback restores it exactly', async () => {
+    // Prepare: two instances in the default group, one other group referencing it.
+    const t = setup({ strategy: 'migrate', migrate: { maxInterfaces: 25 } });
+    const start = {
+      groups: [
+        {
+          groupId: EC2_2_GROUP_ID,
+          name: 'default',
+          vpcId: 'vpc-1',
+          tags: {},
+          rules: [
+            {
+              ruleId: 'sgr-1',
+              egress: false,
+              protocol: '-1',
+              fromPort: -1,
+              toPort: -1,
+              referencedGroupId: EC2_2_GROUP_ID,
+            },
+            {
+              ruleId: 'sgr-2',
+              egress: true,
+              protocol: '-1',
+              fromPort: -1,
+              toPort: -1,
+              cidrIpv4: '0.0.0.0/0',
+            },
+          ],
+        },
+        {
+          groupId: 'sg-0000000000000a001',
+          name: 'db',
+          vpcId: 'vpc-1',
+          tags: {},
+          rules: [
+            {
+              ruleId: 'sgr-3',
+              egress: false,
+              protocol: 'tcp',
+              fromPort: 5432,
+              toPort: 5432,
+              referencedGroupId: EC2_2_GROUP_ID,
+              description: 'app servers',
+            },
+          ],
+        },
+      ],
+      interfaces: [
+        { interfaceId: 'eni-1', groups: [EC2_2_GROUP_ID], instanceId: 'i-1' },
+        { interfaceId: 'eni-2', groups: [EC2_2_GROUP_ID], instanceId: 'i-2' },
+      ],
+    };
+    const fake = new FakeEc2(start);
+    fake.install(t.ec2);
+    t.acceptDeliveries();
+
+    // Act
+    const result = await t.invoke(importedEvent([EC2_2_FINDING]));
+
+    // Assess
+    expect(result.findings[0]?.outcome).toBe('REMEDIATED');
+    expect(t.workflows()).toEqual(['RESOLVED']);
+    const before = t.records[0]?.before as { migration?: { interfaces: unknown[] } };
+    expect(before.migration?.interfaces).toEqual([
+      { interfaceId: 'eni-1', groups: [EC2_2_GROUP_ID] },
+      { interfaceId: 'eni-2', groups: [EC2_2_GROUP_ID] },
+    ]);
+    expect(fake.world.interfaces.every((e) => !e.groups.includes(EC2_2_GROUP_ID))).toBe(true);
+
+    // Act: roll back from the recorded before-state
+    const parsed = ec2_2.before.parse(JSON.parse(JSON.stringify(before)), 'before');
+    if (!parsed.ok) throw new Error('the recorded before-state does not parse');
+    await ec2_2.rollback(parsed.value, {
+      clients: t.others.clients,
+      log: silentLog,
+      provisioned: {},
+    });
+
+    // Assess
+    expect(snapshot(fake.world)).toEqual(snapshot(start));
   });
 });
