@@ -35,7 +35,8 @@ function ec2_2Statements(config: unknown, nag = false) {
         ) as { controlId?: string }
       ).controlId === 'EC2.2',
   );
-  const roleId = (fn?.Properties.Role as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0];
+  if (!fn) throw new Error('no EC2.2 function in the template');
+  const roleId = (fn.Properties.Role as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0];
   const statements = Object.values(resources)
     .filter((r) => r.Type === 'AWS::IAM::Policy')
     .filter((r) => (r.Properties.Roles as { Ref: string }[]).some((role) => role.Ref === roleId))

@@ -271,6 +271,15 @@ async function migrated(
   return { state, plan };
 }
 
+/** How many calls apply makes in a clean run: each is where a fault gets injected. */
+async function callsOfCleanApply(): Promise<number> {
+  const clean = prepare(world(2));
+  const planned = await readAndPlan(clean);
+  const from = clean.fake.calls.length;
+  await ec2_2.apply(planned.state, planned.plan, planned.ctx);
+  return clean.fake.calls.length - from;
+}
+
 function replacementOf(w: World): FakeGroup | undefined {
   return w.groups.find((g) => g.name === REPLACEMENT_NAME);
 }
@@ -520,12 +529,7 @@ describe('EC2.2 migrate: apply, verify, rollback', () => {
   });
 
   it('leaves a state a rollback undoes, and a re-run finishes, whatever call of apply fails', async () => {
-    // Count the calls of a clean run first.
-    const clean = prepare(world(2));
-    const planned = await readAndPlan(clean);
-    const from = clean.fake.calls.length;
-    await ec2_2.apply(planned.state, planned.plan, planned.ctx);
-    const applyCalls = clean.fake.calls.length - from;
+    const applyCalls = await callsOfCleanApply();
 
     for (let k = 0; k < applyCalls; k += 1) {
       // Prepare
@@ -559,11 +563,7 @@ describe('EC2.2 migrate: apply, verify, rollback', () => {
   });
 
   it('finishes on re-entry after a fault at any call of apply', async () => {
-    const clean = prepare(world(2));
-    const planned = await readAndPlan(clean);
-    const from = clean.fake.calls.length;
-    await ec2_2.apply(planned.state, planned.plan, planned.ctx);
-    const applyCalls = clean.fake.calls.length - from;
+    const applyCalls = await callsOfCleanApply();
 
     for (let k = 0; k < applyCalls; k += 1) {
       const run = prepare(world(2));
