@@ -18,13 +18,14 @@ import {
   type EC2Client,
   ModifyNetworkInterfaceAttributeCommand,
 } from '@aws-sdk/client-ec2';
-import type { Log, VerifyResult } from '../../core/control';
+import { foundAtRunTime, type Log, type RollbackCall, type VerifyResult } from '../../core/control';
 import { type Deadline, hasTimeFor } from '../../core/deadline';
 import { describeError, PartialChangeError } from '../../core/errors';
 import { array, type Infer, object, optional, string } from '../../core/schema';
 import {
   authorizeRules,
   describePermission,
+  describeRestoreRules,
   describeRule,
   listRules,
   listRulesOf,
@@ -37,6 +38,7 @@ import {
   revokeRuleIds,
   type SecurityGroupRuleRecord,
   securityGroupRulesSchema,
+  toIpPermission,
 } from '../../services/ec2/security-group-rules';
 import {
   describeInterface,
@@ -204,6 +206,21 @@ function byGroup(
   return groups;
 }
 
+function byDirection(
+  rules: readonly SecurityGroupRuleRecord[],
+): [string, SecurityGroupRuleRecord[]][] {
+  const directions: [string, SecurityGroupRuleRecord[]][] = [
+    ['inbound', rules.filter((r) => !r.egress)],
+    ['outbound', rules.filter((r) => r.egress)],
+  ];
+  return directions.filter(([, ofDirection]) => ofDirection.length > 0);
+}
+
+/** The rule ids a step names: a rollback gives back only rules the change recorded as revoked. */
+function ruleIds(rules: readonly SecurityGroupRuleRecord[]): string {
+  return rules.map((r) => r.ruleId).join(', ');
+}
+
 /** Pure: the plan's steps, in the order apply makes them. */
 export function migrationSteps(
   groupId: string,
@@ -326,7 +343,7 @@ class Steps {
   stateLeft(): string {
     return this.done.length === 0
       ? 'unchanged: no step was made'
-      : `${this.done.length} step(s) done: ${this.done.join('; ')}. Every interface has either the default group or the replacement with the same rules; a re-run finishes the migration, \`hubfix rollback\` undoes the steps done`;
+      : `${this.done.length} step(s) done: ${this.done.join('; ')}. Every interface has either the default group or the replacement with the same rules; a re-run finishes the migration, or the plan's undo commands undo the steps done (\`hubfix rollback\` gives back only rules this entry records as revoked)`;
   }
 
   async run<T>(label: string, calls: number, work: () => Promise<T>): Promise<T> {
@@ -334,6 +351,7 @@ class Steps {
       throw new PartialChangeError(
         `stopped before "${label}": not enough time left in this invocation`,
         this.stateLeft(),
+        { changes: [...this.done] },
       );
     }
     this.log.info('EC2.2 migrate: step starting', { step: label });
@@ -344,6 +362,7 @@ class Steps {
     } catch (error) {
       throw new PartialChangeError(`${label} failed: ${describeError(error)}`, this.stateLeft(), {
         cause: error,
+        changes: [...this.done],
       });
     }
   }
@@ -483,11 +502,13 @@ export async function applyMigration(
   }
 
   for (const [group, groupRules] of referencing) {
-    await steps.run(
-      `revoke from ${group} its rule(s) for ${groupId} (${groupRules.map((r) => r.ruleId).join(', ')})`,
-      2,
-      () => revokeRuleIds(ec2, group, groupRules),
-    );
+    for (const [direction, ofDirection] of byDirection(groupRules)) {
+      await steps.run(
+        `revoke from ${group} its ${direction} rule(s) for ${groupId}: ${ruleIds(ofDirection)}`,
+        1,
+        () => revokeRuleIds(ec2, group, ofDirection),
+      );
+    }
   }
   if (own.length > 0) {
     await steps.run(`revoke from ${replacementId} the rule(s) that still name ${groupId}`, 2, () =>
@@ -499,16 +520,22 @@ export async function applyMigration(
     );
   }
 
-  await steps.run(`revoke every rule of ${groupId}`, 4, async () => {
-    await revokeRuleIds(ec2, groupId, rules);
-    if (own.length > 0) {
-      await revokePermissions(
+  for (const [direction, ofDirection] of byDirection(rules)) {
+    await steps.run(
+      `revoke the ${direction} rule(s) of ${groupId}: ${ruleIds(ofDirection)}`,
+      1,
+      () => revokeRuleIds(ec2, groupId, ofDirection),
+    );
+  }
+  if (own.length > 0) {
+    await steps.run(`revoke from ${groupId} its temporary rule(s) for ${replacementId}`, 2, () =>
+      revokePermissions(
         ec2,
         groupId,
         own.map((r) => repointed(r, groupId, replacementId)),
-      );
-    }
-  });
+      ),
+    );
+  }
 
   return [...steps.done, ...(skipped.length > 0 ? [`not moved: ${skipped.join(', ')}`] : [])];
 }
@@ -572,6 +599,25 @@ export function verdict(problems: readonly string[]): VerifyResult {
 }
 
 /**
+ * Puts back the recorded rules of `groupId` that are not there now: a
+ * migration that stopped part-way revoked only some, and a rollback gives
+ * back only what the change took away.
+ */
+async function restoreMissing(
+  ec2: EC2Client,
+  groupId: string,
+  rules: readonly SecurityGroupRuleRecord[],
+): Promise<string[]> {
+  const present = new Set((await listRules(ec2, groupId)).map(permissionKey));
+  const missing = rules.filter((r) => !present.has(permissionKey(r)));
+  const kept = rules.length - missing.length;
+  return [
+    ...(await restoreRules(ec2, groupId, missing)),
+    ...(kept > 0 ? [`${kept} rule(s) of ${groupId} were still in place`] : []),
+  ];
+}
+
+/**
  * Undoes a migration from whatever point it reached, in an order that keeps
  * every interface reachable, as apply does: the default group's rules and the
  * other groups' rules for it come back first (next to the ones for the
@@ -602,7 +648,9 @@ export async function rollbackMigration(
   };
 
   lines.push(
-    ...(await stage(`restoring the rules of ${groupId}`, () => restoreRules(ec2, groupId, rules))),
+    ...(await stage(`restoring the rules of ${groupId}`, () =>
+      restoreMissing(ec2, groupId, rules),
+    )),
   );
   const replacement = await stage('finding the replacement group', () =>
     findReplacement(ec2, groupId, vpcId),
@@ -616,7 +664,7 @@ export async function rollbackMigration(
   for (const [group, groupRules] of referencing) {
     lines.push(
       ...(await stage(`restoring the rules of ${group}`, () =>
-        restoreRules(ec2, group, groupRules),
+        restoreMissing(ec2, group, groupRules),
       )),
     );
   }
@@ -644,16 +692,17 @@ export async function rollbackMigration(
     ),
   );
   for (const eni of now) {
-    const hasDefault = eni.groups.includes(groupId);
-    const hasReplacement = eni.groups.includes(replacementId);
-    if (hasDefault && !hasReplacement) continue;
-    const groups = [
-      ...new Set(
-        hasReplacement
-          ? eni.groups.map((g) => (g === replacementId ? groupId : g))
-          : [...eni.groups, groupId],
-      ),
-    ];
+    // Only an interface in the replacement goes back: one that has neither
+    // group was changed by someone since, and is theirs to decide.
+    if (!eni.groups.includes(replacementId)) {
+      if (!eni.groups.includes(groupId)) {
+        lines.push(
+          `left ${eni.interfaceId} as it is: it is in neither ${groupId} nor ${replacementId} now`,
+        );
+      }
+      continue;
+    }
+    const groups = [...new Set(eni.groups.map((g) => (g === replacementId ? groupId : g)))];
     await stage(`putting ${groupId} back on ${eni.interfaceId}`, () =>
       ec2.send(
         new ModifyNetworkInterfaceAttributeCommand({
@@ -678,7 +727,13 @@ export async function rollbackMigration(
   const [defaultRules, replacementRulesNow] = await stage('reading the rules left to remove', () =>
     Promise.all([listRules(ec2, groupId), listRules(ec2, replacementId)]),
   );
-  const temporary = defaultRules.filter((r) => r.referencedGroupId === replacementId);
+  // Only the rules the migration and this rollback add: any other rule
+  // naming the replacement was made by someone else.
+  const temporaryKeys = new Set(
+    own.map((r) => permissionKey(repointed(r, groupId, replacementId))),
+  );
+  const bridgingKeys = new Set(own.map((r) => permissionKey(repointed(r, groupId, groupId))));
+  const temporary = defaultRules.filter((r) => temporaryKeys.has(permissionKey(r)));
   if (temporary.length > 0) {
     await stage(`removing the temporary rules of ${groupId}`, () =>
       revokeRuleIds(ec2, groupId, temporary),
@@ -687,7 +742,7 @@ export async function rollbackMigration(
       `removed from ${groupId} its ${temporary.length} temporary rule(s) for ${replacementId}`,
     );
   }
-  const bridging = replacementRulesNow.filter((r) => r.referencedGroupId === groupId);
+  const bridging = replacementRulesNow.filter((r) => bridgingKeys.has(permissionKey(r)));
   if (bridging.length > 0) {
     await stage(`removing the rules of ${replacementId} for ${groupId}`, () =>
       revokeRuleIds(ec2, replacementId, bridging),
@@ -710,4 +765,161 @@ export async function rollbackMigration(
   );
   lines.push(`deleted the replacement group ${replacementId}`);
   return lines;
+}
+
+function ruleCall(
+  verb: 'Authorize' | 'Revoke',
+  egress: boolean,
+  resource: string,
+  parameters: RollbackCall['parameters'],
+  when: string,
+): RollbackCall {
+  return {
+    service: 'ec2',
+    action: `${verb}SecurityGroup${egress ? 'Egress' : 'Ingress'}`,
+    resource,
+    parameters,
+    when,
+  };
+}
+
+/**
+ * Pure: every mutating call {@link rollbackMigration} may make, in its order,
+ * and what in the before-state a genuine migration could not have recorded.
+ * The replacement's id and the ids of rules the migration made are known only
+ * when the rollback runs; the calls that give access back (the default
+ * group's rules, the other groups' rules for it) are exact.
+ */
+export function describeMigrationRollback(
+  groupId: string,
+  vpcId: string,
+  rules: readonly SecurityGroupRuleRecord[],
+  before: MigrationBefore,
+): { calls: RollbackCall[]; problems: string[] } {
+  const missing = 'if it is not there now';
+  const replacement = before.replacementGroupId ?? before.replacementName;
+  const replacementId = foundAtRunTime(
+    `the replacement group ${before.replacementName} tagged ${REPLACES_TAG}=${groupId}`,
+  );
+  const own = selfReferences(groupId, rules);
+  const referencing = [...byGroup(before.referencingRules)];
+  const bridge =
+    'while interfaces move back, so those moved and those not yet moved reach each other';
+  const calls: RollbackCall[] = [
+    ...describeRestoreRules(groupId, rules).map((call) => ({ ...call, when: missing })),
+    ...referencing.flatMap(([group, groupRules]) =>
+      describeRestoreRules(group, groupRules).map((call) => ({ ...call, when: missing })),
+    ),
+    ...byDirection(own).flatMap(([, ofDirection]) => {
+      const egress = ofDirection[0]?.egress ?? false;
+      const back = ofDirection.map((r) => toIpPermission(repointed(r, groupId, groupId)));
+      return [
+        ruleCall(
+          'Authorize',
+          egress,
+          groupId,
+          {
+            GroupId: groupId,
+            IpPermissions: foundAtRunTime(
+              `its own references again with the replacement as the peer: ${ofDirection.map((r) => describePermission(repointed(r, groupId, 'the replacement'))).join('; ')}`,
+            ),
+          },
+          bridge,
+        ),
+        // All at once, or one by one when one is there already.
+        ...[back, ...(back.length > 1 ? back.map((p) => [p]) : [])].map((permissions) =>
+          ruleCall(
+            'Authorize',
+            egress,
+            replacement,
+            { GroupId: replacementId, IpPermissions: permissions },
+            bridge,
+          ),
+        ),
+      ];
+    }),
+    ...before.interfaces.map((eni) => ({
+      service: 'ec2',
+      action: 'ModifyNetworkInterfaceAttribute',
+      resource: eni.interfaceId,
+      parameters: {
+        NetworkInterfaceId: eni.interfaceId,
+        Groups: foundAtRunTime(
+          `its security groups now, with ${groupId} in place of the replacement`,
+        ),
+      },
+      when: 'if it is in the replacement',
+    })),
+    ...referencing.flatMap(([group, groupRules]) =>
+      byDirection(groupRules).map(([direction, ofDirection]) =>
+        ruleCall(
+          'Revoke',
+          ofDirection[0]?.egress ?? false,
+          group,
+          {
+            GroupId: group,
+            IpPermissions: foundAtRunTime(
+              `its ${direction} rule(s) ${ruleIds(ofDirection)} with the replacement as the peer`,
+            ),
+          },
+          'if the migration added them',
+        ),
+      ),
+    ),
+    ...byDirection(own).flatMap(([direction, ofDirection]) => {
+      const egress = ofDirection[0]?.egress ?? false;
+      return [
+        ruleCall(
+          'Revoke',
+          egress,
+          groupId,
+          {
+            GroupId: groupId,
+            SecurityGroupRuleIds: foundAtRunTime(
+              `the ids of its ${direction} rules whose peer is the replacement, made by the migration or this rollback`,
+            ),
+          },
+          'if they are there',
+        ),
+        ruleCall(
+          'Revoke',
+          egress,
+          replacement,
+          {
+            GroupId: replacementId,
+            SecurityGroupRuleIds: foundAtRunTime(
+              `the ids of its ${direction} rules whose peer is ${groupId}, made by the migration or this rollback`,
+            ),
+          },
+          'if they are there',
+        ),
+      ];
+    }),
+    {
+      service: 'ec2',
+      action: 'DeleteSecurityGroup',
+      resource: replacement,
+      parameters: { GroupId: replacementId },
+      when: 'if no interface and no other group uses it any more',
+    },
+  ];
+  const problems = [
+    ...(before.replacementName !== replacementGroupName(vpcId)
+      ? [
+          `the replacement is named ${before.replacementName}, but hubfix names it ${replacementGroupName(vpcId)}`,
+        ]
+      : []),
+    ...before.referencingRules.flatMap((rule) => [
+      ...(rule.groupId === groupId
+        ? [`rule ${rule.ruleId} is one of ${groupId}'s own, not another group's`]
+        : []),
+      ...(rule.referencedGroupId !== groupId
+        ? [`rule ${rule.ruleId} of ${rule.groupId} does not name ${groupId} as its peer`]
+        : []),
+    ]),
+    ...before.interfaces
+      .filter((eni) => !eni.groups.includes(groupId))
+      .map((eni) => `interface ${eni.interfaceId} was not in ${groupId}`),
+  ];
+  return { calls, problems };
 }

@@ -45,6 +45,7 @@ import { verifyEventually } from '../../services/wait';
 import { type Ec2_2Params, ec2_2Meta } from './meta';
 import {
   applyMigration,
+  describeMigrationRollback,
   type MigrationBefore,
   type MigrationInventory,
   migrationBefore,
@@ -321,10 +322,21 @@ export const ec2_2: Control<DefaultGroupState, Ec2_2Before, Ec2_2Params, Ec2Clie
   },
 
   describeRollback(before) {
+    const target = { resourceId: before.groupId };
+    const foreign = foreignRules(before.groupId, before.rules);
+    if (before.migration) {
+      const { calls, problems } = describeMigrationRollback(
+        before.groupId,
+        before.vpcId,
+        before.rules,
+        before.migration,
+      );
+      return { target, calls, problems: [...foreign, ...problems] };
+    }
     return {
-      target: { resourceId: before.groupId },
+      target,
       calls: describeRestoreRules(before.groupId, before.rules),
-      problems: foreignRules(before.groupId, before.rules),
+      problems: foreign,
     };
   },
 

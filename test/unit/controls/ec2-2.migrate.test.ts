@@ -14,9 +14,15 @@ import {
   type Ec2_2Before,
   ec2_2,
 } from '../../../lambdas/controls/ec2-2/remediate';
-import type { ChangePlan, FindingContext } from '../../../lambdas/core/control';
+import {
+  type ChangePlan,
+  type FindingContext,
+  isFoundAtRunTime,
+} from '../../../lambdas/core/control';
 import { type Deadline, NO_DEADLINE } from '../../../lambdas/core/deadline';
 import { PartialChangeError } from '../../../lambdas/core/errors';
+import { names, wideningProblems } from '../../../lambdas/core/rollback-checks';
+import { guardClients } from '../../../lambdas/core/rollback-guard';
 import { resetStrict, strictMock } from '../../support/aws';
 import { ec2Ref, fakeClock, findingContext, rollbackContext } from '../../support/control';
 import { ec2_2Clients, noOtherUsers } from '../../support/ec2-2';
@@ -262,13 +268,15 @@ async function readAndPlan(run: Run, params: Ec2_2Params = MIGRATE) {
   return { state: read.state, plan, ctx };
 }
 
-async function migrated(
-  run: Run,
-): Promise<{ state: DefaultGroupState; plan: ChangePlan<Ec2_2Before> }> {
+async function migrated(run: Run): Promise<{
+  state: DefaultGroupState;
+  plan: ChangePlan<Ec2_2Before>;
+  changes: readonly string[];
+}> {
   const { state, plan, ctx } = await readAndPlan(run);
   expect(await ec2_2.preflight(state, ctx)).toEqual([]);
-  await ec2_2.apply(state, plan, ctx);
-  return { state, plan };
+  const { changes } = await ec2_2.apply(state, plan, ctx);
+  return { state, plan, changes };
 }
 
 /** How many calls apply makes in a clean run: each is where a fault gets injected. */
@@ -278,6 +286,18 @@ async function callsOfCleanApply(): Promise<number> {
   const from = clean.fake.calls.length;
   await ec2_2.apply(planned.state, planned.plan, planned.ctx);
   return clean.fake.calls.length - from;
+}
+
+/** A rollback's context as the CLI gives it: its clients make only the calls describeRollback shows. */
+function guarded(before: Ec2_2Before) {
+  return rollbackContext(guardClients(others.clients, ec2_2.describeRollback(before).calls));
+}
+
+/** The rules of the starting world a rollback may have to give back: the default group's, and other groups' rules for it. */
+function rulesAt(start: World): FakeRule[] {
+  return start.groups.flatMap((g) =>
+    g.rules.filter((r) => g.groupId === DEFAULT || r.referencedGroupId === DEFAULT),
+  );
 }
 
 function replacementOf(w: World): FakeGroup | undefined {
@@ -406,7 +426,7 @@ describe('EC2.2 migrate: apply, verify, rollback', () => {
     const run = prepare(world(2));
 
     // Act
-    const { state, plan } = await migrated(run);
+    const { state, plan, changes } = await migrated(run);
     const verdict = await ec2_2.verify(state, run.ctx());
 
     // Assess: the default group is empty and unused; the replacement is its exact copy.
@@ -434,9 +454,16 @@ describe('EC2.2 migrate: apply, verify, rollback', () => {
         ?.rules.map((r) => r.referencedGroupId ?? r.cidrIpv4),
     ).toEqual(['0.0.0.0/0', rep?.groupId, rep?.groupId]);
     expect(run.violations).toEqual([]);
+    // The lines the ledger records name every rule the rollback gives back.
+    expect(
+      wideningProblems(
+        { changes, stateLeft: undefined },
+        ec2_2.describeRollback(plan.before).calls,
+      ),
+    ).toEqual([]);
 
     // Act: roll back, as the CLI does
-    const lines = await ec2_2.rollback(plan.before, rollbackContext(others.clients));
+    const lines = await ec2_2.rollback(plan.before, guarded(plan.before));
 
     // Assess
     expect(snapshot(run.fake.world)).toEqual(snapshot(run.start));
@@ -551,10 +578,18 @@ describe('EC2.2 migrate: apply, verify, rollback', () => {
         changed ? /^\d+ step\(s\) done: / : /^unchanged: no step was made$/,
       );
       expect(run.violations, `fault at apply call ${k}`).toEqual([]);
+      // What the ledger records names every rule revoked so far, so a rollback may give it back.
+      const remaining = new Set(run.fake.world.groups.flatMap((g) => g.rules.map((r) => r.ruleId)));
+      const revoked = rulesAt(run.start).filter((r) => !remaining.has(r.ruleId));
+      const recorded = (error as PartialChangeError).changes;
+      expect(
+        revoked.filter((r) => !recorded.some((line) => names(line, r.ruleId))),
+        `fault at apply call ${k}`,
+      ).toEqual([]);
 
       // A rollback from here gets the exact starting state back.
       run.fake.failAt = undefined;
-      await ec2_2.rollback(plan.before, rollbackContext(others.clients));
+      await ec2_2.rollback(plan.before, guarded(plan.before));
       expect(snapshot(run.fake.world), `rollback after a fault at apply call ${k}`).toEqual(
         snapshot(run.start),
       );
@@ -594,7 +629,7 @@ describe('EC2.2 migrate: apply, verify, rollback', () => {
     const clean = prepare(world(2));
     const done = await migrated(clean);
     const from = clean.fake.calls.length;
-    await ec2_2.rollback(done.plan.before, rollbackContext(others.clients));
+    await ec2_2.rollback(done.plan.before, guarded(done.plan.before));
     const rollbackCalls = clean.fake.calls.length - from;
 
     for (let k = 0; k < rollbackCalls; k += 1) {
@@ -602,7 +637,7 @@ describe('EC2.2 migrate: apply, verify, rollback', () => {
       const { plan } = await migrated(run);
       run.fake.failAt = run.fake.calls.length + k;
 
-      const error = await ec2_2.rollback(plan.before, rollbackContext(others.clients)).then(
+      const error = await ec2_2.rollback(plan.before, guarded(plan.before)).then(
         () => undefined,
         (e: unknown) => e,
       );
@@ -610,7 +645,7 @@ describe('EC2.2 migrate: apply, verify, rollback', () => {
       expect(error, `fault at rollback call ${k}`).toBeInstanceOf(PartialChangeError);
       expect(run.violations, `fault at rollback call ${k}`).toEqual([]);
       run.fake.failAt = undefined;
-      await ec2_2.rollback(plan.before, rollbackContext(others.clients));
+      await ec2_2.rollback(plan.before, guarded(plan.before));
       expect(snapshot(run.fake.world), `second rollback after a fault at call ${k}`).toEqual(
         snapshot(run.start),
       );
@@ -623,12 +658,104 @@ describe('EC2.2 migrate: apply, verify, rollback', () => {
     const rep = replacementOf(run.fake.world);
     run.fake.world.interfaces.push({ interfaceId: 'eni-new', groups: [rep?.groupId ?? ''] });
 
-    const lines = await ec2_2.rollback(plan.before, rollbackContext(others.clients));
+    const lines = await ec2_2.rollback(plan.before, guarded(plan.before));
 
     expect(lines.at(-1)).toBe(`kept ${rep?.groupId}: eni-new still use(s) it`);
     expect(run.fake.world.interfaces.slice(0, 2).map((e) => e.groups)).toEqual([
       [DEFAULT],
       [DEFAULT, APP],
+    ]);
+  });
+
+  it("describes every call of a migration's rollback, exact where it gives access back", async () => {
+    // Prepare
+    const run = prepare(world(2));
+    const { plan } = await readAndPlan(run);
+
+    // Act
+    const description = ec2_2.describeRollback(plan.before);
+
+    // Assess
+    const found = (value: unknown) => (isFoundAtRunTime(value) ? '<run time>' : value);
+    expect(description.target).toEqual({ resourceId: DEFAULT });
+    expect(description.problems).toEqual([]);
+    expect(
+      description.calls.map(
+        (c) =>
+          `${c.action} ${c.resource}${c.grants ? ` gives ${c.grants.removed}` : ''} ${JSON.stringify(
+            Object.fromEntries(
+              Object.entries(c.parameters).map(([key, value]) => [key, found(value)]),
+            ),
+          )}`,
+      ),
+    ).toEqual([
+      ...['sgr-d1', 'sgr-d2', 'sgr-d3'].map((id) =>
+        expect.stringMatching(
+          new RegExp(
+            `^AuthorizeSecurityGroupIngress ${DEFAULT} gives ${id} \\{"GroupId":"${DEFAULT}","IpPermissions":\\[\\{`,
+          ),
+        ),
+      ),
+      expect.stringMatching(new RegExp(`^AuthorizeSecurityGroupEgress ${DEFAULT} gives sgr-d4 `)),
+      expect.stringMatching(
+        new RegExp(`^AuthorizeSecurityGroupIngress ${APP} gives sgr-a1 .*"db from default"`),
+      ),
+      expect.stringMatching(
+        new RegExp(`^AuthorizeSecurityGroupEgress ${APP} gives sgr-a3 .*"to default"`),
+      ),
+      `AuthorizeSecurityGroupIngress ${DEFAULT} {"GroupId":"${DEFAULT}","IpPermissions":"<run time>"}`,
+      `AuthorizeSecurityGroupIngress ${REPLACEMENT_NAME} {"GroupId":"<run time>","IpPermissions":[{"IpProtocol":"-1","UserIdGroupPairs":[{"GroupId":"${DEFAULT}","UserId":"111111111111"}]}]}`,
+      `ModifyNetworkInterfaceAttribute eni-1 {"NetworkInterfaceId":"eni-1","Groups":"<run time>"}`,
+      `ModifyNetworkInterfaceAttribute eni-2 {"NetworkInterfaceId":"eni-2","Groups":"<run time>"}`,
+      `RevokeSecurityGroupIngress ${APP} {"GroupId":"${APP}","IpPermissions":"<run time>"}`,
+      `RevokeSecurityGroupEgress ${APP} {"GroupId":"${APP}","IpPermissions":"<run time>"}`,
+      `RevokeSecurityGroupIngress ${DEFAULT} {"GroupId":"${DEFAULT}","SecurityGroupRuleIds":"<run time>"}`,
+      `RevokeSecurityGroupIngress ${REPLACEMENT_NAME} {"GroupId":"<run time>","SecurityGroupRuleIds":"<run time>"}`,
+      `DeleteSecurityGroup ${REPLACEMENT_NAME} {"GroupId":"<run time>"}`,
+    ]);
+    // Nothing is given back without a recorded revocation.
+    expect(wideningProblems({ changes: [], stateLeft: undefined }, description.calls)).toHaveLength(
+      6,
+    );
+  });
+
+  it('refuses a migration before-state a genuine migration could not have recorded', async () => {
+    // Prepare: a forged entry adds a world-open rule to another group, claims
+    // one of the default group's own rules as another's, renames the
+    // replacement and lists an interface that was never in the group.
+    const run = prepare(world(1));
+    const { plan } = await readAndPlan(run);
+    const migration = plan.before.migration;
+    if (!migration) throw new Error('expected a migration');
+    const forged: Ec2_2Before = {
+      ...plan.before,
+      migration: {
+        ...migration,
+        replacementName: 'anything',
+        referencingRules: [
+          ...migration.referencingRules,
+          { ruleId: 'sgr-x1', groupId: APP, egress: false, protocol: '-1', cidrIpv4: '0.0.0.0/0' },
+          {
+            ruleId: 'sgr-x2',
+            groupId: DEFAULT,
+            egress: false,
+            protocol: '-1',
+            referencedGroupId: DEFAULT,
+          },
+        ],
+        interfaces: [...migration.interfaces, { interfaceId: 'eni-9', groups: [APP] }],
+      },
+    };
+
+    // Act
+    const { problems } = ec2_2.describeRollback(forged);
+
+    // Assess
+    expect(problems).toEqual([
+      `the replacement is named anything, but hubfix names it ${REPLACEMENT_NAME}`,
+      `rule sgr-x1 of ${APP} does not name ${DEFAULT} as its peer`,
+      `rule sgr-x2 is one of ${DEFAULT}'s own, not another group's`,
+      `interface eni-9 was not in ${DEFAULT}`,
     ]);
   });
 
