@@ -5,7 +5,11 @@
  * interfaces moved and not yet moved still reach each other. A fault is
  * injected at every call of apply and of rollback.
  */
-import { EC2Client } from '@aws-sdk/client-ec2';
+import {
+  DescribeLaunchTemplateVersionsCommand,
+  DescribeSecurityGroupReferencesCommand,
+  EC2Client,
+} from '@aws-sdk/client-ec2';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Ec2_2Params } from '../../../lambdas/controls/ec2-2/meta';
 import { migrationCalls } from '../../../lambdas/controls/ec2-2/migrate';
@@ -403,6 +407,42 @@ describe('EC2.2 migrate: plan and preflight', () => {
       `2 network interface(s) in ${DEFAULT} belong to AWS services (load balancers, NAT gateways, VPC endpoints, Lambda, RDS...) and must be given another group through that service: eni-lb (ELB app/web/1): load_balancer, requester-managed, eni-fn (AWS Lambda VPC ENI-orders): lambda.`,
       `groups in other VPCs reference ${DEFAULT}: ${APP} (vpc-other). Point them at a group of ${VPC} first.`,
       `a group named ${REPLACEMENT_NAME} (sg-0000000000000e001) already exists in ${VPC} and is not hubfix's replacement for ${DEFAULT} (no tag hubfix:replaces=${DEFAULT}). Rename or remove it first.`,
+    ]);
+    expect(run.fake.writes()).toEqual([]);
+  });
+
+  it('blocks a migration for peered references and launch templates, naming the version, and changes nothing', async () => {
+    // Prepare: movable users only, plus a peered VPC's reference and a launch template.
+    const run = prepare(world(2));
+    ec2Mock.on(DescribeSecurityGroupReferencesCommand).resolves({
+      SecurityGroupReferenceSet: [
+        { GroupId: DEFAULT, ReferencingVpcId: 'vpc-peer', VpcPeeringConnectionId: 'pcx-1' },
+      ],
+    });
+    ec2Mock.on(DescribeLaunchTemplateVersionsCommand).resolves({
+      LaunchTemplateVersions: [
+        {
+          LaunchTemplateId: 'lt-web',
+          LaunchTemplateName: 'web',
+          VersionNumber: 3,
+          DefaultVersion: true,
+          LaunchTemplateData: { SecurityGroupIds: [DEFAULT] },
+        },
+      ],
+    });
+    const { state, ctx } = await readAndPlan(run);
+
+    // Act
+    const blockers = await ec2_2.preflight(state, ctx);
+
+    // Assess
+    expect(blockers).toEqual([
+      `security groups in peered VPC(s) vpc-peer via pcx-1 reference ${DEFAULT}. Point them at another group first.`,
+      expect.stringMatching(
+        new RegExp(
+          `^1 launch template version\\(s\\) name ${DEFAULT}: lt-web \\(web\\) version 3 \\(default\\)\\. hubfix does not change launch templates: create a version that names another group \\(the replacement, with migrate\\)`,
+        ),
+      ),
     ]);
     expect(run.fake.writes()).toEqual([]);
   });
