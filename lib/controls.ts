@@ -9,7 +9,7 @@ import { Duration } from 'aws-cdk-lib';
 import type { IRole } from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import { ec2_1Meta } from '../lambdas/controls/ec2-1/meta';
-import { ec2_2Meta, REPLACES_TAG } from '../lambdas/controls/ec2-2/meta';
+import { ec2_2Meta } from '../lambdas/controls/ec2-2/meta';
 import { ec2_6Meta } from '../lambdas/controls/ec2-6/meta';
 import {
   FLOW_LOG_DELIVERY_ROLE_NAME,
@@ -24,9 +24,10 @@ import { ec2_18Meta } from '../lambdas/controls/ec2-18/meta';
 import { ec2_19Meta } from '../lambdas/controls/ec2-19/meta';
 import { ec2_24Meta } from '../lambdas/controls/ec2-24/meta';
 import { ecs_2Meta } from '../lambdas/controls/ecs-2/meta';
-import { ECS_TASKS_SERVICE, ecs_16Meta, REPLACES_TAG } from '../lambdas/controls/ecs-16/meta';
+import { ECS_TASKS_SERVICE, ecs_16Meta } from '../lambdas/controls/ecs-16/meta';
 import type { ObjectSchema } from '../lambdas/core/schema';
 import type { Mode } from '../lambdas/core/settings';
+import { REPLACES_TAG } from '../lambdas/services/replaces-tag';
 
 /** An ARN pattern in the stack's own partition, region and account. */
 export interface ScopedArn {

@@ -33,12 +33,7 @@ export const ec2_2Params = object({
 
 export type Ec2_2Params = Infer<typeof ec2_2Params>;
 
-/**
- * The replacement group's tag key, valued with the default group's id: how
- * hubfix recognises its own replacement on re-entry and in a rollback, and
- * what the function's role may create security groups with.
- */
-export const REPLACES_TAG = 'hubfix:replaces';
+export { REPLACES_TAG } from '../../services/replaces-tag';
 
 /** The replacement group's name: one per VPC, so a re-run finds the same one. */
 export function replacementGroupName(vpcId: string): string {
