@@ -76,6 +76,14 @@ export interface ControlMeta<Params = unknown> {
   readonly params: ObjectSchema<Params>;
 }
 
+/** A setting's value that adds grants, for the README's permissions table. */
+export interface SettingVariant<Params> {
+  /** How the table says when the grant applies, e.g. "`strategy` is `migrate`". */
+  readonly when: string;
+  /** The settings that differ from the defaults. */
+  readonly params: Partial<Params>;
+}
+
 export interface ControlDefinition<Params = unknown> {
   readonly meta: ControlMeta<Params>;
   /** Used when neither the control's config nor `defaults.mode` sets a mode. */
@@ -90,6 +98,13 @@ export interface ControlDefinition<Params = unknown> {
    * @default none
    */
   settingPermissions?(params: Params): readonly Permission[];
+  /**
+   * Settings other than booleans under which `settingPermissions` grants
+   * more, each with the words the README's permissions table says it with
+   * (booleans are tried on by themselves).
+   * @default none
+   */
+  readonly settingVariants?: readonly SettingVariant<Params>[];
   /** @default Duration.minutes(5) — a custom action may carry many findings. */
   readonly timeout?: Duration;
   /**
@@ -190,12 +205,15 @@ const MIGRATE_DEFAULT_GROUP: readonly Permission[] = [
       Null: { [`aws:RequestTag/${REPLACES_TAG}`]: 'false' },
       'ForAllValues:StringEquals': { 'aws:TagKeys': [REPLACES_TAG] },
     },
+    reason: `the replacement's id is not known before it is made; the conditions allow only a group tagged ${REPLACES_TAG} and no other tag`,
   },
   {
     // The VPC is authorized on its own: the request-tag conditions above
     // apply to the new group, not to the VPC it is made in.
     actions: ['ec2:CreateSecurityGroup'],
     resources: [{ service: 'ec2', resource: 'vpc', resourceName: '*' }],
+    reason:
+      'CreateSecurityGroup also authorizes the VPC the group is made in: the default group of any VPC of this account and region may be migrated, and the replacement is made in that VPC only',
   },
   {
     actions: ['ec2:CreateTags'],
@@ -204,10 +222,13 @@ const MIGRATE_DEFAULT_GROUP: readonly Permission[] = [
       StringEquals: { 'ec2:CreateAction': 'CreateSecurityGroup' },
       'ForAllValues:StringEquals': { 'aws:TagKeys': [REPLACES_TAG] },
     },
+    reason: "the replacement's tag, only as CreateSecurityGroup makes it",
   },
   {
     actions: ['ec2:AuthorizeSecurityGroupIngress', 'ec2:AuthorizeSecurityGroupEgress'],
     resources: [{ service: 'ec2', resource: 'security-group', resourceName: '*' }],
+    reason:
+      "the replacement's copy of the default group's rules, and the same rules for the replacement in each group that references the default group, which may be any group of its VPC; EC2 has no condition key for a rule's peer",
   },
   {
     actions: ['ec2:ModifyNetworkInterfaceAttribute'],
@@ -216,6 +237,8 @@ const MIGRATE_DEFAULT_GROUP: readonly Permission[] = [
       { service: 'ec2', resource: 'instance', resourceName: '*' },
       { service: 'ec2', resource: 'security-group', resourceName: '*' },
     ],
+    reason:
+      "moves each interface of the default group to the replacement; EC2 authorizes the interface, its instance and every group of the new list (the interface's other groups, any of this account and region)",
   },
 ];
 
@@ -297,6 +320,7 @@ export const CONTROLS: readonly ControlDefinition[] = [
       },
     ],
     settingPermissions: (params) => (params.strategy === 'migrate' ? MIGRATE_DEFAULT_GROUP : []),
+    settingVariants: [{ when: '`strategy` is `migrate`', params: { strategy: 'migrate' } }],
   }),
   {
     meta: ec2_6Meta,
