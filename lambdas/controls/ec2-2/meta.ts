@@ -17,16 +17,33 @@ export const ec2_2Params = object({
    * default group to a copy of it, re-point other groups' rules to the copy,
    * then empty the default group. Disruptive for users hubfix cannot see.
    */
-  strategy: optional(oneOf(EC2_2_STRATEGIES), 'empty-if-unused'),
-  migrate: optional(
-    object({
-      /**
-       * More interfaces than this in the default group block the migration:
-       * each is one call, and a person should look at a group that many
-       * things share before hubfix moves them.
-       */
-      maxInterfaces: optional(integer({ min: 1, max: 1000 }), DEFAULT_MAX_INTERFACES),
+  strategy: optional(
+    oneOf(EC2_2_STRATEGIES, {
+      description:
+        '"empty-if-unused": revoke every rule of a default security group that nothing uses; otherwise explain and notify. "migrate" (opt-in, disruptive for users hubfix cannot see): move the interfaces and other groups\' rules that use it to a copy, then empty it.',
     }),
+    'empty-if-unused',
+  ),
+  migrate: optional(
+    object(
+      {
+        /**
+         * More interfaces than this in the default group block the migration:
+         * each is one call, and a person should look at a group that many
+         * things share before hubfix moves them.
+         */
+        maxInterfaces: optional(
+          integer({
+            min: 1,
+            max: 1000,
+            description:
+              'With "migrate", more network interfaces than this in the default group block the migration.',
+          }),
+          DEFAULT_MAX_INTERFACES,
+        ),
+      },
+      { description: 'How the "migrate" strategy is bounded.' },
+    ),
     { maxInterfaces: DEFAULT_MAX_INTERFACES },
   ),
 });
