@@ -24,9 +24,10 @@ import { ec2_18Meta } from '../lambdas/controls/ec2-18/meta';
 import { ec2_19Meta } from '../lambdas/controls/ec2-19/meta';
 import { ec2_24Meta } from '../lambdas/controls/ec2-24/meta';
 import { ecs_2Meta } from '../lambdas/controls/ecs-2/meta';
-import { ECS_TASKS_SERVICE, ecs_16Meta, REPLACES_TAG } from '../lambdas/controls/ecs-16/meta';
+import { ECS_TASKS_SERVICE, ecs_16Meta } from '../lambdas/controls/ecs-16/meta';
 import type { ObjectSchema } from '../lambdas/core/schema';
 import type { Mode } from '../lambdas/core/settings';
+import { REPLACES_TAG } from '../lambdas/services/replaces-tag';
 
 /** An ARN pattern in the stack's own partition, region and account. */
 export interface ScopedArn {
@@ -75,6 +76,14 @@ export interface ControlMeta<Params = unknown> {
   readonly params: ObjectSchema<Params>;
 }
 
+/** A setting's value that adds grants, for the README's permissions table. */
+export interface SettingVariant<Params> {
+  /** How the table says when the grant applies, e.g. "`strategy` is `migrate`". */
+  readonly when: string;
+  /** The settings that differ from the defaults. */
+  readonly params: Partial<Params>;
+}
+
 export interface ControlDefinition<Params = unknown> {
   readonly meta: ControlMeta<Params>;
   /** Used when neither the control's config nor `defaults.mode` sets a mode. */
@@ -89,6 +98,13 @@ export interface ControlDefinition<Params = unknown> {
    * @default none
    */
   settingPermissions?(params: Params): readonly Permission[];
+  /**
+   * Settings other than booleans under which `settingPermissions` grants
+   * more, each with the words the README's permissions table says it with
+   * (booleans are tried on by themselves).
+   * @default none
+   */
+  readonly settingVariants?: readonly SettingVariant<Params>[];
   /** @default Duration.minutes(5) — a custom action may carry many findings. */
   readonly timeout?: Duration;
   /**
@@ -307,6 +323,59 @@ const EC2_9_PERMISSIONS: readonly Permission[] = [
   },
 ];
 
+/**
+ * What EC2.2's `migrate` strategy adds: make the replacement group (only
+ * with hubfix's tag), copy rules to it and re-point other groups' rules
+ * (authorize), and move interfaces (ModifyNetworkInterfaceAttribute, which
+ * authorizes the interface, its instance and every group in the new list).
+ * Rollback runs with the operator's own credentials, so the function never
+ * deletes a group.
+ */
+const MIGRATE_DEFAULT_GROUP: readonly Permission[] = [
+  {
+    actions: ['ec2:CreateSecurityGroup'],
+    resources: [{ service: 'ec2', resource: 'security-group', resourceName: '*' }],
+    conditions: {
+      Null: { [`aws:RequestTag/${REPLACES_TAG}`]: 'false' },
+      'ForAllValues:StringEquals': { 'aws:TagKeys': [REPLACES_TAG] },
+    },
+    reason: `the replacement's id is not known before it is made; the conditions allow only a group tagged ${REPLACES_TAG} and no other tag`,
+  },
+  {
+    // The VPC is authorized on its own: the request-tag conditions above
+    // apply to the new group, not to the VPC it is made in.
+    actions: ['ec2:CreateSecurityGroup'],
+    resources: [{ service: 'ec2', resource: 'vpc', resourceName: '*' }],
+    reason:
+      'CreateSecurityGroup also authorizes the VPC the group is made in: the default group of any VPC of this account and region may be migrated, and the replacement is made in that VPC only',
+  },
+  {
+    actions: ['ec2:CreateTags'],
+    resources: [{ service: 'ec2', resource: 'security-group', resourceName: '*' }],
+    conditions: {
+      StringEquals: { 'ec2:CreateAction': 'CreateSecurityGroup' },
+      'ForAllValues:StringEquals': { 'aws:TagKeys': [REPLACES_TAG] },
+    },
+    reason: "the replacement's tag, only as CreateSecurityGroup makes it",
+  },
+  {
+    actions: ['ec2:AuthorizeSecurityGroupIngress', 'ec2:AuthorizeSecurityGroupEgress'],
+    resources: [{ service: 'ec2', resource: 'security-group', resourceName: '*' }],
+    reason:
+      "the replacement's copy of the default group's rules, and the same rules for the replacement in each group that references the default group, which may be any group of its VPC; EC2 has no condition key for a rule's peer",
+  },
+  {
+    actions: ['ec2:ModifyNetworkInterfaceAttribute'],
+    resources: [
+      { service: 'ec2', resource: 'network-interface', resourceName: '*' },
+      { service: 'ec2', resource: 'instance', resourceName: '*' },
+      { service: 'ec2', resource: 'security-group', resourceName: '*' },
+    ],
+    reason:
+      "moves each interface of the default group to the replacement; EC2 authorizes the interface, its instance and every group of the new list (the interface's other groups, any of this account and region)",
+  },
+];
+
 export const CONTROLS: readonly ControlDefinition[] = [
   defineControl({
     meta: ec2_1Meta,
@@ -345,7 +414,7 @@ export const CONTROLS: readonly ControlDefinition[] = [
             },
           ],
   }),
-  {
+  defineControl({
     meta: ec2_2Meta,
     defaultMode: 'remediate',
     disruptive: false,
@@ -356,16 +425,37 @@ export const CONTROLS: readonly ControlDefinition[] = [
           'ec2:DescribeSecurityGroupRules',
           'ec2:DescribeSecurityGroupReferences',
           'ec2:DescribeNetworkInterfaces',
+          'ec2:DescribeLaunchTemplateVersions',
+          'ec2:DescribeVpcs',
         ],
         resources: '*',
         reason: DESCRIBE_ONLY,
+      },
+      {
+        // Users of the default group that have no network interface right now.
+        actions: [
+          'lambda:ListFunctions',
+          'ecs:ListClusters',
+          'ecs:ListServices',
+          'autoscaling:DescribeLaunchConfigurations',
+        ],
+        resources: '*',
+        reason:
+          'lambda:ListFunctions, ecs:ListClusters, ecs:ListServices and autoscaling:DescribeLaunchConfigurations support no resource-level permissions; EC2.2 only reads them to find users of a default security group',
+      },
+      {
+        actions: ['ecs:DescribeServices'],
+        // `service/*` also covers old-format service ARNs, which name no cluster.
+        resources: [{ service: 'ecs', resource: 'service', resourceName: '*' }],
       },
       {
         actions: ['ec2:RevokeSecurityGroupIngress', 'ec2:RevokeSecurityGroupEgress'],
         resources: [{ service: 'ec2', resource: 'security-group', resourceName: '*' }],
       },
     ],
-  },
+    settingPermissions: (params) => (params.strategy === 'migrate' ? MIGRATE_DEFAULT_GROUP : []),
+    settingVariants: [{ when: '`strategy` is `migrate`', params: { strategy: 'migrate' } }],
+  }),
   {
     meta: ec2_6Meta,
     defaultMode: 'remediate',

@@ -42,14 +42,18 @@ export const scenario: Scenario = {
       DescribeSecurityGroupRules: [{ SecurityGroupRules: RULES }, { SecurityGroupRules: [] }],
       DescribeNetworkInterfaces: { NetworkInterfaces: [] },
       DescribeSecurityGroupReferences: { SecurityGroupReferenceSet: [] },
+      DescribeLaunchTemplateVersions: { LaunchTemplateVersions: [] },
       RevokeSecurityGroupIngress: { Return: true },
       RevokeSecurityGroupEgress: { Return: true },
     },
+    lambda: { ListFunctions: { Functions: [] } },
+    ecs: { ListClusters: { clusterArns: [] } },
+    autoScaling: { DescribeLaunchConfigurations: { LaunchConfigurations: [] } },
   }),
   minimum: {
     remediate: {
-      resourceCalls: 8,
-      why: 'read the group with its tags and rules (1); preflight: interfaces in it, groups referencing it inbound and outbound (filters are ANDed, so two calls), peered references (4); revoke inbound and outbound, separate APIs (2); verify no rules left (1). hubfix also reads the rules by id (+1), to revoke and record exactly those',
+      resourceCalls: 12,
+      why: 'read the group with its tags and rules (1); preflight: interfaces in it, groups referencing it inbound and outbound (filters are ANDed, so two calls), peered references, and the users without an interface now: Lambda functions, launch template versions, launch configurations, ECS clusters (8); revoke inbound and outbound, separate APIs (2); verify no rules left (1). hubfix also reads the rules by id (+1), to revoke and record exactly those',
     },
     notify: {
       resourceCalls: 1,

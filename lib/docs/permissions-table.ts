@@ -77,28 +77,35 @@ function row(control: string, permission: Permission, note?: string): string {
   return `| ${cells.map((cell) => cell.replace(/\|/g, '\\|')).join(' | ')} |`;
 }
 
-/** The params a control runs with when each boolean setting is turned on, one at a time. */
-function booleanSettingsOn(control: ControlDefinition): { setting: string; params: unknown }[] {
+/**
+ * The params a control runs with when each boolean setting is turned on, one
+ * at a time, then under each of its declared setting variants.
+ */
+function settingsThatGrant(control: ControlDefinition): { when: string; params: unknown }[] {
   const defaults = control.meta.params.parse({}, '');
   if (!defaults.ok) return [];
-  return Object.entries(control.meta.params.shape)
-    .filter(([, schema]) => schema.parse(true, '').ok)
-    .map(([setting]) => ({
-      setting,
-      params: { ...(defaults.value as Record<string, unknown>), [setting]: true },
-    }));
+  const base = defaults.value as Record<string, unknown>;
+  return [
+    ...Object.entries(control.meta.params.shape)
+      .filter(([, schema]) => schema.parse(true, '').ok)
+      .map(([setting]) => ({ when: `${code(setting)} on`, params: { ...base, [setting]: true } })),
+    ...(control.settingVariants ?? []).map((variant) => ({
+      when: variant.when,
+      params: { ...base, ...(variant.params as Record<string, unknown>) },
+    })),
+  ];
 }
 
 function controlRows(control: ControlDefinition): string[] {
   const id = control.meta.id;
   const rows = control.permissions.map((permission) => row(id, permission));
   const seen = new Set(control.permissions.map((p) => JSON.stringify(p)));
-  for (const { setting, params } of booleanSettingsOn(control)) {
+  for (const { when, params } of settingsThatGrant(control)) {
     for (const permission of permissionsFor(control, params)) {
       const key = JSON.stringify(permission);
       if (seen.has(key)) continue;
       seen.add(key);
-      rows.push(row(id, permission, `only with ${code(setting)} on`));
+      rows.push(row(id, permission, `only with ${when}`));
     }
   }
   return rows;

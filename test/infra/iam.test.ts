@@ -163,6 +163,30 @@ const ALLOWED: readonly Allowed[] = [
     reason:
       "takes the owner's Elastic IP off, so no hubfix tag can hold it; the function re-reads the instance a finding names and disassociates only the association on its primary interface",
   },
+  {
+    action: 'ec2:CreateSecurityGroup',
+    controls: ['EC2.2'],
+    reason:
+      'only with strategy migrate, on VPCs: CreateSecurityGroup authorizes the VPC apart from the new group (which only a request tagged hubfix:replaces may make), and the default group of any VPC may be migrated',
+  },
+  {
+    action: 'ec2:AuthorizeSecurityGroupIngress',
+    controls: ['EC2.2'],
+    reason:
+      "only with strategy migrate: the replacement's copy of the default group's rules, and the re-pointed rules of any group of its VPC that references it; EC2 has no condition key for a rule's peer",
+  },
+  {
+    action: 'ec2:AuthorizeSecurityGroupEgress',
+    controls: ['EC2.2'],
+    reason:
+      'only with strategy migrate: as for ingress, outbound rules that name the default group are re-pointed to the replacement',
+  },
+  {
+    action: 'ec2:ModifyNetworkInterfaceAttribute',
+    controls: ['EC2.2'],
+    reason:
+      'only with strategy migrate: every interface of the default group moves to the replacement; EC2 authorizes the interface, its instance and each group of the new list, and has no condition key for the groups set',
+  },
   { action: 'ecs:DeleteTaskSet', controls: ['ECS.16'], reason: BEING_NARROWED },
   { action: 'ecs:UpdateServicePrimaryTaskSet', controls: ['ECS.16'], reason: BEING_NARROWED },
 ];
@@ -209,12 +233,13 @@ function isAllowed(offence: Offence): boolean {
   return ALLOWED.some((a) => a.action === offence.action && a.controls.includes(offence.owner));
 }
 
-/** Every optional grant on: EC2.1's block public access, EC2.9's subnet step, a topic key hubfix manages. */
+/** Every optional grant on: EC2.1's block public access, EC2.2's migrate, EC2.9's subnet step, a topic key hubfix manages. */
 const EVERYTHING_ON = {
   notifications: { kmsKey: 'managed-by-hubfix' },
   controls: {
     'EC2.1': { blockPublicAccess: 'block-new-sharing' },
     'EC2.9': { disableSubnetAutoAssign: true },
+    'EC2.2': { strategy: 'migrate' },
   },
 };
 const configs = [

@@ -1,18 +1,27 @@
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import {
+  AttachNetworkInterfaceCommand,
+  AuthorizeSecurityGroupEgressCommand,
   AuthorizeSecurityGroupIngressCommand,
   CreateNetworkInterfaceCommand,
+  CreateSecurityGroupCommand,
   CreateSubnetCommand,
   CreateVpcCommand,
+  DescribeNetworkInterfacesCommand,
   DescribeSecurityGroupRulesCommand,
   DescribeSecurityGroupsCommand,
   EC2Client,
   type IpPermission,
+  RunInstancesCommand,
 } from '@aws-sdk/client-ec2';
+import { ECSClient } from '@aws-sdk/client-ecs';
+import { CreateFunctionCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { describe, expect, it } from 'vitest';
-import { ec2_2 } from '../../lambdas/controls/ec2-2/remediate';
+import { type Ec2Clients, ec2_2 } from '../../lambdas/controls/ec2-2/remediate';
 import { rollbackChange } from '../../lambdas/core/rollback';
 import { EC2_2_FINDING, importedEvent, withChanges } from '../support/fixtures';
-import { deploy, registerFindings, resultOf } from './deployed';
+import { type Deployment, deploy, registerFindings, resultOf } from './deployed';
+import { pageFilteredDescribes } from './gateway';
 import { againstMoto, MOTO_SCOPE, motoAvailable, quietLog } from './support';
 
 /** EC2.2 as the tests deploy it: remediating unused default groups. */
@@ -98,6 +107,91 @@ function findingFor(groupId: string, { registered = true } = {}) {
   return finding;
 }
 
+/** EC2.2's four clients, pointed at moto as the deployed function's are: what a rollback uses. */
+function clientsOf(app: Deployment): Ec2Clients {
+  return {
+    ec2: new EC2Client(app.options),
+    lambda: new LambdaClient(app.options),
+    ecs: new ECSClient(app.options),
+    autoScaling: new AutoScalingClient(app.options),
+  };
+}
+
+/** `hubfix rollback <changeId>` as the CLI runs it, with clients pointed at moto. */
+function rollbackAsTheCli(app: Deployment, changeId: string) {
+  return rollbackChange({
+    changeId,
+    by: 'integration-test',
+    scope: MOTO_SCOPE,
+    force: false,
+    ledger: app.ledger,
+    control: async () => ec2_2,
+    clients: () => clientsOf(app),
+    confirm: async () => true,
+    log: quietLog,
+  });
+}
+
+/** An IAM role in moto for a Lambda function to name (moto checks that it exists). */
+async function lambdaRole(app: Deployment): Promise<string> {
+  const body = new URLSearchParams({
+    Action: 'CreateRole',
+    Version: '2010-05-08',
+    RoleName: 'orders-api',
+    AssumeRolePolicyDocument: JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Effect: 'Allow',
+          Principal: { Service: 'lambda.amazonaws.com' },
+          Action: 'sts:AssumeRole',
+        },
+      ],
+    }),
+  });
+  const response = await fetch(app.options.endpoint, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      // moto routes by the credential scope and does not check the signature.
+      authorization:
+        'AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=0',
+    },
+    body: body.toString(),
+  });
+  if (!response.ok) throw new Error(`moto CreateRole failed: ${response.status}`);
+  return 'arn:aws:iam::111111111111:role/orders-api';
+}
+
+/** The smallest valid zip archive: the function is never invoked. */
+const EMPTY_ZIP = Uint8Array.from([0x50, 0x4b, 0x05, 0x06, ...new Array<number>(18).fill(0)]);
+
+async function vpcOf(ec2: EC2Client, groupId: string): Promise<string> {
+  const group = (await ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [groupId] })))
+    .SecurityGroups?.[0];
+  return group?.VpcId ?? '';
+}
+
+/** Each interface's groups, sorted, by interface id. */
+async function groupLists(
+  ec2: EC2Client,
+  interfaceIds: string[],
+): Promise<Record<string, string[]>> {
+  const found = await ec2.send(
+    new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: interfaceIds }),
+  );
+  return Object.fromEntries(
+    (found.NetworkInterfaces ?? []).map((e) => [
+      e.NetworkInterfaceId ?? '',
+      (e.Groups ?? []).map((g) => g.GroupId ?? '').sort(),
+    ]),
+  );
+}
+
+const MIGRATE = {
+  settings: { mode: 'remediate', dryRun: false, params: { strategy: 'migrate' } },
+} as const;
+
 describe.skipIf(!motoAvailable)(againstMoto('EC2.2, the deployed bundle'), () => {
   it('empties an unused default group, records it, and rolls it back exactly', async () => {
     // Prepare
@@ -125,17 +219,7 @@ describe.skipIf(!motoAvailable)(againstMoto('EC2.2, the deployed bundle'), () =>
 
     // Act: roll back from the ledger, as the CLI does
     const changeId = entry?.changeId ?? '';
-    const rollback = await rollbackChange({
-      changeId,
-      by: 'integration-test',
-      scope: MOTO_SCOPE,
-      force: false,
-      ledger: app.ledger,
-      control: async () => ec2_2,
-      clients: () => ({ ec2 }),
-      confirm: async () => true,
-      log: quietLog,
-    });
+    const rollback = await rollbackAsTheCli(app, changeId);
 
     // Assess: exactly the original rules are back, and the ledger says so.
     expect(rollback.kind).toBe('rolled-back');
@@ -209,13 +293,19 @@ describe.skipIf(!motoAvailable)(againstMoto('EC2.2, the deployed bundle'), () =>
     const subnet = await ec2.send(
       new CreateSubnetCommand({ VpcId: group?.VpcId, CidrBlock: '10.20.1.0/24' }),
     );
-    await ec2.send(
+    const eni = await ec2.send(
       new CreateNetworkInterfaceCommand({ SubnetId: subnet.Subnet?.SubnetId, Groups: [groupId] }),
     );
+    // Every filtered describe now answers an empty first page with a token, as EC2 may.
+    pageFilteredDescribes(true);
 
     const run = await app.invoke('EC2.2', importedEvent([findingFor(groupId)]), REMEDIATE);
 
+    pageFilteredDescribes(false);
     expect(resultOf(run)).toMatchObject({ findings: [{ outcome: 'BLOCKED' }] });
+    expect(JSON.stringify(await app.published())).toContain(
+      `${groupId} is attached to 1 network interface(s): ${eni.NetworkInterface?.NetworkInterfaceId}`,
+    );
     const rules = await ec2.send(
       new DescribeSecurityGroupRulesCommand({ Filters: [{ Name: 'group-id', Values: [groupId] }] }),
     );
@@ -224,5 +314,165 @@ describe.skipIf(!motoAvailable)(againstMoto('EC2.2, the deployed bundle'), () =>
     expect(await app.published()).toEqual([
       expect.objectContaining({ attributes: expect.objectContaining({ outcome: 'BLOCKED' }) }),
     ]);
+  });
+  it('blocks, naming the function, while a Lambda function names the default group', async () => {
+    // Prepare: no interface uses the group; a function's VPC configuration names it.
+    const app = await deploy();
+    const clients = clientsOf(app);
+    const groupId = await defaultGroupWithRules(clients.ec2);
+    const subnet = await clients.ec2.send(
+      new CreateSubnetCommand({
+        VpcId: await vpcOf(clients.ec2, groupId),
+        CidrBlock: '10.20.2.0/24',
+      }),
+    );
+    await clients.lambda.send(
+      new CreateFunctionCommand({
+        FunctionName: 'orders-api',
+        Runtime: 'nodejs22.x',
+        Role: await lambdaRole(app),
+        Handler: 'index.handler',
+        Code: { ZipFile: EMPTY_ZIP },
+        VpcConfig: { SubnetIds: [subnet.Subnet?.SubnetId ?? ''], SecurityGroupIds: [groupId] },
+      }),
+    );
+    pageFilteredDescribes(true);
+
+    // Act
+    const run = await app.invoke('EC2.2', importedEvent([findingFor(groupId)]), REMEDIATE);
+
+    // Assess
+    pageFilteredDescribes(false);
+    expect(resultOf(run)).toMatchObject({ findings: [{ outcome: 'BLOCKED' }] });
+    expect(JSON.stringify(await app.published())).toContain(
+      `1 Lambda function version(s) name ${groupId}: orders-api. Lambda makes their network interfaces only while they run; change their VPC configuration to another group first.`,
+    );
+    expect(await permissions(clients.ec2, groupId)).toHaveLength(4);
+  });
+
+  it('migrates a default group two instances use and another group references, then rolls back to the exact start', async () => {
+    // Prepare: two instances in the default group; "db" allows 5432 from it and sends 443 to it.
+    // Those two rules carry no description: moto's DescribeSecurityGroupRules
+    // drops the description of rules whose peer is a group (EC2 returns it),
+    // so it could not survive any copy. The unit tests copy such descriptions.
+    const app = await deploy();
+    const { ec2 } = clientsOf(app);
+    const groupId = await defaultGroupWithRules(ec2);
+    const vpcId = await vpcOf(ec2, groupId);
+    const subnet = await ec2.send(
+      new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: '10.20.3.0/24' }),
+    );
+    const db = await ec2.send(
+      new CreateSecurityGroupCommand({ GroupName: 'db', Description: 'database', VpcId: vpcId }),
+    );
+    const dbId = db.GroupId ?? '';
+    await ec2.send(
+      new AuthorizeSecurityGroupIngressCommand({
+        GroupId: dbId,
+        IpPermissions: [
+          {
+            IpProtocol: 'tcp',
+            FromPort: 5432,
+            ToPort: 5432,
+            UserIdGroupPairs: [{ GroupId: groupId }],
+          },
+        ],
+      }),
+    );
+    await ec2.send(
+      new AuthorizeSecurityGroupEgressCommand({
+        GroupId: dbId,
+        IpPermissions: [
+          {
+            IpProtocol: 'tcp',
+            FromPort: 443,
+            ToPort: 443,
+            UserIdGroupPairs: [{ GroupId: groupId }],
+          },
+        ],
+      }),
+    );
+    // moto answers an attached interface's groups as its own plus its
+    // instance's launch groups, and ModifyNetworkInterfaceAttribute changes
+    // only the former; so the instances launch in "web" and each uses the
+    // default group through a second interface, whose groups moto reports
+    // as EC2 does.
+    const web = await ec2.send(
+      new CreateSecurityGroupCommand({ GroupName: 'web', Description: 'web', VpcId: vpcId }),
+    );
+    const run = await ec2.send(
+      new RunInstancesCommand({
+        ImageId: 'ami-12c6146b',
+        InstanceType: 't3.micro',
+        MinCount: 2,
+        MaxCount: 2,
+        SubnetId: subnet.Subnet?.SubnetId,
+        SecurityGroupIds: [web.GroupId ?? ''],
+      }),
+    );
+    const interfaceIds: string[] = [];
+    for (const instance of run.Instances ?? []) {
+      const eni = await ec2.send(
+        new CreateNetworkInterfaceCommand({ SubnetId: subnet.Subnet?.SubnetId, Groups: [groupId] }),
+      );
+      const id = eni.NetworkInterface?.NetworkInterfaceId ?? '';
+      await ec2.send(
+        new AttachNetworkInterfaceCommand({
+          NetworkInterfaceId: id,
+          InstanceId: instance.InstanceId,
+          DeviceIndex: 1,
+        }),
+      );
+      interfaceIds.push(id);
+    }
+    const startDb = await permissions(ec2, dbId);
+    const startRules = [...(await permissions(ec2, groupId)), ...startDb];
+    const startLists = await groupLists(ec2, interfaceIds);
+    pageFilteredDescribes(true);
+
+    // Act: remediate
+    const migration = await app.invoke('EC2.2', importedEvent([findingFor(groupId)]), MIGRATE);
+
+    // Assess: migrated and verified (the test's own reads are not paged)
+    pageFilteredDescribes(false);
+    expect(interfaceIds).toHaveLength(2);
+    const both = (first: string) => [first, web.GroupId ?? ''].sort();
+    expect(Object.values(startLists)).toEqual([both(groupId), both(groupId)]);
+    expect(resultOf(migration)).toMatchObject({ findings: [{ outcome: 'REMEDIATED' }] });
+    expect(await permissions(ec2, groupId)).toEqual([]);
+    const replacement = (
+      await ec2.send(
+        new DescribeSecurityGroupsCommand({
+          Filters: [{ Name: 'group-name', Values: [`${vpcId}-default-replacement`] }],
+        }),
+      )
+    ).SecurityGroups?.[0];
+    const replacementId = replacement?.GroupId ?? '';
+    expect(replacement?.Tags).toEqual([{ Key: 'hubfix:replaces', Value: groupId }]);
+    expect(Object.values(await groupLists(ec2, interfaceIds))).toEqual([
+      both(replacementId),
+      both(replacementId),
+    ]);
+    expect(await permissions(ec2, dbId)).toEqual(
+      startDb.map((r) => r.replace(groupId, replacementId)).sort(),
+    );
+
+    // Act: roll back from the ledger, as the CLI does
+    const [entry] = await app.ledger.recent(5);
+    expect(JSON.parse(entry?.before ?? '{}').migration.interfaces).toHaveLength(2);
+    const rollback = await rollbackAsTheCli(app, entry?.changeId ?? '');
+
+    // Assess: the exact starting state, and the replacement gone
+    expect(rollback.kind).toBe('rolled-back');
+    expect([...(await permissions(ec2, groupId)), ...(await permissions(ec2, dbId))]).toEqual(
+      startRules,
+    );
+    expect(await groupLists(ec2, interfaceIds)).toEqual(startLists);
+    const left = await ec2.send(
+      new DescribeSecurityGroupsCommand({
+        Filters: [{ Name: 'group-name', Values: [`${vpcId}-default-replacement`] }],
+      }),
+    );
+    expect(left.SecurityGroups).toEqual([]);
   });
 });

@@ -36,6 +36,13 @@
  * cannot put an auto-assigned address on an existing interface, so the gateway
  * allocates an Elastic IP and associates it there instead, at once rather than
  * minutes later, and lists it in `interfaces.addressesHandedOut`.
+ *
+ * EC2 paging, only while a test turns it on (`pageFilteredDescribes`): a
+ * filtered `DescribeNetworkInterfaces` or `DescribeSecurityGroups` first gets
+ * an empty page with a NextToken, as EC2 may answer; the request with that
+ * token goes to moto without it, for the real answer. moto itself never pages
+ * these calls, so without this no test could show that evidence is read past
+ * an empty page. `resetGateway` turns it off.
  */
 import { createServer, request as forward, type IncomingMessage, type Server } from 'node:http';
 import {
@@ -94,7 +101,41 @@ export const interfaces = {
   addressesHandedOut: [] as { networkInterfaceId: string; publicIp: string }[],
 };
 
+const GATEWAY_PAGE = 'hubfix-gateway-page-2';
+/** The EC2 describes the gateway pages, and the XML element of their items. */
+const PAGED: Readonly<Record<string, string>> = {
+  DescribeNetworkInterfaces: 'networkInterfaceSet',
+  DescribeSecurityGroups: 'securityGroupInfo',
+};
+let pagingFiltered = false;
+
+/** While on, filtered describes answer an empty first page with a token (see above). */
+export function pageFilteredDescribes(on: boolean): void {
+  pagingFiltered = on;
+}
+
+/**
+ * For an EC2 query-protocol body: the empty first page to answer, or the
+ * body to send moto instead (the gateway's token removed), or undefined to
+ * pass the request through.
+ */
+function ec2Paging(text: string): { answer: string } | { forward: string } | undefined {
+  if (!pagingFiltered) return undefined;
+  const params = new URLSearchParams(text);
+  const action = params.get('Action') ?? '';
+  const items = PAGED[action];
+  if (!items || !params.has('Filter.1.Name')) return undefined;
+  if (params.get('NextToken') === GATEWAY_PAGE) {
+    params.delete('NextToken');
+    return { forward: params.toString() };
+  }
+  return {
+    answer: `<${action}Response xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>gateway</requestId><${items}/><nextToken>${GATEWAY_PAGE}</nextToken></${action}Response>`,
+  };
+}
+
 export function resetGateway(): void {
+  pagingFiltered = false;
   interfaces.autoAssign.clear();
   interfaces.addressesHandedOut.length = 0;
   securityHub.updates.length = 0;
@@ -536,7 +577,7 @@ export async function gatewayEndpoint(motoEndpoint: string): Promise<string> {
   gateway ??= new Promise((resolve, reject) => {
     const target = new URL(motoEndpoint);
     const server = createServer(async (request, response) => {
-      const payload = await body(request);
+      let payload = await body(request);
       const text = payload.toString('utf8');
       const route = SECURITY_HUB_ROUTES[`${request.method} ${request.url?.split('?')[0]}`];
       if (route) {
@@ -568,6 +609,17 @@ export async function gatewayEndpoint(motoEndpoint: string): Promise<string> {
         );
         return;
       }
+      const paging = ec2Paging(text);
+      if (paging && 'answer' in paging) {
+        response.writeHead(200, { 'content-type': 'text/xml' });
+        response.end(paging.answer);
+        return;
+      }
+      const headers = { ...request.headers };
+      if (paging) {
+        payload = Buffer.from(paging.forward, 'utf8');
+        headers['content-length'] = String(payload.length);
+      }
       const own = text.includes('Action=')
         ? await autoAssignCall(new URLSearchParams(text), motoEndpoint)
         : undefined;
@@ -582,7 +634,7 @@ export async function gatewayEndpoint(motoEndpoint: string): Promise<string> {
           port: target.port,
           method: request.method,
           path: request.url,
-          headers: request.headers,
+          headers,
         },
         (answer) => {
           const after = own?.after;

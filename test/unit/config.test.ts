@@ -109,12 +109,12 @@ describe('parseConfig', () => {
       'controls["EC2.2"].mode: expected one of "off", "notify", "remediate", got "auto"',
     ],
     [
-      { controls: { 'EC2.2': { strategy: 'migrate' } } },
-      'controls["EC2.2"].strategy: expected "empty-if-unused", got "migrate"',
+      { controls: { 'EC2.2': { strategy: 'delete-all' } } },
+      'controls["EC2.2"].strategy: expected one of "empty-if-unused", "migrate", got "delete-all"',
     ],
     [
       { controls: { 'EC2.2': { mdoe: 'notify' } } },
-      'controls["EC2.2"].mdoe: is not a known setting (known here: mode, dryRun, strategy)',
+      'controls["EC2.2"].mdoe: is not a known setting (known here: mode, dryRun, strategy, migrate)',
     ],
     [
       { controls: { 'EC9.99': {} } },
@@ -239,7 +239,7 @@ describe('resolveSettings', () => {
       allowList: [{ tags: { environment: ['dev'] } }],
       overrideAllowList: false,
       maxDriftFixes: 1,
-      params: { strategy: 'empty-if-unused' },
+      params: { strategy: 'empty-if-unused', migrate: { maxInterfaces: 25 } },
     });
   });
 

@@ -11,13 +11,7 @@ import { array, type Infer, integer, object, optional, string } from '../../core
  */
 export const ECS_16_MAX_STABILITY_SECONDS = 720;
 
-/**
- * Tag on every task set hubfix creates to replace another, valued with the
- * replaced task set's id: an interrupted run's replacement is recognised by
- * it on the next attempt, and the function may create task sets only when
- * the request carries it.
- */
-export const REPLACES_TAG = 'hubfix:replaces';
+export { REPLACES_TAG } from '../../services/replaces-tag';
 
 /** The service that CreateTaskSet hands the task definition's roles to. */
 export const ECS_TASKS_SERVICE = 'ecs-tasks.amazonaws.com';

@@ -38,6 +38,9 @@ export const securityGroupRuleSchema = object({
 
 export type SecurityGroupRuleRecord = Infer<typeof securityGroupRuleSchema>;
 
+/** What a rule allows, without which rule it is: a rule to be made, or one to find again. */
+export type RulePermission = Omit<SecurityGroupRuleRecord, 'ruleId' | 'groupId'>;
+
 export const securityGroupRulesSchema = array(securityGroupRuleSchema);
 
 export function recordRule(rule: SecurityGroupRule): SecurityGroupRuleRecord | undefined {
@@ -68,17 +71,23 @@ export function recordRule(rule: SecurityGroupRule): SecurityGroupRuleRecord | u
   }) as SecurityGroupRuleRecord;
 }
 
-/** Every rule of one group: a filtered describe, so every page is read. */
-export async function listRules(
+/** Every rule of one group, read to the last page. */
+export function listRules(ec2: EC2Client, groupId: string): Promise<SecurityGroupRuleRecord[]> {
+  return listRulesOf(ec2, [groupId]);
+}
+
+/** Every rule of these groups, read to the last page. */
+export async function listRulesOf(
   ec2: EC2Client,
-  groupId: string,
+  groupIds: readonly string[],
 ): Promise<SecurityGroupRuleRecord[]> {
-  return collectAll(async (nextToken) => {
+  if (groupIds.length === 0) return [];
+  return collectAll(async (NextToken) => {
     const page = await ec2.send(
       new DescribeSecurityGroupRulesCommand({
-        Filters: [{ Name: 'group-id', Values: [groupId] }],
+        Filters: [{ Name: 'group-id', Values: [...groupIds] }],
         MaxResults: 1000,
-        NextToken: nextToken,
+        NextToken,
       }),
     );
     return {
@@ -95,7 +104,7 @@ const PROTOCOL_NAMES: Record<string, string> = {
   '58': 'icmpv6',
 };
 
-export function describeTraffic(rule: SecurityGroupRuleRecord): string {
+export function describeTraffic(rule: RulePermission): string {
   const protocol = PROTOCOL_NAMES[rule.protocol] ?? rule.protocol;
   if (protocol === '-1') return 'all traffic';
   if (protocol === 'icmp' || protocol === 'icmpv6') {
@@ -111,7 +120,7 @@ export function describeTraffic(rule: SecurityGroupRuleRecord): string {
     : `${protocol} ${fromPort}-${toPort}`;
 }
 
-export function describePeer(rule: SecurityGroupRuleRecord): string {
+export function describePeer(rule: RulePermission): string {
   return (
     rule.cidrIpv4 ??
     rule.cidrIpv6 ??
@@ -129,13 +138,47 @@ export function describeRule(rule: SecurityGroupRuleRecord): string {
   return `${direction} rule ${rule.ruleId}: ${describeTraffic(rule)} ${preposition} ${describePeer(rule)}${note}`;
 }
 
+/** "inbound tcp 22 from sg-1 ("ssh")": a rule that does not exist yet has no id to name. */
+export function describePermission(rule: RulePermission): string {
+  const note = rule.description ? ` ("${rule.description}")` : '';
+  return `${rule.egress ? 'outbound' : 'inbound'} ${describeTraffic(rule)} ${
+    rule.egress ? 'to' : 'from'
+  } ${describePeer(rule)}${note}`;
+}
+
+/**
+ * What makes two rules the same rule to EC2: direction, protocol, ports and
+ * peer. The description is not part of it (EC2 refuses a second rule that
+ * differs only by description).
+ */
+export function permissionKey(rule: RulePermission): string {
+  const ports = rule.protocol === '-1' ? '' : `${rule.fromPort ?? ''}-${rule.toPort ?? ''}`;
+  return [
+    rule.egress ? 'out' : 'in',
+    rule.protocol,
+    ports,
+    rule.cidrIpv4 ?? '',
+    rule.cidrIpv6 ?? '',
+    rule.prefixListId ?? '',
+    rule.referencedGroupId ?? '',
+  ].join('|');
+}
+
+/** The same rule with its peer group `from` replaced by `to` (other rules unchanged). */
+export function repointed(rule: RulePermission, from: string, to: string): RulePermission {
+  const { ruleId: _ruleId, groupId: _groupId, ...permission } = rule as SecurityGroupRuleRecord;
+  return permission.referencedGroupId === from
+    ? { ...permission, referencedGroupId: to }
+    : permission;
+}
+
 /** Drops keys whose value is undefined, so requests say only what they mean. */
 function compact<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }
 
 /** The IpPermission that re-creates a recorded rule exactly. */
-export function toIpPermission(rule: SecurityGroupRuleRecord): IpPermission {
+export function toIpPermission(rule: RulePermission): IpPermission {
   const Description = rule.description;
   const ports = rule.protocol === '-1' ? {} : { FromPort: rule.fromPort, ToPort: rule.toPort };
   return compact<IpPermission>({
@@ -282,4 +325,103 @@ export function foreignRules(groupId: string, rules: readonly SecurityGroupRuleR
   return rules
     .filter((rule) => rule.groupId !== groupId)
     .map((rule) => `rule ${rule.ruleId} belongs to ${rule.groupId}, not to ${groupId}`);
+}
+
+function isMissing(error: unknown): boolean {
+  return error instanceof Error && error.name === 'InvalidPermission.NotFound';
+}
+
+async function sendPermissions(
+  ec2: EC2Client,
+  groupId: string,
+  egress: boolean,
+  permissions: IpPermission[],
+  verb: 'authorize' | 'revoke',
+): Promise<void> {
+  const input = { GroupId: groupId, IpPermissions: permissions };
+  if (verb === 'authorize') {
+    if (egress) await ec2.send(new AuthorizeSecurityGroupEgressCommand(input));
+    else await ec2.send(new AuthorizeSecurityGroupIngressCommand(input));
+    return;
+  }
+  const response = egress
+    ? await ec2.send(new RevokeSecurityGroupEgressCommand(input))
+    : await ec2.send(new RevokeSecurityGroupIngressCommand(input));
+  // In a default VPC, EC2 answers rules it did not find in UnknownIpPermissions
+  // instead of failing; they are not there, which is what revoking wants.
+  if (response.Return !== true) {
+    throw new Error(`EC2 did not confirm revoking ${egress ? 'outbound' : 'inbound'} rules`);
+  }
+}
+
+/**
+ * Adds these rules to `groupId`, one call per direction. A rule that is
+ * already there (a re-run after an interruption) is fine: then each rule of
+ * that direction is added on its own, and duplicates are skipped.
+ * @returns how many calls it made, for the caller's own accounting
+ */
+export async function authorizeRules(
+  ec2: EC2Client,
+  groupId: string,
+  rules: readonly RulePermission[],
+): Promise<number> {
+  return changeRules(ec2, groupId, rules, 'authorize', isDuplicate);
+}
+
+/**
+ * Removes these rules from `groupId`, found by what they allow rather than by
+ * id (for rules hubfix made itself, whose ids it did not keep). A rule that is
+ * already gone is fine, as in `authorizeRules`.
+ */
+export async function revokePermissions(
+  ec2: EC2Client,
+  groupId: string,
+  rules: readonly RulePermission[],
+): Promise<number> {
+  return changeRules(ec2, groupId, rules, 'revoke', isMissing);
+}
+
+async function changeRules(
+  ec2: EC2Client,
+  groupId: string,
+  rules: readonly RulePermission[],
+  verb: 'authorize' | 'revoke',
+  alreadyDone: (error: unknown) => boolean,
+): Promise<number> {
+  let calls = 0;
+  for (const egress of [false, true]) {
+    const permissions = rules.filter((r) => r.egress === egress).map(toIpPermission);
+    if (permissions.length === 0) continue;
+    try {
+      calls += 1;
+      await sendPermissions(ec2, groupId, egress, permissions, verb);
+    } catch (error) {
+      if (!alreadyDone(error)) throw error;
+      for (const permission of permissions) {
+        try {
+          calls += 1;
+          await sendPermissions(ec2, groupId, egress, [permission], verb);
+        } catch (single) {
+          if (!alreadyDone(single)) throw single;
+        }
+      }
+    }
+  }
+  return calls;
+}
+
+/** Revokes these rules of `groupId` by id, one call per direction. */
+export async function revokeRuleIds(
+  ec2: EC2Client,
+  groupId: string,
+  rules: readonly SecurityGroupRuleRecord[],
+): Promise<number> {
+  let calls = 0;
+  for (const egress of [false, true]) {
+    if (rules.some((r) => r.egress === egress)) {
+      calls += 1;
+      await revokeDirection(ec2, groupId, rules, egress);
+    }
+  }
+  return calls;
 }

@@ -5,18 +5,24 @@
  */
 import {
   DescribeNetworkInterfacesCommand,
-  DescribeSecurityGroupReferencesCommand,
   DescribeSecurityGroupRulesCommand,
   DescribeSecurityGroupsCommand,
   EC2Client,
   RevokeSecurityGroupEgressCommand,
   RevokeSecurityGroupIngressCommand,
 } from '@aws-sdk/client-ec2';
+import { ListFunctionsCommand } from '@aws-sdk/client-lambda';
 import { BatchUpdateFindingsCommand } from '@aws-sdk/client-securityhub';
 import { describe, expect, it } from 'vitest';
+import type { Ec2_2Params } from '../../../lambdas/controls/ec2-2/meta';
 import { ec2_2 } from '../../../lambdas/controls/ec2-2/remediate';
+import type { LedgerEntry, RollbackAttempt } from '../../../lambdas/core/adapters/ledger-admin';
 import { ConfigurationError } from '../../../lambdas/core/errors';
+import { type RollbackLedger, rollbackChange } from '../../../lambdas/core/rollback';
 import { serviceError, strictMock } from '../../support/aws';
+import { silentLog } from '../../support/control';
+import { ec2_2Clients, noOtherUsers } from '../../support/ec2-2';
+import { FakeEc2, snapshot, type World } from '../../support/fake-ec2';
 import {
   ACCOUNT,
   EC2_2_FINDING,
@@ -26,11 +32,16 @@ import {
 } from '../../support/fixtures';
 import { controlHarness, TOPIC_ARN } from '../../support/handler';
 
-function setup() {
+function setup(params?: Ec2_2Params) {
   const ec2Client = new EC2Client({ region: REGION });
   const ec2 = strictMock(ec2Client);
-  const harness = controlHarness(ec2_2, { clients: { ec2: ec2Client } });
-  return { ec2, ...harness };
+  const others = ec2_2Clients(ec2Client);
+  noOtherUsers(ec2, others);
+  const harness = controlHarness(ec2_2, {
+    clients: others.clients,
+    ...(params ? { params } : {}),
+  });
+  return { ec2, others, ...harness };
 }
 
 function givenUnusedDefaultGroupWithRules(ec2: ReturnType<typeof setup>['ec2']) {
@@ -64,16 +75,119 @@ function givenUnusedDefaultGroupWithRules(ec2: ReturnType<typeof setup>['ec2']) 
   ec2.on(DescribeNetworkInterfacesCommand).resolves({ NetworkInterfaces: [] });
   for (const filter of ['ip-permission.group-id', 'egress.ip-permission.group-id']) {
     ec2
-      .on(
-        DescribeSecurityGroupsCommand,
-        { Filters: [{ Name: filter, Values: [EC2_2_GROUP_ID] }], MaxResults: 25 },
-        true,
-      )
+      .on(DescribeSecurityGroupsCommand, {
+        Filters: [{ Name: filter, Values: [EC2_2_GROUP_ID] }],
+        MaxResults: 1000,
+      })
       .resolves({ SecurityGroups: [] });
   }
-  ec2
-    .on(DescribeSecurityGroupReferencesCommand, { GroupId: [EC2_2_GROUP_ID] }, true)
-    .resolves({ SecurityGroupReferenceSet: [] });
+}
+
+/** Two instances in the default group, whose rules another group ("db") references. */
+function migrationWorld(): World {
+  return {
+    groups: [
+      {
+        groupId: EC2_2_GROUP_ID,
+        name: 'default',
+        vpcId: 'vpc-1',
+        tags: {},
+        rules: [
+          {
+            ruleId: 'sgr-1',
+            egress: false,
+            protocol: '-1',
+            fromPort: -1,
+            toPort: -1,
+            referencedGroupId: EC2_2_GROUP_ID,
+          },
+          {
+            ruleId: 'sgr-2',
+            egress: true,
+            protocol: '-1',
+            fromPort: -1,
+            toPort: -1,
+            cidrIpv4: '0.0.0.0/0',
+          },
+        ],
+      },
+      {
+        groupId: 'sg-0000000000000a001',
+        name: 'db',
+        vpcId: 'vpc-1',
+        tags: {},
+        rules: [
+          {
+            ruleId: 'sgr-3',
+            egress: false,
+            protocol: 'tcp',
+            fromPort: 5432,
+            toPort: 5432,
+            referencedGroupId: EC2_2_GROUP_ID,
+            description: 'app servers',
+          },
+        ],
+      },
+    ],
+    interfaces: [
+      { interfaceId: 'eni-1', groups: [EC2_2_GROUP_ID], instanceId: 'i-1' },
+      { interfaceId: 'eni-2', groups: [EC2_2_GROUP_ID], instanceId: 'i-2' },
+    ],
+  };
+}
+
+type Harness = ReturnType<typeof setup>;
+
+/** The ledger entry the harness recorded, as the CLI reads it, and the attempts recorded on it. */
+function ledgerOf(t: Harness): RollbackLedger & { attempts: RollbackAttempt[] } {
+  const record = t.records[0];
+  const result = t.results[0]?.result;
+  if (!record || !result) throw new Error('expected a recorded change');
+  const entry: LedgerEntry = {
+    // The harness numbers changes; the function leads them with the control id, which rollback requires.
+    changeId: `${record.controlId}-${record.changeId}`,
+    controlId: record.controlId,
+    findingId: record.findingId,
+    resource: record.resource,
+    account: record.account,
+    region: record.region,
+    summary: record.summary,
+    before: JSON.stringify(record.before),
+    status: result.status,
+    createdAt: '2026-12-01T00:00:00.000Z',
+    changes: [...result.changes],
+    ...(result.status === 'FAILED' ? { error: result.error, stateLeft: result.stateLeft } : {}),
+    rollbacks: [],
+    expiresAt: 0,
+  };
+  const attempts: RollbackAttempt[] = [];
+  return {
+    attempts,
+    get: async (changeId) => (changeId === entry.changeId ? entry : undefined),
+    claimForRollback: async (_changeId, from) => from.includes(entry.status),
+    recordRollback: async (_changeId, _status, attempt) => {
+      attempts.push(attempt);
+    },
+    recordRefusal: async (_changeId, attempt) => {
+      attempts.push(attempt);
+    },
+  };
+}
+
+/** `hubfix rollback <changeId>`, confirmed, with the test's clients. */
+function rollBackAsTheCli(t: Harness, ledger: RollbackLedger) {
+  const record = t.records[0];
+  return rollbackChange({
+    changeId: `${record?.controlId}-${record?.changeId}`,
+    by: 'arn:aws:iam::111111111111:user/ops',
+    scope: { account: record?.account ?? '', region: record?.region ?? '' },
+    force: false,
+    ledger,
+    control: async () => ec2_2,
+    clients: () => t.others.clients,
+    confirm: async () => true,
+    log: silentLog,
+  });
 }
 
 describe('EC2.2 handler', () => {
@@ -211,11 +325,117 @@ describe('EC2.2 handler', () => {
   it('fails at cold start, naming the variable, when the environment is wrong', () => {
     const make = () =>
       controlHarness(ec2_2, {
-        clients: { ec2: new EC2Client({ region: REGION }) },
+        clients: ec2_2Clients(new EC2Client({ region: REGION })).clients,
         env: { HUBFIX_TOPIC_ARN: 'not-an-arn' },
       });
 
     expect(make).toThrow(ConfigurationError);
     expect(make).toThrow('HUBFIX_TOPIC_ARN: expected an ARN');
+  });
+});
+
+describe('EC2.2 handler: users without an interface, and the migrate strategy', () => {
+  it("blocks, naming the Lambda function, when a function's VPC configuration names the group", async () => {
+    // Prepare
+    const t = setup();
+    givenUnusedDefaultGroupWithRules(t.ec2);
+    t.others.lambda.on(ListFunctionsCommand).resolves({
+      Functions: [
+        { FunctionName: 'orders-api', VpcConfig: { SecurityGroupIds: [EC2_2_GROUP_ID] } },
+      ],
+    });
+    t.acceptDeliveries();
+
+    // Act
+    const result = await t.invoke(importedEvent([EC2_2_FINDING]));
+
+    // Assess
+    expect(result.findings[0]?.outcome).toBe('BLOCKED');
+    expect(t.workflows()).toEqual(['NOTIFIED']);
+    expect(t.published()[0]?.Message).toContain(
+      `1 Lambda function version(s) name ${EC2_2_GROUP_ID}: orders-api.`,
+    );
+    expect(t.ec2).toHaveReceivedCommandTimes(RevokeSecurityGroupIngressCommand, 0);
+  });
+
+  it('migrates a default group in use, records the migration, and the CLI rollback restores it exactly', async () => {
+    // Prepare: two instances in the default group, one other group referencing it.
+    const t = setup({ strategy: 'migrate', migrate: { maxInterfaces: 25 } });
+    const start = migrationWorld();
+    const fake = new FakeEc2(start);
+    fake.install(t.ec2);
+    t.acceptDeliveries();
+
+    // Act
+    const result = await t.invoke(importedEvent([EC2_2_FINDING]));
+
+    // Assess
+    expect(result.findings[0]?.outcome).toBe('REMEDIATED');
+    // Verified: the note only; Security Hub resolves it on its next check.
+    expect(t.workflows()).toEqual([undefined]);
+    const before = t.records[0]?.before as { migration?: { interfaces: unknown[] } };
+    expect(before.migration?.interfaces).toEqual([
+      { interfaceId: 'eni-1', groups: [EC2_2_GROUP_ID] },
+      { interfaceId: 'eni-2', groups: [EC2_2_GROUP_ID] },
+    ]);
+    expect(fake.world.interfaces.every((e) => !e.groups.includes(EC2_2_GROUP_ID))).toBe(true);
+
+    // Act: roll back from the ledger entry, as `hubfix rollback` does
+    const ledger = ledgerOf(t);
+    const rollback = await rollBackAsTheCli(t, ledger);
+
+    // Assess
+    expect(rollback.kind).toBe('rolled-back');
+    expect(snapshot(fake.world)).toEqual(snapshot(start));
+    expect(ledger.attempts.map((a) => a.outcome)).toEqual(['ROLLED_BACK']);
+  });
+
+  it('records the steps of a migration that stopped part-way; the CLI gives back only rules the entry records as revoked', async () => {
+    // Prepare: the second interface's move fails.
+    const t = setup({ strategy: 'migrate', migrate: { maxInterfaces: 25 } });
+    const start = migrationWorld();
+    const fake = new FakeEc2(start);
+    fake.install(t.ec2);
+    t.acceptDeliveries();
+    const moves = () =>
+      fake.writes().filter((c) => c.command === 'ModifyNetworkInterfaceAttributeCommand').length;
+    const realAfterWrite = fake.afterWrite;
+    fake.afterWrite = (now) => {
+      realAfterWrite?.(now);
+      if (moves() === 1) fake.failAt = fake.calls.length;
+    };
+
+    // Act
+    const result = await t.invoke(importedEvent([EC2_2_FINDING]));
+
+    // Assess: the ledger records each step done, and the state left.
+    expect(result.findings[0]?.outcome).toBe('FAILED');
+    const recorded = t.results[0]?.result;
+    expect(recorded?.status).toBe('FAILED');
+    expect(recorded?.changes).toEqual([
+      expect.stringMatching(/^create /),
+      expect.stringMatching(/^copy the rules of /),
+      expect.stringMatching(/^add to sg-0000000000000a001 the rule\(s\) for sg-/),
+      expect.stringMatching(/^add to .* its references again for sg-/),
+      'read the interfaces to move',
+      expect.stringMatching(/^move eni-1 to \[sg-\w+\]$/),
+    ]);
+    expect(recorded?.status === 'FAILED' ? recorded.stateLeft : '').toMatch(/^6 step\(s\) done: /);
+    expect(fake.world.interfaces.map((e) => e.groups.length)).toEqual([1, 1]);
+
+    // Act: `hubfix rollback` on that entry
+    const ledger = ledgerOf(t);
+    const writes = fake.writes().length;
+    const rollback = await rollBackAsTheCli(t, ledger);
+
+    // Assess: the default group's rules were never revoked, so the entry does
+    // not name them and the rollback is refused before any call; a re-run
+    // finishes the migration instead.
+    expect(rollback).toMatchObject({
+      kind: 'refused',
+      reason: expect.stringContaining('does not record that its change removed sgr-1'),
+    });
+    expect(fake.writes()).toHaveLength(writes);
+    expect(ledger.attempts.map((a) => a.outcome)).toEqual(['REFUSED']);
   });
 });

@@ -1,15 +1,24 @@
+import { DescribeLaunchConfigurationsCommand } from '@aws-sdk/client-auto-scaling';
 import {
   AuthorizeSecurityGroupEgressCommand,
   AuthorizeSecurityGroupIngressCommand,
+  DescribeLaunchTemplateVersionsCommand,
   DescribeNetworkInterfacesCommand,
   DescribeSecurityGroupReferencesCommand,
   DescribeSecurityGroupRulesCommand,
   DescribeSecurityGroupsCommand,
+  DescribeVpcsCommand,
   EC2Client,
   RevokeSecurityGroupEgressCommand,
   RevokeSecurityGroupIngressCommand,
   type SecurityGroupRule,
 } from '@aws-sdk/client-ec2';
+import {
+  DescribeServicesCommand,
+  ListClustersCommand,
+  ListServicesCommand,
+} from '@aws-sdk/client-ecs';
+import { ListFunctionsCommand } from '@aws-sdk/client-lambda';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Ec2_2Params } from '../../../lambdas/controls/ec2-2/meta';
 import {
@@ -21,7 +30,8 @@ import {
 import type { ChangePlan, FindingContext } from '../../../lambdas/core/control';
 import { PartialChangeError } from '../../../lambdas/core/errors';
 import { resetStrict, serviceError, strictMock } from '../../support/aws';
-import { ec2Ref, findingContext, rollbackContext } from '../../support/control';
+import { ec2Ref, fakeClock, findingContext, rollbackContext } from '../../support/control';
+import { ec2_2Clients, noOtherUsers } from '../../support/ec2-2';
 
 const GROUP = 'sg-0a1b2c3d4e5f60718';
 const VPC = 'vpc-0123456789abcdef0';
@@ -57,11 +67,12 @@ const SSH_INGRESS: SecurityGroupRule = {
   Description: 'temporary ssh',
 };
 
-const ec2Mock = strictMock(EC2Client);
-const clients: Ec2Clients = { ec2: new EC2Client({ region: 'us-east-1' }) };
-const ctx: FindingContext<Ec2Clients, Ec2_2Params> = findingContext(clients, {
-  strategy: 'empty-if-unused',
-});
+const ec2Client = new EC2Client({ region: 'us-east-1' });
+const ec2Mock = strictMock(ec2Client);
+const others = ec2_2Clients(ec2Client);
+const clients: Ec2Clients = others.clients;
+const params: Ec2_2Params = { strategy: 'empty-if-unused', migrate: { maxInterfaces: 25 } };
+const ctx: FindingContext<Ec2Clients, Ec2_2Params> = findingContext(clients, params);
 
 function givenGroup(name: string, tags: { Key: string; Value: string }[] = []) {
   ec2Mock
@@ -96,12 +107,17 @@ function givenUsage(
     peers?: string[];
   } = {},
 ) {
+  // As EC2 answers a filtered describe: an empty first page that still has a token.
+  const eniInput = {
+    Filters: [{ Name: 'group-id', Values: [GROUP] }],
+    MaxResults: 1000,
+    IncludeManagedResources: true,
+  };
   ec2Mock
-    .on(
-      DescribeNetworkInterfacesCommand,
-      { Filters: [{ Name: 'group-id', Values: [GROUP] }], MaxResults: 25 },
-      true,
-    )
+    .on(DescribeNetworkInterfacesCommand, { ...eniInput, NextToken: undefined }, true)
+    .resolves({ NetworkInterfaces: [], NextToken: 'page-2' });
+  ec2Mock
+    .on(DescribeNetworkInterfacesCommand, { ...eniInput, NextToken: 'page-2' }, true)
     .resolves({
       NetworkInterfaces: (options.enis ?? []).map((id) => ({
         NetworkInterfaceId: id,
@@ -112,20 +128,19 @@ function givenUsage(
     ['ip-permission.group-id', options.ingressRefs ?? []],
     ['egress.ip-permission.group-id', options.egressRefs ?? []],
   ] as const) {
+    const input = { Filters: [{ Name: filter, Values: [GROUP] }], MaxResults: 1000 };
     ec2Mock
-      .on(
-        DescribeSecurityGroupsCommand,
-        { Filters: [{ Name: filter, Values: [GROUP] }], MaxResults: 25 },
-        true,
-      )
-      .resolves({
-        SecurityGroups: [
-          // The default group references itself; that must not count.
-          { GroupId: GROUP, GroupName: 'default' },
-          ...ids.map((id) => ({ GroupId: id, GroupName: `app-${id}` })),
-        ],
-      });
+      .on(DescribeSecurityGroupsCommand, { ...input, NextToken: undefined }, true)
+      .resolves({ SecurityGroups: [], NextToken: 'page-2' });
+    ec2Mock.on(DescribeSecurityGroupsCommand, { ...input, NextToken: 'page-2' }, true).resolves({
+      SecurityGroups: [
+        // The default group references itself; that must not count.
+        { GroupId: GROUP, GroupName: 'default' },
+        ...ids.map((id) => ({ GroupId: id, GroupName: `app-${id}` })),
+      ],
+    });
   }
+  noOtherUsers(ec2Mock, others);
   ec2Mock.on(DescribeSecurityGroupReferencesCommand, { GroupId: [GROUP] }, true).resolves({
     SecurityGroupReferenceSet: (options.peers ?? []).map((vpc) => ({
       GroupId: GROUP,
@@ -149,6 +164,9 @@ function changePlan(state: DefaultGroupState): ChangePlan<Ec2_2Before> {
 
 beforeEach(() => {
   resetStrict(ec2Mock);
+  resetStrict(others.lambda);
+  resetStrict(others.ecs);
+  resetStrict(others.autoScaling);
 });
 
 describe('EC2.2 readState', () => {
@@ -288,7 +306,7 @@ describe('EC2.2 preflight', () => {
     givenUsage({ peers: ['vpc-peer'] });
 
     expect(await ec2_2.preflight(state, ctx)).toEqual([
-      `security groups in peered VPC(s) vpc-peer via pcx-1 reference ${GROUP}.`,
+      `security groups in peered VPC(s) vpc-peer via pcx-1 reference ${GROUP}. Point them at another group first.`,
     ]);
   });
 
@@ -361,20 +379,46 @@ describe('EC2.2 apply, verify, rollback', () => {
   });
 
   it('verifies that no rule is left', async () => {
-    givenRules([]);
+    givenRules([], []);
 
     expect(await ec2_2.verify({ groupId: GROUP, vpcId: VPC, rules: [] }, ctx)).toEqual({
       ok: true,
     });
   });
 
-  it('reports the rules that are still there', async () => {
-    givenRules([OPEN_EGRESS]);
+  it('reports the rules that are still there once its backoff is spent', async () => {
+    // Prepare
+    ec2Mock.on(DescribeSecurityGroupRulesCommand).resolves({ SecurityGroupRules: [OPEN_EGRESS] });
+    const { clock, sleeps } = fakeClock();
 
-    expect(await ec2_2.verify({ groupId: GROUP, vpcId: VPC, rules: [] }, ctx)).toEqual({
+    // Act
+    const verdict = await ec2_2.verify(
+      { groupId: GROUP, vpcId: VPC, rules: [] },
+      { ...ctx, clock },
+    );
+
+    // Assess
+    expect(verdict).toEqual({
       ok: false,
       reason: `1 rule(s) remain on ${GROUP}: sgr-00000000000000002`,
     });
+    expect(sleeps).toEqual([1000, 2000, 4000, 8000]);
+  });
+
+  it('waits for EC2 to show the revoke: a first read that still has the rule is not a failure', async () => {
+    ec2Mock
+      .on(DescribeSecurityGroupRulesCommand)
+      .resolvesOnce({ SecurityGroupRules: [OPEN_EGRESS] })
+      .resolves({ SecurityGroupRules: [] });
+    const { clock, sleeps } = fakeClock();
+
+    const verdict = await ec2_2.verify(
+      { groupId: GROUP, vpcId: VPC, rules: [] },
+      { ...ctx, clock },
+    );
+
+    expect(verdict).toEqual({ ok: true });
+    expect(sleeps).toEqual([1000]);
   });
 
   it('rolls back by re-authorizing each recorded rule exactly, skipping ones already back', async () => {
@@ -438,5 +482,312 @@ describe('EC2.2 apply, verify, rollback', () => {
       ec2_2.before.parse({ groupId: GROUP, vpcId: VPC, rules: [{ ruleId: 'x' }] }, 'before').ok,
     ).toBe(false);
     expect(ec2_2.before.parse({ groupId: GROUP, vpcId: VPC, rules: [] }, 'before').ok).toBe(true);
+  });
+});
+
+describe('EC2.2 preflight: users without an interface right now', () => {
+  const state: DefaultGroupState = { groupId: GROUP, vpcId: VPC, rules: [] };
+
+  /** Everything answers "nothing uses it", except what a test prepares after this. */
+  function givenOnly(prepare: () => void) {
+    givenUsage();
+    prepare();
+  }
+
+  it('reads every filtered describe to the end: an item on page two blocks, for each call site', async () => {
+    // Prepare: each call site answers an empty first page with a token, then a page with a user.
+    givenOnly(() => {
+      others.lambda
+        .on(ListFunctionsCommand, { FunctionVersion: 'ALL', MaxItems: 50, Marker: undefined }, true)
+        .resolves({ Functions: [], NextMarker: 'm-2' });
+      others.lambda
+        .on(ListFunctionsCommand, { FunctionVersion: 'ALL', MaxItems: 50, Marker: 'm-2' }, true)
+        .resolves({
+          Functions: [{ FunctionName: 'orders', VpcConfig: { SecurityGroupIds: [GROUP] } }],
+        });
+      const versions = {
+        Versions: ['$Latest', '$Default'],
+        MaxResults: 200,
+        IncludeManagedResources: true,
+      };
+      ec2Mock
+        .on(DescribeLaunchTemplateVersionsCommand, { ...versions, NextToken: undefined }, true)
+        .resolves({ LaunchTemplateVersions: [], NextToken: 't-2' });
+      ec2Mock
+        .on(DescribeLaunchTemplateVersionsCommand, { ...versions, NextToken: 't-2' }, true)
+        .resolves({
+          LaunchTemplateVersions: [
+            {
+              LaunchTemplateId: 'lt-0a',
+              LaunchTemplateName: 'web',
+              VersionNumber: 3,
+              DefaultVersion: true,
+              LaunchTemplateData: { SecurityGroupIds: [GROUP] },
+            },
+          ],
+        });
+      others.autoScaling
+        .on(DescribeLaunchConfigurationsCommand, { MaxRecords: 100, NextToken: undefined }, true)
+        .resolves({ LaunchConfigurations: [], NextToken: 'c-2' });
+      others.autoScaling
+        .on(DescribeLaunchConfigurationsCommand, { MaxRecords: 100, NextToken: 'c-2' }, true)
+        .resolves({
+          LaunchConfigurations: [
+            {
+              LaunchConfigurationName: 'legacy-workers',
+              SecurityGroups: [GROUP],
+              ImageId: 'ami-1',
+              InstanceType: 't3.micro',
+              CreatedTime: new Date(),
+            },
+          ],
+        });
+      others.ecs
+        .on(ListClustersCommand, { maxResults: 100, nextToken: undefined }, true)
+        .resolves({ clusterArns: [], nextToken: 'k-2' });
+      others.ecs
+        .on(ListClustersCommand, { maxResults: 100, nextToken: 'k-2' }, true)
+        .resolves({ clusterArns: ['arn:aws:ecs:us-east-1:111111111111:cluster/prod'] });
+      const cluster = 'arn:aws:ecs:us-east-1:111111111111:cluster/prod';
+      others.ecs
+        .on(ListServicesCommand, { cluster, maxResults: 100, nextToken: undefined }, true)
+        .resolves({ serviceArns: [], nextToken: 's-2' });
+      others.ecs
+        .on(ListServicesCommand, { cluster, maxResults: 100, nextToken: 's-2' }, true)
+        .resolves({ serviceArns: ['arn:aws:ecs:us-east-1:111111111111:service/prod/api'] });
+      others.ecs
+        .on(
+          DescribeServicesCommand,
+          { cluster, services: ['arn:aws:ecs:us-east-1:111111111111:service/prod/api'] },
+          true,
+        )
+        .resolves({
+          services: [
+            {
+              serviceArn: 'arn:aws:ecs:us-east-1:111111111111:service/prod/api',
+              status: 'ACTIVE',
+              desiredCount: 0,
+              networkConfiguration: {
+                awsvpcConfiguration: { subnets: ['subnet-1'], securityGroups: [GROUP] },
+              },
+            },
+          ],
+        });
+    });
+
+    // Act
+    const blockers = await ec2_2.preflight(state, ctx);
+
+    // Assess: each user is named.
+    expect(blockers).toEqual([
+      `1 Lambda function version(s) name ${GROUP}: orders. Lambda makes their network interfaces only while they run; change their VPC configuration to another group first.`,
+      `1 launch template version(s) name ${GROUP}: lt-0a (web) version 3 (default). hubfix does not change launch templates: create a version that names another group (the replacement, with migrate) and make it the default, then delete or replace the old default and latest versions.`,
+      `1 Auto Scaling launch configuration(s) name ${GROUP}: legacy-workers. Launch configurations cannot be changed: move their Auto Scaling groups to a launch template or configuration with another group first.`,
+      `1 ECS service(s) name ${GROUP}: prod/api. A service scaled to 0 still starts its tasks in it: update the services to another group first.`,
+    ]);
+  });
+
+  it('names Lambda versions apart from $LATEST, and says "and N more" past five', async () => {
+    givenOnly(() => {
+      others.lambda.on(ListFunctionsCommand).resolves({
+        Functions: [
+          ...['a', 'b', 'c', 'd', 'e', 'f'].map((name) => ({
+            FunctionName: name,
+            Version: '$LATEST',
+            VpcConfig: { SecurityGroupIds: ['sg-other', GROUP] },
+          })),
+          { FunctionName: 'a', Version: '7', VpcConfig: { SecurityGroupIds: [GROUP] } },
+          { FunctionName: 'g', Version: '$LATEST', VpcConfig: { SecurityGroupIds: ['sg-other'] } },
+        ],
+      });
+    });
+
+    const [blocker] = await ec2_2.preflight(state, ctx);
+
+    expect(blocker).toMatch(
+      new RegExp(`^7 Lambda function version\\(s\\) name ${GROUP}: a, b, c, d, e and 2 more\\.`),
+    );
+  });
+
+  it('judges launch templates by id in either place, by the name "default" only in the default VPC, and by naming none', async () => {
+    // Prepare
+    givenOnly(() => {
+      ec2Mock.on(DescribeLaunchTemplateVersionsCommand).resolves({
+        LaunchTemplateVersions: [
+          {
+            LaunchTemplateId: 'lt-nic',
+            LaunchTemplateName: 'nic',
+            VersionNumber: 2,
+            LaunchTemplateData: { NetworkInterfaces: [{ DeviceIndex: 0, Groups: [GROUP] }] },
+          },
+          // $Latest and $Default are the same version: named once.
+          {
+            LaunchTemplateId: 'lt-named',
+            LaunchTemplateName: 'named',
+            VersionNumber: 1,
+            DefaultVersion: true,
+            LaunchTemplateData: { SecurityGroups: ['default'] },
+          },
+          {
+            LaunchTemplateId: 'lt-named',
+            LaunchTemplateName: 'named',
+            VersionNumber: 1,
+            DefaultVersion: true,
+            LaunchTemplateData: { SecurityGroups: ['default'] },
+          },
+          {
+            LaunchTemplateId: 'lt-bare',
+            LaunchTemplateName: 'bare',
+            VersionNumber: 4,
+            LaunchTemplateData: { InstanceType: 't3.micro' },
+          },
+          {
+            LaunchTemplateId: 'lt-other',
+            LaunchTemplateName: 'other',
+            VersionNumber: 1,
+            LaunchTemplateData: { SecurityGroupIds: ['sg-other'] },
+          },
+        ],
+      });
+      ec2Mock
+        .on(DescribeVpcsCommand, { VpcIds: [VPC] }, true)
+        .resolves({ Vpcs: [{ VpcId: VPC, IsDefault: true }] });
+    });
+
+    // Act
+    const blockers = await ec2_2.preflight(state, ctx);
+
+    // Assess
+    expect(blockers).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^1 launch template version\\(s\\) name ${GROUP}: lt-nic \\(nic\\) version 2\\.`,
+        ),
+      ),
+      expect.stringMatching(
+        new RegExp(
+          `^1 launch template version\\(s\\) name the group "default" by name, which in the default VPC ${VPC} is ${GROUP}: lt-named \\(named\\) version 1 \\(default\\)\\.`,
+        ),
+      ),
+      `1 launch template version(s) name no security group, so what they start gets the default group of its VPC, possibly ${GROUP}: lt-bare (bare) version 4. Give them a security group of their own.`,
+    ]);
+    expect(ec2Mock).toHaveReceivedCommandTimes(DescribeVpcsCommand, 1);
+  });
+
+  it('does not count the name "default" outside the default VPC', async () => {
+    givenOnly(() => {
+      ec2Mock.on(DescribeLaunchTemplateVersionsCommand).resolves({
+        LaunchTemplateVersions: [
+          {
+            LaunchTemplateId: 'lt-named',
+            LaunchTemplateName: 'named',
+            VersionNumber: 1,
+            LaunchTemplateData: { SecurityGroups: ['default'] },
+          },
+        ],
+      });
+      others.autoScaling.on(DescribeLaunchConfigurationsCommand).resolves({
+        LaunchConfigurations: [
+          {
+            LaunchConfigurationName: 'classic',
+            SecurityGroups: ['default'],
+            ImageId: 'ami-1',
+            InstanceType: 't3.micro',
+            CreatedTime: new Date(),
+          },
+        ],
+      });
+      ec2Mock
+        .on(DescribeVpcsCommand, { VpcIds: [VPC] }, true)
+        .resolves({ Vpcs: [{ VpcId: VPC, IsDefault: false }] });
+    });
+
+    expect(await ec2_2.preflight(state, ctx)).toEqual([]);
+    // Asked once, however many templates and configurations name "default".
+    expect(ec2Mock).toHaveReceivedCommandTimes(DescribeVpcsCommand, 1);
+  });
+
+  it('counts a launch configuration that names no group as a possible user', async () => {
+    givenOnly(() => {
+      others.autoScaling.on(DescribeLaunchConfigurationsCommand).resolves({
+        LaunchConfigurations: [
+          {
+            LaunchConfigurationName: 'bare',
+            SecurityGroups: [],
+            ImageId: 'ami-1',
+            InstanceType: 't3.micro',
+            CreatedTime: new Date(),
+          },
+        ],
+      });
+    });
+
+    expect(await ec2_2.preflight(state, ctx)).toEqual([
+      `1 Auto Scaling launch configuration(s) name no security group, so what they start gets the default group of its VPC, possibly ${GROUP}: bare. Give them a security group of their own.`,
+    ]);
+  });
+
+  it('describes ECS services ten at a time, and judges deployments and task sets too', async () => {
+    // Prepare: 12 services in one cluster.
+    const cluster = 'arn:aws:ecs:us-east-1:111111111111:cluster/batch';
+    const arns = Array.from(
+      { length: 12 },
+      (_, i) => `arn:aws:ecs:us-east-1:111111111111:service/batch/svc-${i}`,
+    );
+    givenOnly(() => {
+      others.ecs.on(ListClustersCommand).resolves({ clusterArns: [cluster] });
+      others.ecs.on(ListServicesCommand).resolves({ serviceArns: arns });
+      const service = (arn: string, extra: object) => ({
+        serviceArn: arn,
+        status: 'ACTIVE',
+        networkConfiguration: {
+          awsvpcConfiguration: { subnets: ['subnet-1'], securityGroups: ['sg-other'] },
+        },
+        ...extra,
+      });
+      others.ecs
+        .on(DescribeServicesCommand, { cluster, services: arns.slice(0, 10) }, true)
+        .resolves({
+          services: [
+            // A deployment still rolling out with the default group.
+            service(arns[0] ?? '', {
+              deployments: [
+                {
+                  networkConfiguration: {
+                    awsvpcConfiguration: { subnets: ['s'], securityGroups: [GROUP] },
+                  },
+                },
+              ],
+            }),
+            // A task set without any group: ECS gives its tasks the VPC's default group.
+            service(arns[1] ?? '', {
+              taskSets: [{ networkConfiguration: { awsvpcConfiguration: { subnets: ['s'] } } }],
+            }),
+            // A deleted service that DescribeServices still shows for a while.
+            service(arns[2] ?? '', {
+              status: 'INACTIVE',
+              networkConfiguration: {
+                awsvpcConfiguration: { subnets: ['s'], securityGroups: [GROUP] },
+              },
+            }),
+            ...arns.slice(3, 10).map((arn) => service(arn, {})),
+          ],
+        });
+      others.ecs
+        .on(DescribeServicesCommand, { cluster, services: arns.slice(10) }, true)
+        .resolves({ services: arns.slice(10).map((arn) => service(arn, {})) });
+    });
+
+    // Act
+    const blockers = await ec2_2.preflight(state, ctx);
+
+    // Assess
+    expect(blockers).toEqual([
+      expect.stringContaining(`1 ECS service(s) name ${GROUP}: batch/svc-0.`),
+      expect.stringContaining(
+        '1 ECS service(s) name no security group, so what they start gets the default group of its VPC',
+      ),
+    ]);
+    expect(others.ecs).toHaveReceivedCommandTimes(DescribeServicesCommand, 2);
   });
 });

@@ -12,7 +12,7 @@ const settings = {
   allowList: [{ tags: { environment: ['dev'] } }],
   overrideAllowList: false,
   maxDriftFixes: 1,
-  params: { strategy: 'empty-if-unused' },
+  params: { strategy: 'empty-if-unused', migrate: { maxInterfaces: 25 } },
 };
 const env = {
   HUBFIX_SETTINGS: JSON.stringify(settings),
@@ -76,13 +76,13 @@ describe('readEnvironment', () => {
   });
 
   it("validates the settings, including the control's own params", () => {
-    const bad = { ...settings, mode: 'fix', params: { strategy: 'migrate' } };
+    const bad = { ...settings, mode: 'fix', params: { strategy: 'delete-all' } };
 
     expect(
       issuesOf(() => readEnvironment({ ...env, HUBFIX_SETTINGS: JSON.stringify(bad) }, ec2_2Meta)),
     ).toEqual([
       'HUBFIX_SETTINGS.mode: expected one of "off", "notify", "remediate", got "fix"',
-      'HUBFIX_SETTINGS.params.strategy: expected "empty-if-unused", got "migrate"',
+      'HUBFIX_SETTINGS.params.strategy: expected one of "empty-if-unused", "migrate", got "delete-all"',
     ]);
   });
 

@@ -5,7 +5,6 @@
  */
 import {
   DescribeNetworkInterfacesCommand,
-  DescribeSecurityGroupReferencesCommand,
   DescribeSecurityGroupRulesCommand,
   DescribeSecurityGroupsCommand,
   EC2Client,
@@ -16,6 +15,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ec2_2 } from '../../../lambdas/controls/ec2-2/remediate';
 import { strictMock } from '../../support/aws';
+import { ec2_2Clients, noOtherUsers } from '../../support/ec2-2';
 import {
   customActionEvent,
   EC2_2_FINDING,
@@ -33,6 +33,7 @@ const RUNS = { numRuns: 150 };
 function setup(groupName = 'default') {
   const ec2Client = new EC2Client({ region: REGION });
   const ec2 = strictMock(ec2Client);
+  const others = ec2_2Clients(ec2Client);
   ec2.on(DescribeSecurityGroupsCommand, { GroupIds: [EC2_2_GROUP_ID] }, true).resolves({
     SecurityGroups: [{ GroupId: EC2_2_GROUP_ID, GroupName: groupName, VpcId: 'vpc-1' }],
   });
@@ -47,14 +48,14 @@ function setup(groupName = 'default') {
   ];
   ec2.on(DescribeSecurityGroupRulesCommand).callsFake(async () => ({ SecurityGroupRules: rules }));
   ec2.on(DescribeNetworkInterfacesCommand).resolves({ NetworkInterfaces: [] });
-  ec2.on(DescribeSecurityGroupsCommand, { MaxResults: 25 }).resolves({ SecurityGroups: [] });
-  ec2.on(DescribeSecurityGroupReferencesCommand).resolves({ SecurityGroupReferenceSet: [] });
+  ec2.on(DescribeSecurityGroupsCommand, { MaxResults: 1000 }).resolves({ SecurityGroups: [] });
+  noOtherUsers(ec2, others);
   ec2.on(RevokeSecurityGroupEgressCommand).callsFake(async () => {
     rules = [];
     return { Return: true };
   });
   ec2.on(RevokeSecurityGroupIngressCommand).resolves({ Return: true });
-  const harness = controlHarness(ec2_2, { clients: { ec2: ec2Client } });
+  const harness = controlHarness(ec2_2, { clients: others.clients });
   harness.acceptDeliveries();
   const mutations = () =>
     ec2.commandCalls(RevokeSecurityGroupEgressCommand).length +

@@ -5,7 +5,6 @@
  */
 import {
   DescribeNetworkInterfacesCommand,
-  DescribeSecurityGroupReferencesCommand,
   DescribeSecurityGroupRulesCommand,
   DescribeSecurityGroupsCommand,
   EC2Client,
@@ -21,6 +20,7 @@ import { readAsffEvent } from '../../../lambdas/core/intake/asff';
 import { onceKey } from '../../../lambdas/core/request';
 import { strictMock } from '../../support/aws';
 import { itemTable } from '../../support/dynamodb-items';
+import { ec2_2Clients, noOtherUsers } from '../../support/ec2-2';
 import {
   customActionEvent,
   EC2_2_FINDING,
@@ -33,9 +33,10 @@ import { controlHarness } from '../../support/handler';
 function setup(options: { slowRead?: boolean } = {}) {
   const ec2Client = new EC2Client({ region: REGION });
   const ec2 = strictMock(ec2Client);
+  const others = ec2_2Clients(ec2Client);
   const table = itemTable();
   const guard = new DynamoDbOnceGuard(table.client, { tableName: 'hubfix-idempotency' });
-  const harness = controlHarness(ec2_2, { clients: { ec2: ec2Client }, guard });
+  const harness = controlHarness(ec2_2, { clients: others.clients, guard });
   let rules = [
     {
       SecurityGroupRuleId: 'sgr-2',
@@ -56,8 +57,8 @@ function setup(options: { slowRead?: boolean } = {}) {
     });
   ec2.on(DescribeSecurityGroupRulesCommand).callsFake(async () => ({ SecurityGroupRules: rules }));
   ec2.on(DescribeNetworkInterfacesCommand).resolves({ NetworkInterfaces: [] });
-  ec2.on(DescribeSecurityGroupsCommand, { MaxResults: 25 }).resolves({ SecurityGroups: [] });
-  ec2.on(DescribeSecurityGroupReferencesCommand).resolves({ SecurityGroupReferenceSet: [] });
+  ec2.on(DescribeSecurityGroupsCommand, { MaxResults: 1000 }).resolves({ SecurityGroups: [] });
+  noOtherUsers(ec2, others);
   ec2
     .on(
       RevokeSecurityGroupEgressCommand,

@@ -12,6 +12,7 @@ import { RollbackRefusedError } from '../../../lambdas/core/errors';
 import { guardClients, matchesCall } from '../../../lambdas/core/rollback-guard';
 import { resetStrict, strictMock } from '../../support/aws';
 import { rollbackContext } from '../../support/control';
+import { ec2_2Clients } from '../../support/ec2-2';
 
 const ec2 = new EC2Client({ region: 'us-east-1' });
 const stub = strictMock(ec2);
@@ -120,7 +121,7 @@ describe('guardClients', () => {
     // Act
     const lines = await ec2_2.rollback(
       before,
-      rollbackContext(guardClients({ ec2 }, description.calls)),
+      rollbackContext(guardClients(ec2_2Clients(ec2).clients, description.calls)),
     );
 
     // Assess
