@@ -112,6 +112,7 @@ export function createReconcilerHandler(overrides: ReconcilerOverrides = {}) {
   const stateStore = new DynamoDbStateStore(dynamodb, {
     tableName: env.stateTable,
     historyDays: 0,
+    now: () => new Date(clock.now()),
   });
   const history = overrides.history ?? stateStore;
   const claims = overrides.claims ?? stateStore;
