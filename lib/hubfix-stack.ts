@@ -10,6 +10,7 @@ import { ControlRemediation } from './constructs/control-remediation';
 import { HubfixDashboard } from './constructs/dashboard';
 import { DeadLetterQueue } from './constructs/dead-letter-queue';
 import { NotificationTopic } from './constructs/notification-topic';
+import { Reconciler } from './constructs/reconciler';
 import { CONTROLS, type ControlDefinition, controlFolder } from './controls';
 
 export interface HubfixStackProps extends StackProps {
@@ -48,6 +49,8 @@ export class HubfixStack extends Stack {
   readonly alarms: HubfixAlarms;
   /** Undefined when `dashboard.enabled` is false. */
   readonly dashboard: HubfixDashboard | undefined;
+  /** Sweeps failed findings on a schedule: backfill, drift, lapsed suppressions. */
+  readonly reconciler: Reconciler;
 
   constructor(scope: Construct, id: string, props: HubfixStackProps) {
     super(scope, id, props);
@@ -152,6 +155,15 @@ export class HubfixStack extends Stack {
         })
       : undefined;
 
+    this.reconciler = new Reconciler(this, 'Reconciler', {
+      config: config.reconcile,
+      controls: new Map([...controls].map(([controlId, c]) => [controlId, c.handler.function])),
+      topic: this.notifications.topic,
+      stateTable: this.stateTable,
+      memorySize: config.functions.memorySize,
+      logRetention: config.functions.logRetentionDays,
+    });
+
     new CfnOutput(this, 'NotificationTopicArn', { value: this.notifications.topic.topicArn });
     new CfnOutput(this, 'LedgerTableName', {
       value: this.ledger.tableName,
@@ -159,5 +171,9 @@ export class HubfixStack extends Stack {
     });
     new CfnOutput(this, 'RemediateActionArn', { value: this.remediateAction.actionTargetArn });
     new CfnOutput(this, 'PlanActionArn', { value: this.planAction.actionTargetArn });
+    new CfnOutput(this, 'ReconcilerFunctionName', {
+      value: this.reconciler.handler.function.functionName,
+      description: 'Invoked by `npx hubfix backfill --apply --via-reconciler`',
+    });
   }
 }

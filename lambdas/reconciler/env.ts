@@ -115,6 +115,9 @@ export function readReconcilerEnvironment(
   };
 }
 
+/** The state table keys of the sweep's step claims start so (a grant names them). */
+export const SWEEP_CLAIM_PREFIX = 'reconciler#sweep#';
+
 /** The marker of the reconciler's events: the schedule's, and its own hand-ons. */
 export const RECONCILE_EVENT = 'hubfix.reconcile';
 

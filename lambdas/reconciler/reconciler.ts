@@ -36,6 +36,7 @@ import { securityHubProducts } from './decide';
 import {
   RECONCILE_EVENT,
   type ReconcileEvent,
+  SWEEP_CLAIM_PREFIX,
   readReconcileEvent,
   readReconcilerEnvironment,
 } from './env';
@@ -84,7 +85,7 @@ export interface ReconcilerResult {
 }
 
 export function claimKey(state: Pick<SweepState, 'sweepId' | 'step'>): string {
-  return `${RECONCILER}#sweep#${state.sweepId}#${state.step}`;
+  return `${SWEEP_CLAIM_PREFIX}${state.sweepId}#${state.step}`;
 }
 
 export function createReconcilerHandler(overrides: ReconcilerOverrides = {}) {
