@@ -21,29 +21,28 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import type { AsyncInvoker } from '../core/adapters/lambda-invoke';
-import { LambdaAsyncSender, LambdaRequeue } from '../core/adapters/requeue';
+import { LambdaAsyncSender } from '../core/adapters/requeue';
 import { SnsNotifier } from '../core/adapters/sns';
 import { DynamoDbStateStore } from '../core/adapters/state';
 import { awsClientOptions } from '../core/aws';
 import { type Clock, systemClock } from '../core/clock';
 import { lambdaDeadline } from '../core/deadline';
 import { ENVIRONMENT } from '../core/env';
-import { describeError, MalformedEventError, RequeueError } from '../core/errors';
+import { describeError, MalformedEventError } from '../core/errors';
 import type { FindingHistory, ResourceLease } from '../core/ports';
 import { logger, metrics, SERVICE_NAME } from '../core/powertools';
 import { parseDaemonAddress, type SegmentSink, Tracer, UdpSegmentSink } from '../core/tracing';
-import { securityHubProducts } from './decide';
 import {
   RECONCILE_EVENT,
   type ReconcileEvent,
-  SWEEP_CLAIM_PREFIX,
   readReconcileEvent,
   readReconcilerEnvironment,
+  SWEEP_CLAIM_PREFIX,
 } from './env';
-import { SecurityHubSweepSource, sweepQueries } from './source';
+import { controlHandoff } from './handoff';
+import { SecurityHubSweepSource, sweepTargets } from './source';
 import { summaryOf } from './summary';
 import {
-  type Handoff,
   runSweep,
   type SweepLimits,
   type SweepRun,
@@ -133,29 +132,10 @@ export function createReconcilerHandler(overrides: ReconcilerOverrides = {}) {
       );
       return lambda;
     });
-  const controls = new Map(
-    Object.entries(env.settings.controls).map(([id, name]) => [
-      id,
-      new LambdaRequeue(connect, name),
-    ]),
-  );
-  const handoff: Handoff = {
-    async hand(controlId, request) {
-      const target = controls.get(controlId);
-      if (!target) throw new RequeueError(`no function handles ${controlId}`);
-      await target.send(request);
-    },
-  };
+  const handoff = controlHandoff(env.settings.controls, connect);
   const self = env.functionName ? new LambdaAsyncSender(connect, env.functionName) : undefined;
   const notifier = new SnsNotifier(sns, env.topicArn);
-  const deployed = [...controls.keys()].sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
-  const queries = sweepQueries(deployed);
-  const scope = {
-    account: env.account,
-    region: env.region,
-    products: securityHubProducts(env.partition, env.region),
-    controls: new Set(deployed),
-  };
+  const { queries, scope } = sweepTargets(Object.keys(env.settings.controls), env);
 
   function count(name: string, value: number): void {
     if (value > 0) metrics.addMetric(name, MetricUnit.Count, value);

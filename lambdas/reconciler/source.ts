@@ -24,6 +24,7 @@ import { parseAsffFinding } from '../core/intake/asff';
 import { parseOcsfFinding } from '../core/intake/ocsf';
 import type { ParsedFinding } from '../core/intake/types';
 import { isRecord } from '../core/schema';
+import { type SweepScope, securityHubProducts } from './decide';
 import type { SweepQuery, SweepSource, SweptItem, SweptPage } from './sweep';
 
 /** Security Hub takes up to 20 values for one filter attribute. */
@@ -48,6 +49,23 @@ export interface SourceScope {
   readonly account: string;
   readonly region: string;
   readonly partition: string;
+}
+
+/** What a sweep of `controls` reads, and what it may act on. */
+export function sweepTargets(
+  controls: readonly string[],
+  where: SourceScope,
+): { queries: SweepQuery[]; scope: SweepScope } {
+  const deployed = [...controls].sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+  return {
+    queries: sweepQueries(deployed),
+    scope: {
+      account: where.account,
+      region: where.region,
+      products: securityHubProducts(where.partition, where.region),
+      controls: new Set(deployed),
+    },
+  };
 }
 
 const equals = (value: string) => ({ Value: value, Comparison: 'EQUALS' as const });

@@ -26,7 +26,7 @@ import {
 const NOW = Date.parse('2026-11-30T12:00:00.000Z');
 const SWEEP_ID = '2026-11-30T12:00:00Z';
 const PRODUCT = `arn:aws:securityhub:${REGION}::product/aws/securityhub`;
-const equals = (Value: string) => ({ Value, Comparison: 'EQUALS' });
+const equals = (Value: string) => ({ Value, Comparison: 'EQUALS' as const });
 
 /** What the sweep must ask for: this account and region, FAILED and ACTIVE, the deployed controls. */
 const SCOPE_FILTERS = {
@@ -45,7 +45,7 @@ const LEGACY = {
   ProductFields: ['EC2.2', 'EC2.9'].map((Value) => ({
     Key: 'ControlId',
     Value,
-    Comparison: 'EQUALS',
+    Comparison: 'EQUALS' as const,
   })),
 };
 const OCSF = {
