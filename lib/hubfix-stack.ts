@@ -171,9 +171,13 @@ export class HubfixStack extends Stack {
     });
     new CfnOutput(this, 'RemediateActionArn', { value: this.remediateAction.actionTargetArn });
     new CfnOutput(this, 'PlanActionArn', { value: this.planAction.actionTargetArn });
-    new CfnOutput(this, 'ReconcilerFunctionName', {
-      value: this.reconciler.handler.function.functionName,
-      description: 'Invoked by `npx hubfix backfill --apply --via-reconciler`',
+    new CfnOutput(this, 'ReconcilerSettings', {
+      value: this.reconciler.settings,
+      description: 'Read by `npx hubfix backfill`: the control functions and the grace period',
+    });
+    new CfnOutput(this, 'StateTableName', {
+      value: this.stateTable.tableName,
+      description: 'Read by `npx hubfix backfill`: what hubfix last did with each finding',
     });
   }
 }

@@ -70,10 +70,14 @@ export interface SummaryContext {
   readonly incomplete?: string;
 }
 
-/** The lines under the table: every count the table does not show. */
-export function tallyLines(tally: SweepTally): string[] {
+/** The lines under the table: every count the table does not show (a plan hands nothing on). */
+export function tallyLines(tally: SweepTally, options: { planOnly?: boolean } = {}): string[] {
   return [
-    `Handed on: ${tally.handed} finding(s) in ${tally.requests} request(s) to the controls' functions, which fetch each finding and read its resource again before anything is done.`,
+    ...(options.planOnly
+      ? []
+      : [
+          `Handed on: ${tally.handed} finding(s) in ${tally.requests} request(s) to the controls' functions, which fetch each finding and read its resource again before anything is done.`,
+        ]),
     ...(tally.handFailed > 0
       ? [`Could not hand on: ${tally.handFailed} finding(s); the next sweep tries again.`]
       : []),

@@ -7,13 +7,20 @@ import {
   type DescribeStacksCommandOutput,
 } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SecurityHubClient } from '@aws-sdk/client-securityhub';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import type { AsyncInvoker } from '../../lambdas/core/adapters/lambda-invoke';
 import { DynamoDbLedgerAdmin } from '../../lambdas/core/adapters/ledger-admin';
+import { DynamoDbStateStore } from '../../lambdas/core/adapters/state';
 import { awsClientOptions } from '../../lambdas/core/aws';
 import type { Control } from '../../lambdas/core/control';
-import { LedgerLocationError } from '../../lambdas/core/errors';
+import { ConfigurationError, LedgerLocationError } from '../../lambdas/core/errors';
+import { parseOrThrow } from '../../lambdas/core/schema';
+import { reconcilerSettingsSchema } from '../../lambdas/reconciler/env';
+import { controlHandoff } from '../../lambdas/reconciler/handoff';
+import { SecurityHubSweepSource } from '../../lambdas/reconciler/source';
 import { controlFolder, findControl } from '../controls';
-import type { CliDeps } from './command';
+import type { Caller, CliDeps, CliSweeper } from './command';
 import { sharedConfigRegion } from './region';
 
 /** The control module for a registered id, loaded only when a rollback needs it. */
@@ -34,13 +41,13 @@ export async function loadControl(
   );
 }
 
-/** The ledger table named by the stack's output; says which stack and how to name another. */
-export async function ledgerTableOfStack(
+/** The stack's outputs by key; says when there is no such stack and how to name another. */
+async function outputsOfStack(
   cloudFormation: CloudFormationClient,
   stack: string,
   region: string,
-): Promise<string> {
-  const how = 'name the stack with --stack <name> or the table with --table <name>';
+  how: string,
+): Promise<Record<string, string>> {
   let response: DescribeStacksCommandOutput;
   try {
     response = await cloudFormation.send(new DescribeStacksCommand({ StackName: stack }));
@@ -53,13 +60,65 @@ export async function ledgerTableOfStack(
     }
     throw error;
   }
-  const output = response.Stacks?.[0]?.Outputs?.find((o) => o.OutputKey === 'LedgerTableName');
-  if (!output?.OutputValue) {
+  return Object.fromEntries(
+    (response.Stacks?.[0]?.Outputs ?? []).flatMap((o) =>
+      o.OutputKey && o.OutputValue ? [[o.OutputKey, o.OutputValue]] : [],
+    ),
+  );
+}
+
+/** The ledger table named by the stack's output; says which stack and how to name another. */
+export async function ledgerTableOfStack(
+  cloudFormation: CloudFormationClient,
+  stack: string,
+  region: string,
+): Promise<string> {
+  const how = 'name the stack with --stack <name> or the table with --table <name>';
+  const table = (await outputsOfStack(cloudFormation, stack, region, how)).LedgerTableName;
+  if (!table) {
     throw new LedgerLocationError(
       `stack ${stack} in ${region} has no LedgerTableName output, so it is not a hubfix stack: ${how}`,
     );
   }
-  return output.OutputValue;
+  return table;
+}
+
+/** What `backfill` sweeps with, from the stack's outputs and the caller's credentials. */
+export async function sweeperOfStack(
+  stack: string,
+  region: string,
+  caller: Caller,
+): Promise<CliSweeper> {
+  const sdk = awsClientOptions(region);
+  const how = 'name the stack with --stack <name>';
+  const outputs = await outputsOfStack(new CloudFormationClient(sdk), stack, region, how);
+  const { ReconcilerSettings: json, StateTableName: tableName } = outputs;
+  if (!json || !tableName) {
+    throw new LedgerLocationError(
+      `stack ${stack} in ${region} has no ReconcilerSettings or StateTableName output: deploy this version of hubfix there (npx cdk deploy), or ${how}`,
+    );
+  }
+  const settings = parseOrThrow(
+    reconcilerSettingsSchema,
+    JSON.parse(json) as unknown,
+    (issues) => new ConfigurationError(`the ReconcilerSettings output of ${stack}`, issues),
+  );
+  const partition = caller.arn.split(':')[1] ?? 'aws';
+  let lambda: AsyncInvoker | undefined;
+  return {
+    settings,
+    partition,
+    source: new SecurityHubSweepSource(new SecurityHubClient(sdk), {
+      account: caller.account,
+      region,
+      partition,
+    }),
+    history: new DynamoDbStateStore(new DynamoDBClient(sdk), { tableName, historyDays: 0 }),
+    handoff: controlHandoff(settings.controls, async () => {
+      lambda ??= (await import('../../lambdas/core/adapters/lambda-invoke')).lambdaInvoker(sdk);
+      return lambda;
+    }),
+  };
 }
 
 export function realDeps(): CliDeps {
@@ -94,5 +153,7 @@ export function realDeps(): CliDeps {
     },
     writeFile: (path, content) => writeFile(path, content, 'utf8'),
     now: () => new Date(),
+    sweeper: sweeperOfStack,
+    progress: process.stderr.isTTY ? (line) => process.stderr.write(`\r\x1b[2K${line}`) : undefined,
   };
 }

@@ -5,12 +5,27 @@
 import type { ParseArgsConfig } from 'node:util';
 import type { LedgerEntry } from '../../lambdas/core/adapters/ledger-admin';
 import type { Control } from '../../lambdas/core/control';
+import type { FindingHistory } from '../../lambdas/core/ports';
 import type { RollbackLedger } from '../../lambdas/core/rollback';
+import type { ReconcilerSettings } from '../../lambdas/reconciler/env';
+import type { Handoff, SweepSource } from '../../lambdas/reconciler/sweep';
 
 export interface CliLedger extends RollbackLedger {
   recent(limit: number): Promise<LedgerEntry[]>;
   /** Changes recorded from `since` to `until`, oldest first. */
   between(since: Date, until?: Date): Promise<LedgerEntry[]>;
+}
+
+/** What `backfill` sweeps with: the deployment's settings and the caller's own clients. */
+export interface CliSweeper {
+  /** The deployed control functions and the grace period (the stack's ReconcilerSettings output). */
+  readonly settings: ReconcilerSettings;
+  readonly partition: string;
+  readonly source: SweepSource;
+  /** What hubfix last did with each finding (the stack's StateTableName output). */
+  readonly history: Pick<FindingHistory, 'get'>;
+  /** Hands requests to the control functions the settings name. */
+  readonly handoff: Handoff;
 }
 
 export interface Caller {
@@ -40,6 +55,10 @@ export interface CliDeps {
   readonly ask: (question: string) => Promise<string | undefined>;
   readonly writeFile: (path: string, content: string) => Promise<void>;
   readonly now: () => Date;
+  /** The stack's sweep settings and clients for the caller's account, for `backfill`. */
+  readonly sweeper: (stack: string, region: string, caller: Caller) => Promise<CliSweeper>;
+  /** Rewrites the one progress line on a terminal ('' clears it); undefined when there is none. */
+  readonly progress: ((line: string) => void) | undefined;
 }
 
 export type OptionSpecs = NonNullable<ParseArgsConfig['options']>;
@@ -53,6 +72,8 @@ export interface CommandContext {
   readonly values: OptionValues;
   readonly positionals: readonly string[];
   readonly region: string;
+  /** The stack named by --stack, or the default. */
+  readonly stack: string;
   readonly deps: CliDeps;
   /** Prints one line on stdout, with control characters escaped. */
   print(line: string): void;

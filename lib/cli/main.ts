@@ -168,6 +168,7 @@ export async function main(argv: readonly string[], deps: CliDeps): Promise<numb
     values,
     positionals,
     region,
+    stack,
     deps,
     print,
     warn: (line) => deps.err(escapeTerminal(line)),

@@ -48,11 +48,17 @@ export interface ReconcilerProps {
 export class Reconciler extends Construct {
   readonly handler: RemediationFunction;
   readonly schedule: Schedule;
+  /** The sweep's settings as the function gets them (JSON): `npx hubfix backfill` reads them too. */
+  readonly settings: string;
 
   constructor(scope: Construct, id: string, props: ReconcilerProps) {
     super(scope, id);
     const stack = Stack.of(this);
     const controls = [...props.controls.entries()];
+    this.settings = stack.toJsonString({
+      controls: Object.fromEntries(controls.map(([controlId, fn]) => [controlId, fn.functionName])),
+      graceHours: props.config.graceHours,
+    });
     this.handler = new RemediationFunction(this, 'Handler', {
       entry: ENTRY,
       description: 'hubfix reconciler: backfill, drift and lapsed suppressions of failed findings',
@@ -63,12 +69,7 @@ export class Reconciler extends Construct {
       reservedConcurrentExecutions: 1,
       logRetention: props.logRetention,
       environment: {
-        [RECONCILER_ENVIRONMENT.settings]: stack.toJsonString({
-          controls: Object.fromEntries(
-            controls.map(([controlId, fn]) => [controlId, fn.functionName]),
-          ),
-          graceHours: props.config.graceHours,
-        }),
+        [RECONCILER_ENVIRONMENT.settings]: this.settings,
         [RECONCILER_ENVIRONMENT.partition]: stack.partition,
         [ENVIRONMENT.topicArn]: props.topic.topicArn,
         [ENVIRONMENT.account]: stack.account,
