@@ -134,6 +134,15 @@ export class HubfixStack extends Stack {
     }
     this.controls = controls;
 
+    this.reconciler = new Reconciler(this, 'Reconciler', {
+      config: config.reconcile,
+      controls: new Map([...controls].map(([controlId, c]) => [controlId, c.handler.function])),
+      topic: this.notifications.topic,
+      stateTable: this.stateTable,
+      memorySize: config.functions.memorySize,
+      logRetention: config.functions.logRetentionDays,
+    });
+
     const deployed = [...controls].map(([controlId, control]) => ({
       controlId,
       function: control.handler.function,
@@ -142,7 +151,11 @@ export class HubfixStack extends Stack {
     this.alarms = new HubfixAlarms(this, 'Alarms', {
       topic: this.notifications.topic,
       deadLetterQueue: this.deadLetters.queue,
-      functions: deployed,
+      // A sweep that stops on an error is as much a failure as a control's.
+      functions: [
+        ...deployed,
+        { controlId: 'reconciler', logGroup: this.reconciler.handler.logGroup },
+      ],
       throttles: config.alarms.throttles,
     });
     this.dashboard = config.dashboard.enabled
@@ -154,15 +167,6 @@ export class HubfixStack extends Stack {
           functionErrors: this.alarms.functionErrorsMetric,
         })
       : undefined;
-
-    this.reconciler = new Reconciler(this, 'Reconciler', {
-      config: config.reconcile,
-      controls: new Map([...controls].map(([controlId, c]) => [controlId, c.handler.function])),
-      topic: this.notifications.topic,
-      stateTable: this.stateTable,
-      memorySize: config.functions.memorySize,
-      logRetention: config.functions.logRetentionDays,
-    });
 
     new CfnOutput(this, 'NotificationTopicArn', { value: this.notifications.topic.topicArn });
     new CfnOutput(this, 'LedgerTableName', {

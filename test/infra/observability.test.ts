@@ -211,7 +211,13 @@ describe('alarms', () => {
       }),
     );
     expect(alarms.find((a) => a.MetricName === 'FunctionErrors')?.Dimensions).toBeUndefined();
-    expect(filters.map((f) => f.LogGroupName)).toEqual(deployed.map((d) => ({ Ref: d.logGroup })));
+    const reconcilerLogs = stack.getLogicalId(
+      stack.reconciler.handler.logGroup.node.defaultChild as never,
+    );
+    expect(filters.map((f) => f.LogGroupName)).toEqual([
+      ...deployed.map((d) => ({ Ref: d.logGroup })),
+      { Ref: reconcilerLogs },
+    ]);
     for (const filter of filters) {
       expect(filter.MetricTransformations).toEqual([
         { MetricNamespace: 'hubfix', MetricName: 'FunctionErrors', MetricValue: '1' },
