@@ -21,6 +21,7 @@ import {
   SWEEP_CLAIM_PREFIX,
 } from '../../lambdas/reconciler/env';
 import type { ReconcileConfig } from '../config';
+import { HUBS } from '../controls';
 import { RemediationFunction } from './remediation-function';
 
 const ENTRY = path.resolve(import.meta.dirname, '..', '..', 'lambdas', 'reconciler', 'handler.ts');
@@ -128,9 +129,7 @@ export class Reconciler extends Construct {
         sid: 'ReadFailedFindings',
         // Authorizes GetFindingsV2 too: IAM has no securityhub:GetFindingsV2 action.
         actions: ['securityhub:GetFindings'],
-        resources: [
-          stack.formatArn({ service: 'securityhub', resource: 'hub', resourceName: 'default' }),
-        ],
+        resources: HUBS.map((hub) => stack.formatArn(hub)),
       }),
     );
     // Histories of the deployed controls' findings, read only.
@@ -180,6 +179,12 @@ export class Reconciler extends Construct {
           id: 'AwsSolutions-IAM5',
           reason: 'X-Ray accepts no resource-level permissions.',
           appliesTo: ['Resource::*'],
+        },
+        {
+          id: 'AwsSolutions-IAM5',
+          reason:
+            "Security Hub's new hub is named by an id assigned when it is enabled (hubv2/<id>); there is one per account and region, and hubv2/* in this account and region is that one.",
+          appliesTo: [{ regex: '/^Resource::arn:.*:securityhub:.*:hubv2\\/\\*$/' }],
         },
         {
           id: 'AwsSolutions-IAM5',

@@ -119,9 +119,10 @@ describe('the reconciler', () => {
         'xray:PutTelemetryRecords',
       ].sort(),
     );
-    expect(JSON.stringify(reconciler.bySid('ReadFailedFindings')?.Resource)).toContain(
-      ':hub/default',
-    );
+    const hubs = JSON.stringify(reconciler.bySid('ReadFailedFindings')?.Resource);
+    expect(hubs).toContain(':hub/default');
+    // The new Security Hub's GetFindingsV2 is authorized on its hub, hubv2/<id>.
+    expect(hubs).toContain(':hubv2/*');
     expect(reconciler.bySid('ReadFindingHistories')?.Condition).toEqual({
       'ForAllValues:StringLike': {
         'dynamodb:LeadingKeys': CONTROLS.map((c) => `${c.meta.id}#finding#*`),
