@@ -107,6 +107,10 @@ export class HubfixStack extends Stack {
       removalPolicy: RemovalPolicy.DESTROY,
     });
 
+    const logRemovalPolicy =
+      config.functions.logRemovalPolicy === 'destroy'
+        ? RemovalPolicy.DESTROY
+        : RemovalPolicy.RETAIN;
     const controls = new Map<string, ControlRemediation>();
     for (const control of props.controls ?? CONTROLS) {
       controls.set(
@@ -125,10 +129,7 @@ export class HubfixStack extends Stack {
           reservedConcurrency: config.functions.reservedConcurrency,
           memorySize: config.functions.memorySize,
           logRetention: config.functions.logRetentionDays,
-          logRemovalPolicy:
-            config.functions.logRemovalPolicy === 'destroy'
-              ? RemovalPolicy.DESTROY
-              : RemovalPolicy.RETAIN,
+          logRemovalPolicy,
         }),
       );
     }
@@ -141,6 +142,9 @@ export class HubfixStack extends Stack {
       stateTable: this.stateTable,
       memorySize: config.functions.memorySize,
       logRetention: config.functions.logRetentionDays,
+      logRemovalPolicy,
+      // With "none" nothing is reserved, the reconciler's one too.
+      oneAtATime: config.functions.reservedConcurrency !== 'none',
     });
 
     const deployed = [...controls].map(([controlId, control]) => ({

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration, type RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { Policy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
@@ -39,6 +39,14 @@ export interface ReconcilerProps {
   readonly logRetention?: RetentionDays;
   /** @default 256 */
   readonly memorySize?: number;
+  /** @default RemovalPolicy.RETAIN */
+  readonly logRemovalPolicy?: RemovalPolicy;
+  /**
+   * Reserve one concurrent execution, so one sweep runs at a time (a step's
+   * claim keeps a redelivery from running twice either way).
+   * @default true
+   */
+  readonly oneAtATime?: boolean;
 }
 
 /**
@@ -67,8 +75,9 @@ export class Reconciler extends Construct {
       timeout: Duration.minutes(15),
       memorySize: props.memorySize,
       // One sweep at a time; a hand-on waits for the invocation that sent it.
-      reservedConcurrentExecutions: 1,
+      reservedConcurrentExecutions: (props.oneAtATime ?? true) ? 1 : 'none',
       logRetention: props.logRetention,
+      logRemovalPolicy: props.logRemovalPolicy,
       environment: {
         [RECONCILER_ENVIRONMENT.settings]: this.settings,
         [RECONCILER_ENVIRONMENT.partition]: stack.partition,
