@@ -12,6 +12,7 @@ import { strictMock } from '../../support/aws';
 import { fakeClock } from '../../support/control';
 import { ACCOUNT, type Json, REGION } from '../../support/fixtures';
 import { LAMBDA_CONTEXT } from '../../support/handler';
+import { ocsfFinding } from '../../support/ocsf';
 import {
   CONTROL_FUNCTIONS,
   failedFinding,
@@ -314,6 +315,24 @@ describe('the reconciler', () => {
     const [summary] = r.summaries();
     expect(summary?.Subject).toMatch(/^hubfix sweep \(incomplete\)/);
     expect(summary?.Message).toContain('Security Hub CSPM (GetFindings) failed');
+  });
+
+  it('hands the new Security Hub’s OCSF findings on by their uid', async () => {
+    const r = reconciler();
+    r.pages(CONSOLIDATED, [[]]);
+    r.pages(LEGACY, [[]]);
+    const finding = ocsfFinding('EC2.2');
+    r.pages(OCSF, [[finding]], true);
+
+    const result = await r.invoke(START);
+
+    expect(result).toMatchObject({ status: 'finished', findings: 1, handed: 1 });
+    expect(r.handed().map((i) => i.payload)).toMatchObject([
+      {
+        request: 'imported',
+        findings: [{ format: 'ocsf', uid: (finding.finding_info as Json).uid }],
+      },
+    ]);
   });
 
   it('skips a product it may not read, and says so', async () => {
