@@ -115,7 +115,32 @@ export interface HubfixConfig {
     readonly memorySize: number;
   };
   readonly ledger: { readonly retentionDays: number };
+  readonly reconcile: ReconcileConfig;
 }
+
+/** The reconciler's sweep (README, "The reconciler"). */
+export interface ReconcileConfig {
+  /** Whether the schedule runs; `npx hubfix backfill` works either way. */
+  readonly enabled: boolean;
+  /** An EventBridge Scheduler expression: rate(...) or cron(...). */
+  readonly schedule: string;
+  /** How long a fix is given before a finding that still fails counts as drift. */
+  readonly graceHours: number;
+  /** How many times hubfix fixes a finding's resource again after drift, before it only notifies. */
+  readonly maxAttempts: number;
+}
+
+/**
+ * What EventBridge Scheduler accepts as a recurring schedule: `rate(1 hour)`,
+ * `rate(6 hours)` (a unit in the singular for 1 only), or a six-field `cron(...)`.
+ */
+export const scheduleExpression = string({
+  pattern:
+    /^(rate\((1 (minute|hour|day)|([2-9]|[1-9]\d+) (minutes|hours|days))\)|cron\(\S+( \S+){5}\))$/,
+  patternName: 'a schedule such as "rate(6 hours)" or "cron(0 */6 * * ? *)"',
+  description:
+    'When the reconciler sweeps: an EventBridge Scheduler rate(...) or six-field cron(...) expression (UTC).',
+});
 
 const KMS_KEY_ARN =
   /^arn:aws[a-z-]*:kms:[a-z]{2}(?:-[a-z]+)+-\d{1,2}:\d{12}:key\/(?:mrk-)?[0-9a-f-]{32,36}$/;
@@ -256,6 +281,12 @@ const DEFAULT_FUNCTIONS: HubfixConfig['functions'] = {
   memorySize: 256,
 };
 const DEFAULT_LEDGER = { retentionDays: 365 };
+export const DEFAULT_RECONCILE: ReconcileConfig = {
+  enabled: true,
+  schedule: 'rate(6 hours)',
+  graceHours: 24,
+  maxAttempts: 1,
+};
 const DEFAULT_CUSTOM_ACTIONS = { overrideAllowList: false };
 
 function fileSchema(controls: readonly ControlDefinition[]) {
@@ -389,6 +420,40 @@ function fileSchema(controls: readonly ControlDefinition[]) {
         ),
         DEFAULT_LEDGER,
       ),
+      reconcile: optional(
+        object(
+          {
+            enabled: optional(
+              boolean({ description: 'Run the reconciler on its schedule.' }),
+              DEFAULT_RECONCILE.enabled,
+            ),
+            schedule: optional(scheduleExpression, DEFAULT_RECONCILE.schedule),
+            graceHours: optional(
+              integer({
+                min: 1,
+                max: 720,
+                description:
+                  'Hours Security Hub is given to see a fix before a finding that still fails counts as drift.',
+              }),
+              DEFAULT_RECONCILE.graceHours,
+            ),
+            maxAttempts: optional(
+              integer({
+                min: 0,
+                max: 10,
+                description:
+                  "How many times hubfix fixes a finding's resource again after its fix did not hold, before it only notifies.",
+              }),
+              DEFAULT_RECONCILE.maxAttempts,
+            ),
+          },
+          {
+            description:
+              'The reconciler: a scheduled sweep of failed findings (backfill, drift, lapsed suppressions).',
+          },
+        ),
+        DEFAULT_RECONCILE,
+      ),
     },
     { description: 'hubfix configuration: see README.md, "Configuration".' },
   );
@@ -430,6 +495,7 @@ export function parseConfig(
     customActions: file.customActions,
     functions: file.functions,
     ledger: file.ledger,
+    reconcile: file.reconcile,
   };
 }
 
@@ -527,8 +593,7 @@ export function resolveSettings(
     tags: config.tags,
     allowList: config.allowList,
     overrideAllowList: config.customActions.overrideAllowList,
-    // The config key is reconcile.maxAttempts (added with the reconciler).
-    maxDriftFixes: 1,
+    maxDriftFixes: config.reconcile.maxAttempts,
     params,
   };
 }

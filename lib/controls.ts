@@ -119,7 +119,7 @@ export interface ControlDefinition<Params = unknown> {
 const DESCRIBE_ONLY = 'EC2 Describe* actions support no resource-level permissions';
 
 /** This account's hub in the region, for each Security Hub product. */
-const HUBS: readonly ScopedArn[] = [
+export const HUBS: readonly ScopedArn[] = [
   { service: 'securityhub', resource: 'hub', resourceName: 'default' },
   // The new Security Hub names its hub by an id given when it is enabled.
   { service: 'securityhub', resource: 'hubv2', resourceName: '*' },

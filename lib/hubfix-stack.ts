@@ -10,6 +10,7 @@ import { ControlRemediation } from './constructs/control-remediation';
 import { HubfixDashboard } from './constructs/dashboard';
 import { DeadLetterQueue } from './constructs/dead-letter-queue';
 import { NotificationTopic } from './constructs/notification-topic';
+import { Reconciler } from './constructs/reconciler';
 import { CONTROLS, type ControlDefinition, controlFolder } from './controls';
 import { functionOutputKey, LEDGER_TABLE_OUTPUT, TOPIC_OUTPUT } from './stack-outputs';
 
@@ -49,6 +50,8 @@ export class HubfixStack extends Stack {
   readonly alarms: HubfixAlarms;
   /** Undefined when `dashboard.enabled` is false. */
   readonly dashboard: HubfixDashboard | undefined;
+  /** Sweeps failed findings on a schedule: backfill, drift, lapsed suppressions. */
+  readonly reconciler: Reconciler;
 
   constructor(scope: Construct, id: string, props: HubfixStackProps) {
     super(scope, id, props);
@@ -105,6 +108,10 @@ export class HubfixStack extends Stack {
       removalPolicy: RemovalPolicy.DESTROY,
     });
 
+    const logRemovalPolicy =
+      config.functions.logRemovalPolicy === 'destroy'
+        ? RemovalPolicy.DESTROY
+        : RemovalPolicy.RETAIN;
     const controls = new Map<string, ControlRemediation>();
     for (const control of props.controls ?? CONTROLS) {
       controls.set(
@@ -123,14 +130,23 @@ export class HubfixStack extends Stack {
           reservedConcurrency: config.functions.reservedConcurrency,
           memorySize: config.functions.memorySize,
           logRetention: config.functions.logRetentionDays,
-          logRemovalPolicy:
-            config.functions.logRemovalPolicy === 'destroy'
-              ? RemovalPolicy.DESTROY
-              : RemovalPolicy.RETAIN,
+          logRemovalPolicy,
         }),
       );
     }
     this.controls = controls;
+
+    this.reconciler = new Reconciler(this, 'Reconciler', {
+      config: config.reconcile,
+      controls: new Map([...controls].map(([controlId, c]) => [controlId, c.handler.function])),
+      topic: this.notifications.topic,
+      stateTable: this.stateTable,
+      memorySize: config.functions.memorySize,
+      logRetention: config.functions.logRetentionDays,
+      logRemovalPolicy,
+      // With "none" nothing is reserved, the reconciler's one too.
+      oneAtATime: config.functions.reservedConcurrency !== 'none',
+    });
 
     const deployed = [...controls].map(([controlId, control]) => ({
       controlId,
@@ -140,7 +156,11 @@ export class HubfixStack extends Stack {
     this.alarms = new HubfixAlarms(this, 'Alarms', {
       topic: this.notifications.topic,
       deadLetterQueue: this.deadLetters.queue,
-      functions: deployed,
+      // A sweep that stops on an error is as much a failure as a control's.
+      functions: [
+        ...deployed,
+        { controlId: 'reconciler', logGroup: this.reconciler.handler.logGroup },
+      ],
       throttles: config.alarms.throttles,
     });
     this.dashboard = config.dashboard.enabled
@@ -166,5 +186,13 @@ export class HubfixStack extends Stack {
     }
     new CfnOutput(this, 'RemediateActionArn', { value: this.remediateAction.actionTargetArn });
     new CfnOutput(this, 'PlanActionArn', { value: this.planAction.actionTargetArn });
+    new CfnOutput(this, 'ReconcilerSettings', {
+      value: this.reconciler.settings,
+      description: 'Read by `npx hubfix backfill`: the control functions and the grace period',
+    });
+    new CfnOutput(this, 'StateTableName', {
+      value: this.stateTable.tableName,
+      description: 'Read by `npx hubfix backfill`: what hubfix last did with each finding',
+    });
   }
 }

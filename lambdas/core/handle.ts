@@ -14,7 +14,7 @@ import { describeError } from './errors';
 import { type Finding, findingKey } from './finding';
 import { handOnNextPart, needsContinuation } from './handon';
 import { leaseKey, withLease } from './lease';
-import { nextHistory, repeatsLastWord } from './lifecycle';
+import { driftMarkOf, nextHistory, repeatsLastWord } from './lifecycle';
 import { type Decision, mayChange } from './policy';
 import type {
   ChangeRecorder,
@@ -147,6 +147,22 @@ export function createFindingHandler<State, Before, Params, Clients>(
     }
   }
 
+  /** Notes on the earlier fix, in the ledger, that it did not hold (`hubfix history`, `show`). */
+  async function markDrift(report: FindingReport, log: Log): Promise<void> {
+    const previous = report.drift?.previousChangeId;
+    const mark = driftMarkOf(report, new Date(clock.now()).toISOString());
+    if (previous === undefined || mark === undefined) return;
+    try {
+      await deps.recorder.markDrifted(previous, mark);
+    } catch (error) {
+      log.warn('the earlier change could not be marked as drifted in the ledger', {
+        changeId: previous,
+        error: describeError(error),
+      });
+      metrics.count('LedgerWriteFailed');
+    }
+  }
+
   async function continuation(report: FindingReport, log: Log): Promise<DeliveryStatus> {
     if (!needsContinuation(report)) return { ok: 'skipped' };
     try {
@@ -196,6 +212,7 @@ export function createFindingHandler<State, Before, Params, Clients>(
       event: handled.event,
     });
     await remember(report, handled, previous, log);
+    await markDrift(report, log);
     return { ...handled, continuation: await continuation(report, log) };
   }
 

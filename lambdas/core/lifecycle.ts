@@ -17,10 +17,10 @@
  * hubfix also remembers, per finding, what it last did (`FindingHistory`),
  * so a fix that did not hold is recognised as drift and not fought forever.
  */
-import type { Tags } from './control';
+import type { Plan, Tags } from './control';
 import type { WorkflowStatus } from './finding';
-import type { HistoryEntry } from './ports';
-import type { Drift, FindingReport } from './report';
+import type { DriftMark, HistoryEntry } from './ports';
+import type { Drift, FindingReport, Outcome } from './report';
 
 export type WorkflowUpdate =
   | { readonly write: false }
@@ -152,5 +152,42 @@ export function driftOf(
     previousAt: history.lastFixAt ?? history.lastAt,
     owner: ownerFromTags(tags),
     fixes: history.fixes,
+  };
+}
+
+/** The plan an outcome carries, when it carries one. */
+function planOf(outcome: Outcome): Plan<unknown> | undefined {
+  switch (outcome.kind) {
+    case 'NOTIFIED':
+    case 'DRIFTED':
+    case 'PLANNED':
+    case 'BLOCKED':
+    case 'REMEDIATED':
+    case 'FAILED':
+      return outcome.plan;
+    case 'IGNORED':
+    case 'SUPPRESSED':
+    case 'DEFERRED':
+    case 'ALREADY_COMPLIANT':
+      return undefined;
+  }
+}
+
+/**
+ * What the ledger notes on the earlier fix when its resource changed back:
+ * what a fix would have to do again (the new plan's summary) and who owns
+ * the resource. Undefined when nothing drifted.
+ */
+export function driftMarkOf(
+  report: Pick<FindingReport, 'findingId' | 'outcome' | 'drift'>,
+  at: string,
+): DriftMark | undefined {
+  if (report.drift === undefined) return undefined;
+  return {
+    detectedAt: at,
+    findingId: report.findingId,
+    changedBack: planOf(report.outcome)?.summary ?? 'the live resource needs the fix again',
+    owner: report.drift.owner,
+    outcome: report.outcome.kind,
   };
 }

@@ -90,11 +90,26 @@ export type ChangeResult =
       readonly stateLeft: string;
     };
 
+/** What the ledger notes on an earlier fix that did not hold. */
+export interface DriftMark {
+  readonly detectedAt: string;
+  /** The finding whose resource changed back. */
+  readonly findingId: string;
+  /** What a fix would have to do again, in the new plan's words. */
+  readonly changedBack: string;
+  /** The stack (or other IaC) that owns the resource, when its tags say. */
+  readonly owner: string | undefined;
+  /** What hubfix did this time: REMEDIATED (fixed it again), DRIFTED (left it to a person)... */
+  readonly outcome: string;
+}
+
 /** Stores what a change will remove before the change is made (the ledger). */
 export interface ChangeRecorder {
   /** @throws when the before-state could not be stored; the change is then not made. */
   recordBefore(record: ChangeRecord): Promise<void>;
   recordResult(changeId: string, result: ChangeResult): Promise<void>;
+  /** Notes on an earlier change that what it fixed changed back (the first time it is seen). */
+  markDrifted(changeId: string, mark: DriftMark): Promise<void>;
 }
 
 export interface MetricsPort {

@@ -10,15 +10,21 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SecurityHubClient } from '@aws-sdk/client-securityhub';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import type { AsyncInvoker } from '../../lambdas/core/adapters/lambda-invoke';
 import { DynamoDbLedgerAdmin } from '../../lambdas/core/adapters/ledger-admin';
 import { SecurityHubFindingStore } from '../../lambdas/core/adapters/security-hub';
+import { DynamoDbStateStore } from '../../lambdas/core/adapters/state';
 import { awsClientOptions } from '../../lambdas/core/aws';
 import { systemClock } from '../../lambdas/core/clock';
 import type { Control } from '../../lambdas/core/control';
-import { LedgerLocationError } from '../../lambdas/core/errors';
+import { ConfigurationError, LedgerLocationError } from '../../lambdas/core/errors';
+import { parseOrThrow } from '../../lambdas/core/schema';
+import { reconcilerSettingsSchema } from '../../lambdas/reconciler/env';
+import { controlHandoff } from '../../lambdas/reconciler/handoff';
+import { SecurityHubSweepSource } from '../../lambdas/reconciler/source';
 import { controlFolder, findControl } from '../controls';
 import { LEDGER_TABLE_OUTPUT } from '../stack-outputs';
-import type { CliDeps } from './command';
+import type { Caller, CliDeps, CliSweeper } from './command';
 import { LambdaFunctionInvoker } from './invoke';
 import { sharedConfigRegion } from './region';
 
@@ -90,6 +96,49 @@ export function lambdaOptions(region: string) {
   return { ...awsClientOptions(region), requestHandler: { socketTimeout: 16 * 60_000 } };
 }
 
+/** What `backfill` sweeps with, from the stack's outputs and the caller's credentials. */
+export async function sweeperOfStack(
+  stack: string,
+  region: string,
+  caller: Caller,
+): Promise<CliSweeper> {
+  const sdk = awsClientOptions(region);
+  const how = 'name the stack with --stack <name>';
+  const outputs = await stackOutputs(new CloudFormationClient(sdk), stack);
+  if (outputs === undefined) {
+    throw new LedgerLocationError(
+      `no stack ${stack} in ${region}: deploy hubfix there (npx cdk deploy), choose the region with --region, or ${how}`,
+    );
+  }
+  const { ReconcilerSettings: json, StateTableName: tableName } = outputs;
+  if (!json || !tableName) {
+    throw new LedgerLocationError(
+      `stack ${stack} in ${region} has no ReconcilerSettings or StateTableName output: deploy this version of hubfix there (npx cdk deploy), or ${how}`,
+    );
+  }
+  const settings = parseOrThrow(
+    reconcilerSettingsSchema,
+    JSON.parse(json) as unknown,
+    (issues) => new ConfigurationError(`the ReconcilerSettings output of ${stack}`, issues),
+  );
+  const partition = caller.arn.split(':')[1] ?? 'aws';
+  let lambda: AsyncInvoker | undefined;
+  return {
+    settings,
+    partition,
+    source: new SecurityHubSweepSource(new SecurityHubClient(sdk), {
+      account: caller.account,
+      region,
+      partition,
+    }),
+    history: new DynamoDbStateStore(new DynamoDBClient(sdk), { tableName, historyDays: 0 }),
+    handoff: controlHandoff(settings.controls, async () => {
+      lambda ??= (await import('../../lambdas/core/adapters/lambda-invoke')).lambdaInvoker(sdk);
+      return lambda;
+    }),
+  };
+}
+
 export function realDeps(): CliDeps {
   return {
     out: (line) => process.stdout.write(`${line}\n`),
@@ -129,5 +178,7 @@ export function realDeps(): CliDeps {
     functions: (region) => new LambdaFunctionInvoker(new LambdaClient(lambdaOptions(region))),
     newRequestId: () => crypto.randomUUID(),
     clock: systemClock,
+    sweeper: sweeperOfStack,
+    progress: process.stderr.isTTY ? (line) => process.stderr.write(`\r\x1b[2K${line}`) : undefined,
   };
 }

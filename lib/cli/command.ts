@@ -6,8 +6,10 @@ import type { ParseArgsConfig } from 'node:util';
 import type { LedgerEntry } from '../../lambdas/core/adapters/ledger-admin';
 import type { Clock } from '../../lambdas/core/clock';
 import type { Control } from '../../lambdas/core/control';
-import type { FindingStore } from '../../lambdas/core/ports';
+import type { FindingHistory, FindingStore } from '../../lambdas/core/ports';
 import type { RollbackLedger } from '../../lambdas/core/rollback';
+import type { ReconcilerSettings } from '../../lambdas/reconciler/env';
+import type { Handoff, SweepSource } from '../../lambdas/reconciler/sweep';
 import type { FunctionInvoker } from './invoke';
 
 export interface CliLedger extends RollbackLedger {
@@ -18,6 +20,18 @@ export interface CliLedger extends RollbackLedger {
 
 /** Security Hub's copy of a finding, asked with the caller's credentials. */
 export type FindingReader = Pick<FindingStore, 'fetch'>;
+
+/** What `backfill` sweeps with: the deployment's settings and the caller's own clients. */
+export interface CliSweeper {
+  /** The deployed control functions and the grace period (the stack's ReconcilerSettings output). */
+  readonly settings: ReconcilerSettings;
+  readonly partition: string;
+  readonly source: SweepSource;
+  /** What hubfix last did with each finding (the stack's StateTableName output). */
+  readonly history: Pick<FindingHistory, 'get'>;
+  /** Hands requests to the control functions the settings name. */
+  readonly handoff: Handoff;
+}
 
 export interface Caller {
   readonly arn: string;
@@ -59,6 +73,10 @@ export interface CliDeps {
   readonly newRequestId: () => string;
   /** What `remediate --wait` waits on. */
   readonly clock: Clock;
+  /** The stack's sweep settings and clients for the caller's account, for `backfill`. */
+  readonly sweeper: (stack: string, region: string, caller: Caller) => Promise<CliSweeper>;
+  /** Rewrites the one progress line on a terminal ('' clears it); undefined when there is none. */
+  readonly progress: ((line: string) => void) | undefined;
 }
 
 export type OptionSpecs = NonNullable<ParseArgsConfig['options']>;

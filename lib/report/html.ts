@@ -248,7 +248,7 @@ export function renderHtml(report: Report, tableName: string): string {
 
   const drift =
     report.drift === undefined
-      ? '<p class="note">The ledger records no drift yet: hubfix does not yet check whether a fix still holds. Once it does, fixes undone later (by a person or infrastructure as code) are listed here.</p>'
+      ? '<p class="note">No fix of this period changed back. hubfix checks whether a fix held each time it sees the finding again (Security Hub’s events and its scheduled sweep), and marks the change here when it did not.</p>'
       : `<table><thead><tr><th>when</th><th>control</th><th>resource</th><th>detected</th><th>what changed</th></tr></thead><tbody>${report.drift
           .map(
             (d) =>

@@ -103,7 +103,7 @@ export function renderMarkdown(report: Report, tableName: string): string {
     '### Drift',
     '',
     report.drift === undefined
-      ? 'The ledger records no drift yet.'
+      ? 'No fix of this period changed back.'
       : `${report.drift.length} fixes were undone later: ${report.drift
           .slice(0, LISTED)
           .map((d) => `${cell(d.entry.controlId)} ${cell(shortResource(d.entry.resource))}`)

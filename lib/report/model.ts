@@ -40,9 +40,9 @@ export interface RollbackRow {
 }
 
 /**
- * A fix that held and was later undone outside hubfix. The lifecycle issue
- * adds a drift marker to ledger entries: {@link driftOf} is where the report
- * reads it, and the page already has its section.
+ * A fix that was later undone outside hubfix: the pipeline marks the
+ * earlier change's ledger entry when it sees the resource changed back
+ * ({@link driftOf} reads the mark).
  */
 export interface DriftRow {
   readonly entry: LedgerEntry;
@@ -75,7 +75,7 @@ export interface Report {
   readonly failed: readonly LedgerEntry[];
   readonly rollbacks: readonly RollbackRow[];
   readonly rollbackCounts: Readonly<Record<RollbackAttempt['outcome'], number>>;
-  /** Undefined while the ledger records no drift at all. */
+  /** Undefined when no change of the period drifted. */
   readonly drift: readonly DriftRow[] | undefined;
   /** Undefined while the ledger records no suppressions at all. */
   readonly suppressions: readonly SuppressionRow[] | undefined;
@@ -112,9 +112,15 @@ export function secondsTaken(entry: LedgerEntry): number | undefined {
   return Number.isFinite(seconds) && seconds >= 0 ? seconds : undefined;
 }
 
-/** The drift marker of an entry; the ledger does not record drift yet. */
-export function driftOf(_entry: LedgerEntry): DriftRow | undefined {
-  return undefined;
+/** The drift mark of an entry: when it changed back, what, and who owns the resource. */
+export function driftOf(entry: LedgerEntry): DriftRow | undefined {
+  const { drift } = entry;
+  if (!drift) return undefined;
+  return {
+    entry,
+    detectedAt: drift.detectedAt,
+    detail: `${drift.changedBack}${drift.owner ? `; owned by ${drift.owner}` : ''}`,
+  };
 }
 
 /** Suppressions live on findings, not in the ledger, which records changes only. */

@@ -18,10 +18,15 @@ function synthesizeWith(functions: Record<string, unknown>) {
   const resources = Object.values(
     resourcesOf(synthesize({ config: { functions }, controls: [ec2_2] }).template),
   );
-  const fn = resources.find((r) => r.Type === 'AWS::Lambda::Function');
+  const fn = resources.find(
+    (r) =>
+      r.Type === 'AWS::Lambda::Function' &&
+      'HUBFIX_SETTINGS' in (r.Properties.Environment as { Variables: object }).Variables,
+  );
+  const reconciler = resources.find((r) => r.Type === 'AWS::Lambda::Function' && r !== fn);
   const logGroups = resources.filter((r) => r.Type === 'AWS::Logs::LogGroup');
-  if (!fn) throw new Error('no function synthesized');
-  return { fn, logGroups };
+  if (!fn || !reconciler) throw new Error('no control function or reconciler synthesized');
+  return { fn, reconciler, logGroups };
 }
 
 const byDefault = synthesizeWith({});
@@ -39,21 +44,27 @@ describe('functions in the template', () => {
     expect(unreservedAndDisposable.fn.Properties).not.toHaveProperty(
       'ReservedConcurrentExecutions',
     );
+    expect(unreservedAndDisposable.reconciler.Properties).not.toHaveProperty(
+      'ReservedConcurrentExecutions',
+    );
+  });
+
+  it('reserve one for the reconciler by default: one sweep at a time', () => {
+    expect(byDefault.reconciler.Properties.ReservedConcurrentExecutions).toBe(1);
   });
 
   it('keep their log groups when the stack is deleted, by default', () => {
-    expect(byDefault.logGroups).toHaveLength(1);
-    expect(byDefault.logGroups[0]).toMatchObject({
-      DeletionPolicy: 'Retain',
-      UpdateReplacePolicy: 'Retain',
-    });
+    // The control's and the reconciler's.
+    expect(byDefault.logGroups).toHaveLength(2);
+    for (const logGroup of byDefault.logGroups) {
+      expect(logGroup).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+    }
   });
 
   it('delete their log groups with the stack with logRemovalPolicy "destroy"', () => {
-    expect(unreservedAndDisposable.logGroups).toHaveLength(1);
-    expect(unreservedAndDisposable.logGroups[0]).toMatchObject({
-      DeletionPolicy: 'Delete',
-      UpdateReplacePolicy: 'Delete',
-    });
+    expect(unreservedAndDisposable.logGroups).toHaveLength(2);
+    for (const logGroup of unreservedAndDisposable.logGroups) {
+      expect(logGroup).toMatchObject({ DeletionPolicy: 'Delete', UpdateReplacePolicy: 'Delete' });
+    }
   });
 });

@@ -67,19 +67,21 @@ interface Allowed {
 }
 
 const EVERY_CONTROL = CONTROLS.map((c) => c.meta.id);
+/** The reconciler's role, as ownersOf names it. */
+const RECONCILER = 'reconciler';
 const BEING_NARROWED = 'being narrowed by issue 11 §3 (this entry goes when that lands)';
 
 /** Unconditioned mutating wildcards that remain, each with its reason. */
 const ALLOWED: readonly Allowed[] = [
   {
     action: 'xray:PutTraceSegments',
-    controls: EVERY_CONTROL,
+    controls: [...EVERY_CONTROL, RECONCILER],
     reason:
       "X-Ray accepts no resource-level permissions; the call writes the function's own trace segments, not any AWS resource",
   },
   {
     action: 'xray:PutTelemetryRecords',
-    controls: EVERY_CONTROL,
+    controls: [...EVERY_CONTROL, RECONCILER],
     reason:
       'X-Ray accepts no resource-level permissions; the call writes telemetry, not a resource',
   },
@@ -191,7 +193,7 @@ const ALLOWED: readonly Allowed[] = [
   { action: 'ecs:UpdateServicePrimaryTaskSet', controls: ['ECS.16'], reason: BEING_NARROWED },
 ];
 
-/** Each role's owner: the control whose function assumes it, or the role's logical id. */
+/** Each role's owner: the control whose function assumes it, the reconciler, or the role's logical id. */
 function ownersOf(resources: Resources): Map<string, string> {
   const owners = new Map<string, string>();
   for (const resource of Object.values(resources)) {
@@ -200,7 +202,7 @@ function ownersOf(resources: Resources): Map<string, string> {
     const variables = (resource.Properties.Environment as { Variables: Record<string, string> })
       .Variables;
     const settings = JSON.parse(variables.HUBFIX_SETTINGS ?? '{}') as { controlId?: string };
-    owners.set(role, settings.controlId ?? role);
+    owners.set(role, 'HUBFIX_RECONCILER' in variables ? RECONCILER : (settings.controlId ?? role));
   }
   return owners;
 }

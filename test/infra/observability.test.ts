@@ -161,7 +161,8 @@ describe('the notification topic', () => {
 
     expect(topic?.Properties.KmsMasterKeyId).toBe(keyArn);
     expect(ofType('AWS::KMS::Key', existing)).toEqual([]);
-    expect(kmsGrants).toHaveLength(CONTROLS.length);
+    // Every function that publishes: the controls' and the reconciler's.
+    expect(kmsGrants).toHaveLength(CONTROLS.length + 1);
     for (const grant of kmsGrants) expect(grant.Resource).toBe(keyArn);
   });
 });
@@ -210,7 +211,13 @@ describe('alarms', () => {
       }),
     );
     expect(alarms.find((a) => a.MetricName === 'FunctionErrors')?.Dimensions).toBeUndefined();
-    expect(filters.map((f) => f.LogGroupName)).toEqual(deployed.map((d) => ({ Ref: d.logGroup })));
+    const reconcilerLogs = stack.getLogicalId(
+      stack.reconciler.handler.logGroup.node.defaultChild as never,
+    );
+    expect(filters.map((f) => f.LogGroupName)).toEqual([
+      ...deployed.map((d) => ({ Ref: d.logGroup })),
+      { Ref: reconcilerLogs },
+    ]);
     for (const filter of filters) {
       expect(filter.MetricTransformations).toEqual([
         { MetricNamespace: 'hubfix', MetricName: 'FunctionErrors', MetricValue: '1' },

@@ -144,8 +144,8 @@ describe('the stack', () => {
     });
   });
 
-  it('deploys one function and two rules per registered control, and one dead-letter queue for all', () => {
-    template.resourceCountIs('AWS::Lambda::Function', CONTROLS.length);
+  it('deploys one function and two rules per registered control, one dead-letter queue for all, and the reconciler', () => {
+    template.resourceCountIs('AWS::Lambda::Function', CONTROLS.length + 1);
     template.resourceCountIs('AWS::Events::Rule', CONTROLS.length * 2);
     template.resourceCountIs('AWS::SQS::Queue', 1);
   });

@@ -90,17 +90,21 @@ export function synthesizedStack(): SynthesizedStack {
   return cached;
 }
 
-/** The control id a function handles, read from its HUBFIX_SETTINGS. */
+/** The name the reconciler's function goes by among the control functions. */
+export const RECONCILER_FUNCTION_ID = 'reconciler';
+
+/** The control id a function handles, read from its HUBFIX_SETTINGS; `reconciler` for the reconciler. */
 function controlIdOf(resource: TemplateResource): string | undefined {
   const variables = (resource.Properties?.Environment as { Variables?: Json } | undefined)
     ?.Variables;
+  if (variables && 'HUBFIX_RECONCILER' in variables) return RECONCILER_FUNCTION_ID;
   const settings = variables?.HUBFIX_SETTINGS;
   if (typeof settings !== 'string') return undefined;
   const parsed = JSON.parse(settings) as { controlId?: unknown };
   return typeof parsed.controlId === 'string' ? parsed.controlId : undefined;
 }
 
-/** Every control function in the template, by control id. */
+/** Every control function in the template, by control id, and the reconciler's. */
 export function synthesizedFunctions(): ReadonlyMap<string, SynthesizedFunction> {
   const stack = synthesizedStack();
   const functions = new Map<string, SynthesizedFunction>();

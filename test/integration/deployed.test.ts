@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { ENVIRONMENT } from '../../lambdas/core/env';
 import { CONTROLS } from '../../lib/controls';
 import { ACTIONS, EC2_2_FINDING, importedEvent, withChanges } from '../support/fixtures';
+import { RECONCILER_FUNCTION_ID } from './assembly';
 import { deploy, resultOf } from './deployed';
 import { againstMoto, motoAvailable } from './support';
 
@@ -16,8 +17,12 @@ describe.skipIf(!motoAvailable)(againstMoto('the deployed app'), () => {
     const app = await deploy();
     const dynamodb = new DynamoDBClient(app.options);
 
-    expect([...app.functions.keys()].sort()).toEqual(CONTROLS.map((c) => c.meta.id).sort());
-    for (const fn of app.functions.values()) {
+    expect([...app.functions.keys()].sort()).toEqual(
+      [...CONTROLS.map((c) => c.meta.id), RECONCILER_FUNCTION_ID].sort(),
+    );
+    for (const fn of [...app.functions.values()].filter(
+      (f) => f.controlId !== RECONCILER_FUNCTION_ID,
+    )) {
       const env = fn.resolvedEnvironment;
       expect(env[ENVIRONMENT.topicArn]).toBe(app.topicArn);
       expect(env[ENVIRONMENT.remediateActionArn]).toBe(ACTIONS.remediate);

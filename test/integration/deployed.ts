@@ -76,7 +76,7 @@ import {
   synthesizedStack,
   type TemplateResource,
 } from './assembly';
-import { securityHub } from './gateway';
+import { lambdaInvocations, securityHub } from './gateway';
 import { type Created, createTemplateTable, credentials, motoOptions, resetMoto } from './support';
 
 export {
@@ -309,6 +309,11 @@ const PSEUDO_PARAMETERS: Readonly<Record<string, string>> = {
   'AWS::StackName': 'Hubfix',
 };
 
+/** The physical name Lambda would give a function of the stack. */
+function functionNameOf(logicalId: string): string {
+  return `${synthesizedStack().stackName}-${logicalId}`.slice(0, 64);
+}
+
 /** Every DynamoDB table the template defines, by logical id. */
 function templateTables(): [string, TemplateResource][] {
   return Object.entries(synthesizedStack().resources).filter(
@@ -382,6 +387,14 @@ class Resolver {
         return {
           ref: url,
           attributes: { Arn: arn('sqs', logicalId), QueueName: logicalId, QueueUrl: url },
+        };
+      }
+      case 'AWS::Lambda::Function': {
+        // Not created in moto: the harness runs the bundles itself, under these names.
+        const functionName = functionNameOf(logicalId);
+        return {
+          ref: functionName,
+          attributes: { Arn: arn('lambda', `function:${functionName}`) },
         };
       }
       case 'AWS::Events::EventBus': {
@@ -494,6 +507,8 @@ export class Deployment {
   readonly securityHub = securityHub;
   /** BatchUpdateFindings requests, oldest first. */
   readonly findingUpdates = securityHub.updates;
+  /** Asynchronous invokes the functions made (hand-ons), oldest first; the test delivers them. */
+  readonly lambdaInvocations = lambdaInvocations;
   private readonly received: Publication[] = [];
 
   constructor(init: {
@@ -657,7 +672,7 @@ export async function deploy(): Promise<Deployment> {
       if (typeof out !== 'string') throw new Error(`${where} resolved to ${JSON.stringify(out)}`);
       resolved[name] = out;
     }
-    const functionName = `${stack.stackName}-${fn.logicalId}`.slice(0, 64);
+    const functionName = functionNameOf(fn.logicalId);
     functions.set(fn.controlId, {
       ...fn,
       functionName,
@@ -681,7 +696,9 @@ export async function deploy(): Promise<Deployment> {
   await new SNSClient(options).send(
     new SubscribeCommand({ TopicArn: topicArn, Protocol: 'sqs', Endpoint: Attributes?.QueueArn }),
   );
-  const ledgerTable = [...functions.values()][0]?.resolvedEnvironment[ENVIRONMENT.ledgerTable];
+  const ledgerTable = [...functions.values()]
+    .map((fn) => fn.resolvedEnvironment[ENVIRONMENT.ledgerTable])
+    .find((table) => table !== undefined);
   if (!ledgerTable) throw new Error(`no function names a ${ENVIRONMENT.ledgerTable}`);
   return new Deployment({
     options,

@@ -13,6 +13,7 @@ import {
   SecurityHubClient,
 } from '@aws-sdk/client-securityhub';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { asffFilters, ocsfFilters, sweepQueries } from '../../lambdas/reconciler/source';
 import { EC2_2_FINDING, withChanges } from '../support/fixtures';
 import {
   registeredFinding,
@@ -158,5 +159,38 @@ describe.skipIf(!motoAvailable)(againstMoto('the gateway as Security Hub'), () =
       status: 'Suppressed',
       comment: 'hubfix: suppressed by the owner',
     });
+  });
+  it("answers the sweep's queries: ProductFields map filters, and a composite's Operator and number filters", async () => {
+    const client = new SecurityHubClient(await motoOptions());
+    const scope = { account: '111111111111', region: 'us-east-1', partition: 'aws' };
+    const [, legacy, ocsf] = sweepQueries(['EC2.2', 'EC2.9']);
+    if (!legacy || !ocsf) throw new Error('the sweep has no legacy or OCSF query');
+    const failing = (n: number, controlId: string) =>
+      withChanges(findingNumbered(n), {
+        Region: 'us-east-1',
+        'ProductFields.ControlId': controlId,
+      });
+    registerFindings([failing(1, 'EC2.2'), failing(2, 'EC2.7'), failing(3, 'EC2.9')]);
+    const ocsfFailing = withChanges(OCSF_FINDING, { 'compliance.status_id': 3 });
+    const ocsfPassing = withChanges(OCSF_FINDING, {
+      'metadata.uid': 'passing',
+      'compliance.status_id': 1,
+    });
+    registerOcsfFindings([ocsfFailing, ocsfPassing]);
+
+    const asff = await client.send(
+      new GetFindingsCommand({ Filters: asffFilters(legacy, scope), MaxResults: 100 }),
+    );
+    const v2 = await client.send(
+      new GetFindingsV2Command({ Filters: ocsfFilters(ocsf, scope), MaxResults: 100 }),
+    );
+
+    expect(asff.Findings?.map((f) => f.Id)).toEqual([
+      failing(1, 'EC2.2').Id,
+      failing(3, 'EC2.9').Id,
+    ]);
+    expect(v2.Findings?.map((f) => (f as { metadata?: { uid?: string } }).metadata?.uid)).toEqual([
+      OCSF_FINDING.metadata.uid,
+    ]);
   });
 });

@@ -7,7 +7,8 @@
  * - `GetFindings` (POST /findings) answers from the ASFF findings the test
  *   registered (`registerFindings`), filtered by `Filters` (string filters on
  *   the fields in ASFF_FILTER_FIELDS, with EQUALS, NOT_EQUALS, PREFIX,
- *   PREFIX_NOT_EQUALS, CONTAINS, NOT_CONTAINS), paged by `MaxResults` and
+ *   PREFIX_NOT_EQUALS, CONTAINS, NOT_CONTAINS; the `ProductFields` map
+ *   filter by key with the same comparisons), paged by `MaxResults` and
  *   `NextToken`. An unknown id is an empty list, not an error. A filter the
  *   gateway does not emulate is a 400 InvalidInputException naming it, so a
  *   test never silently gets "nothing found".
@@ -19,7 +20,13 @@
  *   (PATCH /findingsv2/batchupdatev2) do the same for OCSF findings
  *   registered with `registerOcsfFindings`: string filters on any dotted OCSF
  *   path (`finding_info.uid`, `metadata.product.uid`, `cloud.account.uid`...),
- *   `Comment`, `StatusId` and `SeverityId` applied with their labels.
+ *   number filters (`Eq`, `Gt`, `Gte`, `Lt`, `Lte`), a composite's
+ *   `Operator`, `Comment`, `StatusId` and `SeverityId` applied with their labels.
+ *
+ * Lambda's asynchronous `Invoke` (POST /2015-03-31/functions/<name>/invocations
+ * with X-Amz-Invocation-Type: Event) is recorded in `lambdaInvocations` and
+ * answered 202, as Lambda answers when it queued the event; the test delivers
+ * it (moto cannot run the bundles). Other invocation types go on to moto.
  *
  * EC2 `DescribeSecurityGroupReferences` answers "no references": moto has no
  * VPC peering references to report anyway.
@@ -90,6 +97,9 @@ export const securityHub = {
   ocsfFindings: new Map<string, Json>(),
 };
 
+/** Asynchronous invokes the functions made, oldest first: the function name and the JSON payload. */
+export const lambdaInvocations: { functionName: string; payload: unknown }[] = [];
+
 /** Kept for the tests that read it directly: the BatchUpdateFindings requests. */
 export const findingUpdates = securityHub.updates;
 
@@ -144,6 +154,7 @@ export function resetGateway(): void {
   securityHub.queriesV2.length = 0;
   securityHub.findings.clear();
   securityHub.ocsfFindings.clear();
+  lambdaInvocations.length = 0;
 }
 
 const asffKey = (productArn: unknown, id: unknown) => `${String(productArn)}|${String(id)}`;
@@ -260,6 +271,7 @@ function fieldMatches(values: unknown[], filters: readonly StringFilter[]): bool
 /** A predicate for GetFindings `Filters`, checked whole before any finding is looked at. */
 function asffMatcher(filters: Json): (finding: Json) => boolean {
   const checks = Object.entries(filters).map(([name, list]) => {
+    if (name === 'ProductFields' && Array.isArray(list)) return productFieldsMatcher(list);
     const path = ASFF_FILTER_FIELDS[name];
     if (!path) {
       throw new InvalidInput(
@@ -272,27 +284,69 @@ function asffMatcher(filters: Json): (finding: Json) => boolean {
   return (finding) => checks.every((check) => check(finding));
 }
 
+/**
+ * The ProductFields map filter: each filter names a key; positive comparisons
+ * match when any does, negative ones only when all do (as string filters).
+ */
+function productFieldsMatcher(filters: readonly (StringFilter & { Key?: string })[]) {
+  const positive = filters.filter((f) => !NEGATIVE.has(f.Comparison ?? ''));
+  const negative = filters.filter((f) => NEGATIVE.has(f.Comparison ?? ''));
+  return (finding: Json) => {
+    const fields = (finding.ProductFields ?? {}) as Record<string, unknown>;
+    return (
+      (positive.length === 0 || positive.some((f) => compare(fields[f.Key ?? ''], f))) &&
+      negative.every((f) => compare(fields[f.Key ?? ''], f))
+    );
+  };
+}
+
+interface NumberFilter {
+  Eq?: number;
+  Gt?: number;
+  Gte?: number;
+  Lt?: number;
+  Lte?: number;
+}
+
+function numberMatches(value: unknown, filter: NumberFilter): boolean {
+  if (typeof value !== 'number') return false;
+  return (
+    (filter.Eq === undefined || value === filter.Eq) &&
+    (filter.Gt === undefined || value > filter.Gt) &&
+    (filter.Gte === undefined || value >= filter.Gte) &&
+    (filter.Lt === undefined || value < filter.Lt) &&
+    (filter.Lte === undefined || value <= filter.Lte)
+  );
+}
+
 interface CompositeFilter {
   StringFilters?: { FieldName?: string; Filter?: StringFilter }[];
+  NumberFilters?: { FieldName?: string; Filter?: NumberFilter }[];
+  /** The service model's name for a composite's operator. */
+  Operator?: 'AND' | 'OR';
   CompositeOperator?: 'AND' | 'OR';
   [other: string]: unknown;
 }
 
 function compositeMatcher(composite: CompositeFilter): (finding: Json) => boolean {
-  const others = Object.keys(composite).filter(
-    (k) => k !== 'StringFilters' && k !== 'CompositeOperator',
-  );
+  const known = new Set(['StringFilters', 'NumberFilters', 'Operator', 'CompositeOperator']);
+  const others = Object.keys(composite).filter((k) => !known.has(k));
   if (others.length > 0) {
     throw new InvalidInput(
-      `the integration gateway emulates only StringFilters in GetFindingsV2, not ${others.join(', ')}`,
+      `the integration gateway emulates only StringFilters and NumberFilters in GetFindingsV2, not ${others.join(', ')}`,
     );
   }
-  const filters = composite.StringFilters ?? [];
+  const strings = composite.StringFilters ?? [];
+  const numbers = composite.NumberFilters ?? [];
+  const operator = composite.Operator ?? composite.CompositeOperator;
   return (finding) => {
-    const results = filters.map((f) =>
-      fieldMatches(valuesAt(finding, f.FieldName ?? ''), [f.Filter ?? {}]),
-    );
-    return composite.CompositeOperator === 'OR' ? results.some(Boolean) : results.every(Boolean);
+    const results = [
+      ...strings.map((f) => fieldMatches(valuesAt(finding, f.FieldName ?? ''), [f.Filter ?? {}])),
+      ...numbers.map((f) =>
+        valuesAt(finding, f.FieldName ?? '').some((v) => numberMatches(v, f.Filter ?? {})),
+      ),
+    ];
+    return operator === 'OR' ? results.some(Boolean) : results.every(Boolean);
   };
 }
 
@@ -600,6 +654,22 @@ export async function gatewayEndpoint(motoEndpoint: string): Promise<string> {
         }
         response.writeHead(status, headers);
         response.end(JSON.stringify(answer));
+        return;
+      }
+      const invoke = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/.exec(
+        request.url?.split('?')[0] ?? '',
+      );
+      if (
+        request.method === 'POST' &&
+        invoke &&
+        request.headers['x-amz-invocation-type'] === 'Event'
+      ) {
+        lambdaInvocations.push({
+          functionName: decodeURIComponent(invoke[1] ?? ''),
+          payload: text ? (JSON.parse(text) as unknown) : undefined,
+        });
+        response.writeHead(202, { 'content-type': 'application/json' });
+        response.end();
         return;
       }
       if (text.includes('Action=DescribeSecurityGroupReferences')) {

@@ -37,10 +37,14 @@ const resources = resourcesOf(synthesize().template);
 const controlOfFunction = new Map(
   Object.entries(resources)
     .filter(([, r]) => r.Type === 'AWS::Lambda::Function')
-    .map(([id, r]) => {
-      const variables = (r.Properties.Environment as { Variables: { HUBFIX_SETTINGS: string } })
+    .flatMap(([id, r]) => {
+      const variables = (r.Properties.Environment as { Variables: { HUBFIX_SETTINGS?: string } })
         .Variables;
-      return [id, (JSON.parse(variables.HUBFIX_SETTINGS) as { controlId: string }).controlId];
+      // The reconciler is started by its schedule, not by a rule.
+      if (variables.HUBFIX_SETTINGS === undefined) return [];
+      return [
+        [id, (JSON.parse(variables.HUBFIX_SETTINGS) as { controlId: string }).controlId] as const,
+      ];
     }),
 );
 const RULES: RoutedRule[] = Object.values(resources)

@@ -1,7 +1,7 @@
 /** A stand-in for everything `npx hubfix` touches, recording what it was asked. */
 import type { LedgerEntry, RollbackAttempt } from '../../lambdas/core/adapters/ledger-admin';
 import type { Control } from '../../lambdas/core/control';
-import type { CliDeps, CliLedger } from '../../lib/cli/command';
+import type { CliDeps, CliLedger, CliSweeper } from '../../lib/cli/command';
 import { fakeClock } from './control';
 
 /** An EC2.2 change that revoked one world-open SSH rule. */
@@ -31,6 +31,8 @@ export interface FakeCli {
   readonly calls: string[];
   readonly files: Map<string, string>;
   readonly attempts: RollbackAttempt[];
+  /** What was written to the progress line, in order (a terminal only). */
+  readonly progress: string[];
 }
 
 export function fakeCli(
@@ -43,6 +45,10 @@ export function fakeCli(
     clients?: object;
     fail?: Partial<Record<'stack' | 'ledger' | 'caller', Error>>;
     now?: Date;
+    /** What `backfill` sweeps with. */
+    sweeper?: CliSweeper;
+    /** Whether stderr is a terminal (a progress line is drawn). */
+    tty?: boolean;
   } = {},
 ): FakeCli {
   const out: string[] = [];
@@ -50,6 +56,7 @@ export function fakeCli(
   const calls: string[] = [];
   const files = new Map<string, string>();
   const attempts: RollbackAttempt[] = [];
+  const progress: string[] = [];
   const entries = new Map((options.entries ?? []).map((e) => [e.changeId, e]));
   const ledger: CliLedger = {
     async recent(limit) {
@@ -135,6 +142,13 @@ export function fakeCli(
     }),
     newRequestId: () => 'request-1',
     clock: fakeClock().clock,
+    sweeper: async (stack, region, caller) => {
+      calls.push(`sweeper ${stack} ${region} ${caller.account}`);
+      if (options.fail?.stack) throw options.fail.stack;
+      if (!options.sweeper) throw new Error('the test prepared no sweeper');
+      return options.sweeper;
+    },
+    progress: options.tty ? (line) => progress.push(line) : undefined,
   };
-  return { deps, out, err, calls, files, attempts };
+  return { deps, out, err, calls, files, attempts, progress };
 }

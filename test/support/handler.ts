@@ -21,6 +21,7 @@ import {
   type ChangeRecord,
   type ChangeRecorder,
   type ChangeResult,
+  type DriftMark,
   everyTime,
   type FindingHistory,
   type HistoryEntry,
@@ -134,12 +135,16 @@ export function controlHarness<State, Before, Params, Clients extends object>(
     .callsFake(async (input: GetFindingsV2CommandInput) => answerGetFindingsV2(known, input));
   const records: ChangeRecord[] = [];
   const results: { changeId: string; result: ChangeResult }[] = [];
+  const driftMarks: { changeId: string; mark: DriftMark }[] = [];
   const recorder: ChangeRecorder = {
     async recordBefore(record) {
       records.push(record);
     },
     async recordResult(changeId, result) {
       results.push({ changeId, result });
+    },
+    async markDrifted(changeId, mark) {
+      driftMarks.push({ changeId, mark });
     },
   };
 
@@ -228,6 +233,7 @@ export function controlHarness<State, Before, Params, Clients extends object>(
     sns,
     records,
     results,
+    driftMarks,
     /** Lets finding updates (both products') and publishes succeed. */
     acceptDeliveries() {
       securityHub

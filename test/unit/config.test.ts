@@ -69,6 +69,7 @@ describe('parseConfig', () => {
         memorySize: 256,
       },
       ledger: { retentionDays: 365 },
+      reconcile: { enabled: true, schedule: 'rate(6 hours)', graceHours: 24, maxAttempts: 1 },
     });
   });
 
@@ -159,8 +160,25 @@ describe('parseConfig', () => {
     ],
     [
       { dryrun: true },
-      'dryrun: is not a known setting (known here: $schema, $comment, notifications, alarms, dashboard, tags, defaults, allowList, customActions, controls, functions, ledger)',
+      'dryrun: is not a known setting (known here: $schema, $comment, notifications, alarms, dashboard, tags, defaults, allowList, customActions, controls, functions, ledger, reconcile)',
     ],
+    [
+      { reconcile: { schedule: 'every 6 hours' } },
+      'reconcile.schedule: expected a schedule such as "rate(6 hours)" or "cron(0 */6 * * ? *)", got "every 6 hours"',
+    ],
+    [
+      { reconcile: { schedule: 'rate(1 hours)' } },
+      'reconcile.schedule: expected a schedule such as "rate(6 hours)" or "cron(0 */6 * * ? *)", got "rate(1 hours)"',
+    ],
+    [
+      { reconcile: { graceHours: 0 } },
+      'reconcile.graceHours: expected a whole number from 1 to 720, got 0',
+    ],
+    [
+      { reconcile: { maxAttempts: 11 } },
+      'reconcile.maxAttempts: expected a whole number from 0 to 10, got 11',
+    ],
+    [{ reconcile: { enabled: 'yes' } }, 'reconcile.enabled: expected true or false, got "yes"'],
     [[], '(root): expected an object, got a list'],
     // An allow-list entry, or a criterion, that names nothing is always a mistake.
     [{ allowList: [{}] }, 'allowList[0]: must name at least one of tags, resourceIds, accountIds'],
@@ -192,6 +210,13 @@ describe('parseConfig', () => {
   ])('names the bad path and why: %j', (input, issue) => {
     expect(issuesOf(input)).toEqual([issue]);
   });
+
+  it.each(['rate(1 minute)', 'rate(6 hours)', 'rate(2 days)', 'cron(0 */6 * * ? *)'])(
+    'takes the schedule %s',
+    (schedule) => {
+      expect(parseConfig({ reconcile: { schedule } }, 't').reconcile.schedule).toBe(schedule);
+    },
+  );
 
   it('reports every problem at once', () => {
     expect(issuesOf({ defaults: { mode: 'x', dryRun: 'yes' }, allowList: 'all' })).toHaveLength(3);
@@ -241,6 +266,12 @@ describe('resolveSettings', () => {
       maxDriftFixes: 1,
       params: { strategy: 'empty-if-unused', migrate: { maxInterfaces: 25 } },
     });
+  });
+
+  it('re-fixes drift as often as reconcile.maxAttempts says', () => {
+    const config = parseConfig({ reconcile: { maxAttempts: 0 } }, 't');
+
+    expect(resolveSettings(config, ec2_2).maxDriftFixes).toBe(0);
   });
 
   it('lets a "Remediate" custom action override the allow-list only when the config says so', () => {

@@ -28,6 +28,20 @@ const rollbackAttemptSchema = object({
 });
 export type RollbackAttempt = Infer<typeof rollbackAttemptSchema>;
 
+/** What the pipeline notes on a change whose fix did not hold (DriftMark in ports.ts). */
+const driftSchema = object(
+  {
+    detectedAt: string(),
+    findingId: optional(string()),
+    /** What a fix would have to do again. */
+    changedBack: string(),
+    owner: optional(string()),
+    outcome: optional(string()),
+  },
+  { unknownKeys: 'ignore' },
+);
+export type DriftRecord = Infer<typeof driftSchema>;
+
 export const ledgerEntrySchema = object(
   {
     changeId: string({ minLength: 1 }),
@@ -47,6 +61,8 @@ export const ledgerEntrySchema = object(
     error: optional(string()),
     stateLeft: optional(string()),
     rollbacks: optional(array(rollbackAttemptSchema), []),
+    /** Set when the fix did not hold: its resource changed back later. */
+    drift: optional(driftSchema),
     expiresAt: integer(),
   },
   { unknownKeys: 'ignore' },

@@ -6,7 +6,7 @@
  */
 import { type DynamoDBClient, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
-import type { ChangeRecord, ChangeRecorder, ChangeResult } from '../ports';
+import type { ChangeRecord, ChangeRecorder, ChangeResult, DriftMark } from '../ports';
 
 export const LEDGER_INDEX = 'byTime';
 /** Every change item carries this, so the time index can list them newest first. */
@@ -90,6 +90,23 @@ export class DynamoDbLedger implements ChangeRecorder {
           ...(result.status === 'FAILED' ? { '#error': 'error' } : {}),
         },
         ExpressionAttributeValues: marshall(values),
+      }),
+    );
+  }
+
+  /**
+   * The first drift seen is kept: it says when the fix stopped holding. A
+   * later sighting of the same drift changes nothing.
+   */
+  async markDrifted(changeId: string, mark: DriftMark): Promise<void> {
+    await this.client.send(
+      new UpdateItemCommand({
+        TableName: this.options.tableName,
+        Key: marshall({ changeId }),
+        UpdateExpression: 'SET #drift = if_not_exists(#drift, :drift)',
+        ConditionExpression: 'attribute_exists(changeId)',
+        ExpressionAttributeNames: { '#drift': 'drift' },
+        ExpressionAttributeValues: marshall({ ':drift': mark }, { removeUndefinedValues: true }),
       }),
     );
   }

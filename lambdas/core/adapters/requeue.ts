@@ -13,7 +13,13 @@ import type { AsyncInvoker } from './lambda-invoke';
 /** Lambda's limit for an asynchronous invocation's payload. */
 export const ASYNC_PAYLOAD_LIMIT = 256 * 1024;
 
-export class LambdaRequeue implements Requeue {
+/**
+ * An asynchronous invoke of one function with a JSON payload, within
+ * Lambda's payload limit. The pipeline hands findings on with it; the
+ * reconciler hands requests to the controls' functions and its sweep to
+ * itself.
+ */
+export class LambdaAsyncSender {
   private invoker: Promise<AsyncInvoker> | undefined;
 
   constructor(
@@ -22,15 +28,19 @@ export class LambdaRequeue implements Requeue {
      * on, and need not load it at cold start.
      */
     private readonly connect: () => Promise<AsyncInvoker>,
-    /** This function's own name, as Lambda sets AWS_LAMBDA_FUNCTION_NAME. */
-    private readonly functionName: string,
+    /** The function to invoke (its own name, as Lambda sets AWS_LAMBDA_FUNCTION_NAME, to requeue). */
+    readonly functionName: string,
   ) {}
 
-  async send(request: DirectRequest): Promise<void> {
-    const payload = JSON.stringify(request);
-    if (Buffer.byteLength(payload, 'utf8') > ASYNC_PAYLOAD_LIMIT) {
+  /**
+   * @param what names the payload in errors ("the request for 3 findings").
+   * @throws RequeueError when Lambda did not take it.
+   */
+  async sendPayload(payload: unknown, what: string): Promise<void> {
+    const json = JSON.stringify(payload);
+    if (Buffer.byteLength(json, 'utf8') > ASYNC_PAYLOAD_LIMIT) {
       throw new RequeueError(
-        `the request for ${request.findings.length} findings is over Lambda's 256 KB limit for an asynchronous invocation`,
+        `${what} is over Lambda's 256 KB limit for an asynchronous invocation`,
       );
     }
     let status: number | undefined;
@@ -38,7 +48,7 @@ export class LambdaRequeue implements Requeue {
       this.invoker ??= this.connect();
       status = await (await this.invoker).invokeAsync(
         this.functionName,
-        new TextEncoder().encode(payload),
+        new TextEncoder().encode(json),
       );
     } catch (error) {
       this.invoker = undefined;
@@ -48,5 +58,11 @@ export class LambdaRequeue implements Requeue {
     if (status !== 202) {
       throw new RequeueError(`Lambda answered ${status ?? 'no status'} to an asynchronous invoke`);
     }
+  }
+}
+
+export class LambdaRequeue extends LambdaAsyncSender implements Requeue {
+  send(request: DirectRequest): Promise<void> {
+    return this.sendPayload(request, `the request for ${request.findings.length} findings`);
   }
 }

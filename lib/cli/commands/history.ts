@@ -11,7 +11,8 @@ export function formatHistory(entries: readonly LedgerEntry[]): string[] {
       e.changeId,
       when(e.createdAt),
       e.controlId,
-      e.status,
+      // A fix that did not hold: `hubfix show` says what changed back and who owns it.
+      e.drift ? `${e.status} (drifted)` : e.status,
       shortResource(e.resource),
       e.summary,
     ]),
@@ -30,7 +31,11 @@ export const history: Command = {
   name: 'history',
   summary: 'recent changes, newest first',
   usage: 'history [--limit 20]',
-  help: ['Lists the most recent changes hubfix recorded in the ledger, newest first.'],
+  help: [
+    'Lists the most recent changes hubfix recorded in the ledger, newest first.',
+    'A fix whose resource changed back later is marked "(drifted)"; `show` says',
+    'what changed back and which stack owns the resource.',
+  ],
   options: { limit: { type: 'string' } },
   optionHelp: ['--limit <n>         how many changes to list, 1 to 1000 (default: 20)'],
   maxPositionals: 0,

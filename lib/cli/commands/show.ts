@@ -1,7 +1,19 @@
-import type { LedgerEntry } from '../../../lambdas/core/adapters/ledger-admin';
+import type { DriftRecord, LedgerEntry } from '../../../lambdas/core/adapters/ledger-admin';
 import { UsageError } from '../../../lambdas/core/errors';
 import type { Command } from '../command';
 import { when } from '../text';
+
+/** What changed back after the fix, and who to ask to keep it fixed. */
+export function formatDrift(drift: DriftRecord): string[] {
+  return [
+    `drifted    ${when(drift.detectedAt)}: the fix did not hold; a fix now would ${drift.changedBack}${
+      drift.outcome ? ` (hubfix: ${drift.outcome})` : ''
+    }`,
+    drift.owner
+      ? `owner      ${drift.owner}: fix the template, or hubfix will fight it`
+      : "owner      not named by the resource's tags (CloudFormation, Service Catalog...): look for what puts it back",
+  ];
+}
 
 export function formatEntry(entry: LedgerEntry): string[] {
   let before: string;
@@ -23,6 +35,7 @@ export function formatEntry(entry: LedgerEntry): string[] {
     ...(entry.changes.length > 0 ? ['changes', ...entry.changes.map((c) => `  - ${c}`)] : []),
     ...(entry.error ? [`error      ${entry.error}`] : []),
     ...(entry.stateLeft ? [`state left ${entry.stateLeft}`] : []),
+    ...(entry.drift ? formatDrift(entry.drift) : []),
     ...entry.rollbacks.flatMap((r) => [
       `rollback   ${r.outcome} ${when(r.at)} by ${r.by}${r.error ? `: ${r.error}` : ''}`,
       ...r.lines.map((l) => `  - ${l}`),
@@ -47,7 +60,8 @@ export const show: Command = {
   usage: 'show <change-id>',
   help: [
     'Prints one ledger entry: the resource, the outcome, what the change did,',
-    'every rollback attempt, and the before-state it recorded.',
+    'whether it held (if the resource changed back: what, and which stack owns',
+    'it), every rollback attempt, and the before-state it recorded.',
   ],
   options: {},
   optionHelp: [],

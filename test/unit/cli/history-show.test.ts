@@ -16,7 +16,25 @@ describe('history', () => {
   it('prints a friendly line when the ledger is empty', () => {
     expect(formatHistory([])).toEqual(['no changes recorded yet']);
   });
+
+  it('marks a change whose fix did not hold', () => {
+    const lines = formatHistory([
+      { ...ENTRY, drift: DRIFT },
+      { ...ENTRY, changeId: 'EC2.2-held' },
+    ]);
+
+    expect(lines[1]).toContain('EC2.2    REMEDIATED (drifted)  sg-1234123f');
+    expect(lines[2]).toMatch(/EC2\.2 {4}REMEDIATED {12}sg-1234123f/);
+  });
 });
+
+const DRIFT = {
+  detectedAt: '2026-11-29T06:00:01.000Z',
+  findingId: 'finding-1',
+  changedBack: 'revoke all 1 rules of the default security group sg-1234123f',
+  owner: 'CloudFormation stack "network"',
+  outcome: 'DRIFTED',
+};
 
 describe('show', () => {
   it('shows one change with its before-state', async () => {
@@ -26,6 +44,28 @@ describe('show', () => {
     expect(t.out).toContain('status     REMEDIATED');
     expect(t.out).toContain('where      111111111111, us-east-1');
     expect(t.out).toContain('    "groupId": "sg-1234123f",');
+  });
+
+  it('says what changed back and which stack owns the resource', async () => {
+    const t = fakeCli({ entries: [{ ...ENTRY, drift: DRIFT }] });
+
+    expect(await main(['show', ENTRY.changeId], t.deps)).toBe(0);
+    expect(t.out).toContain(
+      'drifted    2026-11-29 06:00:01Z: the fix did not hold; a fix now would revoke all 1 rules of the default security group sg-1234123f (hubfix: DRIFTED)',
+    );
+    expect(t.out).toContain(
+      'owner      CloudFormation stack "network": fix the template, or hubfix will fight it',
+    );
+  });
+
+  it('says when no tag names who puts a drifted resource back', async () => {
+    const t = fakeCli({ entries: [{ ...ENTRY, drift: { ...DRIFT, owner: undefined } }] });
+
+    await main(['show', ENTRY.changeId], t.deps);
+
+    expect(t.out.find((line) => line.startsWith('owner'))).toContain(
+      "not named by the resource's tags",
+    );
   });
 
   it('says when a change is not in the ledger', async () => {

@@ -141,6 +141,49 @@ describe('DynamoDbLedger', () => {
     expect(dynamodb).toHaveReceivedCommandTimes(UpdateItemCommand, 1);
   });
 
+  it('marks an earlier change as drifted once, keeping the first sighting', async () => {
+    // Prepare
+    const mark = {
+      detectedAt: NOW.toISOString(),
+      findingId: 'finding-1',
+      changedBack: 'revoke 2 rules',
+      owner: 'CloudFormation stack "net"',
+      outcome: 'DRIFTED',
+    };
+    dynamodb
+      .on(
+        UpdateItemCommand,
+        {
+          TableName: TABLE,
+          Key: marshall({ changeId: 'change-1' }),
+          UpdateExpression: 'SET #drift = if_not_exists(#drift, :drift)',
+          ConditionExpression: 'attribute_exists(changeId)',
+          ExpressionAttributeNames: { '#drift': 'drift' },
+          ExpressionAttributeValues: marshall({ ':drift': mark }),
+        },
+        true,
+      )
+      .resolves({});
+
+    // Act
+    await ledger.markDrifted('change-1', mark);
+
+    // Assess
+    expect(dynamodb).toHaveReceivedCommandTimes(UpdateItemCommand, 1);
+  });
+
+  it('reads the drift mark of an entry', async () => {
+    const drift = {
+      detectedAt: NOW.toISOString(),
+      findingId: 'finding-1',
+      changedBack: 'revoke 2 rules',
+      outcome: 'REMEDIATED',
+    };
+    dynamodb.on(GetItemCommand).resolves({ Item: marshall({ ...stored, drift }) });
+
+    expect((await admin.get('change-1'))?.drift).toEqual(drift);
+  });
+
   it('reads one entry consistently and lists recent ones newest first', async () => {
     dynamodb
       .on(

@@ -12,6 +12,7 @@ import type {
   ChangeRecord,
   ChangeRecorder,
   ChangeResult,
+  DriftMark,
   FindingHistory,
   FindingStore,
   FindingUpdate,
@@ -59,6 +60,7 @@ let historyItems: Map<string, HistoryEntry>;
 let notifications: Notification[];
 let records: ChangeRecord[];
 let results: { changeId: string; result: ChangeResult }[];
+let driftMarks: { changeId: string; mark: DriftMark }[];
 let metrics: string[];
 let logs: { level: string; message: string; extra: unknown[] }[];
 
@@ -152,6 +154,7 @@ interface PortFailures {
   publish?: Error;
   recordBefore?: Error;
   requeue?: Error;
+  markDrifted?: Error;
 }
 
 interface PipelineExtras {
@@ -202,6 +205,11 @@ function pipeline(
     async recordResult(changeId, result) {
       calls.push(`recordResult ${result.status}`);
       results.push({ changeId, result });
+    },
+    async markDrifted(changeId, mark) {
+      calls.push(`markDrifted ${changeId}`);
+      if (failures.markDrifted) throw failures.markDrifted;
+      driftMarks.push({ changeId, mark });
     },
   };
   const metricsPort: MetricsPort = {
@@ -267,6 +275,7 @@ beforeEach(() => {
   notifications = [];
   records = [];
   results = [];
+  driftMarks = [];
   metrics = [];
   logs = [];
 });
@@ -1009,6 +1018,53 @@ describe('pipeline: the finding lifecycle', () => {
     expect(updates[0]?.update.note).toContain('fix the template, or hubfix will fight it');
     expect(metrics).toContain('Drift');
     expect(historyItems.get(`EC2.2#${EC2_2_FINDING.Id}`)?.fixes).toBe(2);
+    // The earlier fix's ledger entry says it did not hold: what changed back, and who owns it.
+    expect(driftMarks).toEqual([
+      {
+        changeId: 'EC2.2-old',
+        mark: {
+          detectedAt: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T/),
+          findingId: EC2_2_FINDING.Id,
+          changedBack: 'revoke 2 rules',
+          owner: 'CloudFormation stack "web-prod"',
+          outcome: 'REMEDIATED',
+        },
+      },
+    ]);
+  });
+
+  it('marks no ledger entry when nothing drifted', async () => {
+    await pipeline().processEvent(importedEvent([finding()]));
+
+    expect(calls.filter((c) => c.startsWith('markDrifted'))).toEqual([]);
+    expect(driftMarks).toEqual([]);
+  });
+
+  it('still tells the finding and SNS when the drift mark cannot be written', async () => {
+    // Prepare: hubfix fixed this finding before; the ledger refuses the mark.
+    historyItems.set(`EC2.2#${EC2_2_FINDING.Id}`, {
+      lastOutcome: 'REMEDIATED',
+      lastReason: 'allow-listed',
+      lastAt: '2026-11-01T00:00:00.000Z',
+      lastChangeId: 'EC2.2-old',
+      fixes: 2,
+      lastFixAt: '2026-11-01T00:00:00.000Z',
+      lastFixChangeId: 'EC2.2-old',
+      continuing: false,
+      workflowSet: undefined,
+    });
+
+    // Act
+    const result = await pipeline(fakeControl(), settings(), {
+      markDrifted: new Error('ConditionalCheckFailed'),
+    }).processEvent(importedEvent([finding()]));
+
+    // Assess
+    expect(result.handled[0]?.report.outcome.kind).toBe('DRIFTED');
+    expect(calls).toContain('markDrifted EC2.2-old');
+    expect(updates[0]?.update.workflow).toBe('NOTIFIED');
+    expect(notifications.map((n) => n.attributes.outcome)).toEqual(['DRIFTED']);
+    expect(metrics).toContain('LedgerWriteFailed');
   });
 
   it('stops fighting after the configured number of fixes: DRIFTED, nothing changed', async () => {

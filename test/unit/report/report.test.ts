@@ -157,7 +157,35 @@ describe('the HTML page', () => {
       expect(page).toContain(`<section id="${id}">`);
     }
     expect(page).toContain('The ledger holds no suppressions');
-    expect(page).toContain('The ledger records no drift yet');
+    expect(page).toContain('No fix of this period changed back.');
+  });
+
+  it('lists the changes whose fix did not hold, with what changed back and the owner', () => {
+    const drifted = entry({
+      changeId: 'EC2.2-drifted',
+      createdAt: '2026-11-20T10:00:00.000Z',
+      drift: {
+        detectedAt: '2026-11-21T10:00:00.000Z',
+        findingId: 'finding-1',
+        changedBack: 'revoke all 2 rules of the default security group sg-1234123f',
+        owner: 'CloudFormation stack "net"',
+        outcome: 'DRIFTED',
+      },
+    });
+
+    const report = buildReport([drifted, entry({ changeId: 'EC2.2-held' })], PERIOD, NOW);
+    const drift = renderHtml(report, 't').split('<section id="drift">')[1]?.split('</section>')[0];
+
+    expect(report.drift?.map((d) => [d.entry.changeId, d.detectedAt, d.detail])).toEqual([
+      [
+        'EC2.2-drifted',
+        '2026-11-21T10:00:00.000Z',
+        'revoke all 2 rules of the default security group sg-1234123f; owned by CloudFormation stack "net"',
+      ],
+    ]);
+    expect(drift).toContain('2026-11-21 10:00:00Z');
+    expect(drift).toContain('owned by CloudFormation stack &quot;net&quot;');
+    expect(renderMarkdown(report, 't')).toContain('1 fixes were undone later: EC2.2 sg-1234123f.');
   });
 
   it('stays small for 1,000 changes', () => {

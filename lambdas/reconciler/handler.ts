@@ -1,0 +1,3 @@
+import { createReconcilerHandler } from './reconciler';
+
+export const handler = createReconcilerHandler();
