@@ -120,7 +120,10 @@ export function createControlHandler<State, Before, Params, Clients extends obje
     region: env.self.region,
     annotations: { control: control.id },
   });
-  for (const client of [securityHub, sns, dynamodb, eventBridge, ...Object.values(clients)]) {
+  const { organization } = env;
+  // In org mode the control's own clients are never used: member clients are instrumented as made.
+  const local = organization ? [] : Object.values(clients);
+  for (const client of [securityHub, sns, dynamodb, eventBridge, ...local]) {
     if (client) tracer.instrument(client);
   }
   logger.appendPersistentKeys({ control: control.id });
@@ -146,7 +149,6 @@ export function createControlHandler<State, Before, Params, Clients extends obje
     overrides.guard ?? new DynamoDbOnceGuard(dynamodb, { tableName: env.idempotencyTable });
 
   const clock = overrides.clock ?? systemClock;
-  const { organization } = env;
   let access: MemberAccess<Clients> | undefined;
   let budget: ChangeBudget | undefined;
   if (organization) {

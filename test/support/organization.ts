@@ -3,6 +3,7 @@
  * scope a central deployment runs with.
  */
 import type { OrganizationScope } from '../../lambdas/core/organization';
+import type { ChangeBudget } from '../../lambdas/core/ports';
 import { ACCOUNT, type Json, REGION } from './fixtures';
 
 export const MEMBER = '222222222222';
@@ -29,4 +30,21 @@ export function asMember<T extends Json>(
   return JSON.parse(
     JSON.stringify(finding).replaceAll(ACCOUNT, account).replaceAll(REGION, region),
   ) as T;
+}
+
+/**
+ * The budget as the State table keeps it, in memory: `limit` changes per
+ * account, then spent.
+ */
+export function budgetOf(limit: number): ChangeBudget & { readonly taken: Map<string, number> } {
+  const taken = new Map<string, number>();
+  return {
+    taken,
+    async take(account) {
+      const count = taken.get(account) ?? 0;
+      if (count >= limit) return { kind: 'spent', limit };
+      taken.set(account, count + 1);
+      return { kind: 'taken' };
+    },
+  };
 }
