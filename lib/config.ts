@@ -33,6 +33,7 @@ import {
 } from '../lambdas/core/settings';
 import { CONTROLS, type ControlDefinition } from './controls';
 import { findJsonSyntaxError, lineAndColumn } from './json-syntax';
+import { type OrganizationConfig, organizationConfigSchema } from './organization';
 
 export const DEFAULT_CONFIG_PATH = 'remediation.config.json';
 
@@ -115,6 +116,8 @@ export interface HubfixConfig {
     readonly memorySize: number;
   };
   readonly ledger: { readonly retentionDays: number };
+  /** Org mode: one central deployment for the organization's accounts. Undefined: single-account mode. */
+  readonly organization: OrganizationConfig | undefined;
 }
 
 const KMS_KEY_ARN =
@@ -389,6 +392,7 @@ function fileSchema(controls: readonly ControlDefinition[]) {
         ),
         DEFAULT_LEDGER,
       ),
+      organization: optional(organizationConfigSchema),
     },
     { description: 'hubfix configuration: see README.md, "Configuration".' },
   );
@@ -430,6 +434,7 @@ export function parseConfig(
     customActions: file.customActions,
     functions: file.functions,
     ledger: file.ledger,
+    organization: file.organization,
   };
 }
 

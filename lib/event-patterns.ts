@@ -18,9 +18,33 @@ import {
 } from '../lambdas/core/intake/asff';
 
 export interface FindingSource {
-  /** `arn:<partition>:securityhub:<region>::product/aws/securityhub` */
-  readonly productArn: string;
-  readonly account: string;
+  /**
+   * `arn:<partition>:securityhub:<region>::product/aws/securityhub`; in org
+   * mode one per region hubfix acts in (aggregated findings keep the region
+   * that produced them).
+   */
+  readonly productArn: string | readonly string[];
+  /**
+   * The findings' account: this deployment's own, the member accounts named,
+   * or (org mode with `accounts: "*"`) any account but the excluded ones.
+   */
+  readonly account: string | readonly string[] | { readonly anythingBut: readonly string[] };
+}
+
+function productArnsOf(source: FindingSource): string[] {
+  return typeof source.productArn === 'string' ? [source.productArn] : [...source.productArn];
+}
+
+/** `AwsAccountId`, or nothing when any account will do (the trust stage still checks). */
+function accountOf(source: FindingSource): Record<string, unknown> {
+  const { account } = source;
+  if (typeof account === 'string') return { AwsAccountId: [account] };
+  if ('anythingBut' in account) {
+    return account.anythingBut.length > 0
+      ? { AwsAccountId: [{ 'anything-but': [...account.anythingBut] }] }
+      : {};
+  }
+  return { AwsAccountId: [...account] };
 }
 
 /** Either shape of finding, for one control, optionally with more conditions on Compliance. */
@@ -45,8 +69,8 @@ export function importedFindingsPattern(controlId: string, source: FindingSource
     detailType: [IMPORTED_DETAIL_TYPE],
     detail: {
       findings: {
-        ProductArn: [source.productArn],
-        AwsAccountId: [source.account],
+        ProductArn: productArnsOf(source),
+        ...accountOf(source),
         RecordState: ['ACTIVE'],
         Workflow: { Status: ['NEW'] },
         $or: eitherFormat(controlId, { Status: ['FAILED'] }),
@@ -70,8 +94,8 @@ export function customActionPattern(
     resources: [...actionArns],
     detail: {
       findings: {
-        ProductArn: [source.productArn],
-        AwsAccountId: [source.account],
+        ProductArn: productArnsOf(source),
+        ...accountOf(source),
         $or: eitherFormat(controlId),
       },
     },
