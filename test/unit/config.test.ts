@@ -159,7 +159,7 @@ describe('parseConfig', () => {
     ],
     [
       { dryrun: true },
-      'dryrun: is not a known setting (known here: $schema, $comment, notifications, alarms, dashboard, tags, defaults, allowList, customActions, controls, functions, ledger)',
+      'dryrun: is not a known setting (known here: $schema, $comment, notifications, alarms, dashboard, tags, defaults, allowList, customActions, controls, functions, ledger, organization)',
     ],
     [[], '(root): expected an object, got a list'],
     // An allow-list entry, or a criterion, that names nothing is always a mistake.
