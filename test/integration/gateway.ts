@@ -418,6 +418,20 @@ function body(request: IncomingMessage): Promise<Buffer> {
 
 let gateway: Promise<{ server: Server; endpoint: string }> | undefined;
 
+/** The sample findings' account: moto's account for every request not made as an assumed role. */
+export const DEFAULT_MOTO_ACCOUNT = '111111111111';
+
+/**
+ * Moto attributes a request to the account of its access key when the key
+ * is one it issued for an assumed role (ASIA…, from AssumeRole); every other
+ * request is made to act in the sample findings' account, as MOTO_ACCOUNT_ID
+ * would, but without pinning assumed roles to it too.
+ */
+function accountOf(authorization: string | undefined): Record<string, string> {
+  const key = /Credential=([A-Z0-9]+)\//.exec(authorization ?? '')?.[1];
+  return key?.startsWith('ASIA') ? {} : { 'x-moto-account-id': DEFAULT_MOTO_ACCOUNT };
+}
+
 /** The gateway's endpoint in front of `motoEndpoint`, started on first use on 127.0.0.1. */
 /**
  * Closes the gateway and its kept-alive connections, so the test worker can
@@ -474,7 +488,7 @@ export async function gatewayEndpoint(motoEndpoint: string): Promise<string> {
           port: target.port,
           method: request.method,
           path: request.url,
-          headers: request.headers,
+          headers: { ...request.headers, ...accountOf(request.headers.authorization) },
         },
         (answer) => {
           response.writeHead(answer.statusCode ?? 502, answer.headers);
