@@ -299,6 +299,14 @@ describe('org mode: the central stack', () => {
     expect(findings.AwsAccountId).toEqual([{ 'anything-but': ['999999999999'] }]);
   });
 
+  it('idles at one KMS key and one dead-letter alarm per deployed control (what the README prices)', () => {
+    const count = (type: string) => Object.values(resources).filter((r) => r.Type === type).length;
+
+    expect(count('AWS::KMS::Key')).toBe(1);
+    expect(count('AWS::CloudWatch::Alarm')).toBe(deployed.length);
+    expect(deployed).toHaveLength(11);
+  });
+
   it('does not deploy EC2.6, whose flow-log role members would need, and says so', () => {
     expect(org.stack.controls.has('EC2.6')).toBe(false);
     expect(
