@@ -17,7 +17,7 @@ import {
   ROLLBACK_ROLE_NAME,
   regionSchema,
 } from '../lambdas/core/organization';
-import { array, type Infer, object, optional, string } from '../lambdas/core/schema';
+import { array, type Infer, object, optional, type Schema, string } from '../lambdas/core/schema';
 import { accountIdSchema } from '../lambdas/core/settings';
 import { type ControlDefinition, controlFolder, type Permission, type ScopedArn } from './controls';
 
@@ -27,7 +27,7 @@ const organizationalUnitIdSchema = string({
   patternName: 'an organizational unit id ("ou-abcd-11111111") or a root id ("r-abcd")',
 });
 
-export const organizationConfigSchema = object({
+const organizationShape = object({
   accounts: accountSelectionSchema,
   excludeAccounts: optional(array(accountIdSchema, { unique: true }), []),
   regions: nonEmpty(array(regionSchema, { unique: true })),
@@ -38,7 +38,28 @@ export const organizationConfigSchema = object({
   maxChangesPerAccountPerHour: optional(maxChangesSchema, DEFAULT_MAX_CHANGES_PER_ACCOUNT_PER_HOUR),
 });
 
-export type OrganizationConfig = Infer<typeof organizationConfigSchema>;
+export type OrganizationConfig = Infer<typeof organizationShape>;
+
+/** The shape, and one rule across keys: a list of accounts must keep one after the exclusions. */
+export const organizationConfigSchema: Schema<OrganizationConfig> = {
+  expected: organizationShape.expected,
+  parse(input, path) {
+    const parsed = organizationShape.parse(input, path);
+    if (!parsed.ok || parsed.value.accounts === '*') return parsed;
+    const { accounts, excludeAccounts } = parsed.value;
+    return accounts.every((account) => excludeAccounts.includes(account))
+      ? {
+          ok: false,
+          issues: [
+            {
+              path: `${path}.excludeAccounts`,
+              message: 'excludes every account in organization.accounts: hubfix would act nowhere',
+            },
+          ],
+        }
+      : parsed;
+  },
+};
 
 /** What each control's function is told at run time (HUBFIX_ORGANIZATION). */
 export function scopeOf(organization: OrganizationConfig): OrganizationScope {

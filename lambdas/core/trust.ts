@@ -1,7 +1,8 @@
 /**
  * The trust stage. First, pure (row 1 of the policy): is this a genuine,
  * current, failed Security Hub control finding about a resource in this
- * function's own account and region? A forged or stale event is turned away
+ * function's own account and region (in org mode: in an allowed member
+ * account and region, the finding's own)? A forged or stale event is turned away
  * before any AWS call is made. Then, because anyone allowed to invoke the
  * function can hand it any event: Security Hub is asked for the finding
  * again, and only its copy (status, resource, control parameters) may lead

@@ -376,6 +376,22 @@ describe('the organization config', () => {
     ]);
   });
 
+  it('refuses a list of accounts that the exclusions empty', () => {
+    expect(() =>
+      parseConfig(
+        {
+          organization: {
+            accounts: ['222222222222'],
+            excludeAccounts: ['222222222222'],
+            regions: ['eu-west-1'],
+            deploymentTargets: { organizationalUnitIds: ['r-abcd'] },
+          },
+        },
+        'c',
+      ),
+    ).toThrow('organization.excludeAccounts: excludes every account in organization.accounts');
+  });
+
   it('needs deploymentTargets, and leaves the rest to defaults', () => {
     expect(() =>
       parseConfig({ organization: { accounts: '*', regions: ['eu-west-1'] } }, 'c'),
