@@ -12,12 +12,19 @@ import {
   maxChangesSchema,
   memberRoleNameFor,
   memberRoleNameSchema,
-  nonEmpty,
   type OrganizationScope,
   ROLLBACK_ROLE_NAME,
   regionSchema,
 } from '../lambdas/core/organization';
-import { array, type Infer, object, optional, type Schema, string } from '../lambdas/core/schema';
+import {
+  array,
+  type Infer,
+  jsonSchemaOf,
+  object,
+  optional,
+  type Schema,
+  string,
+} from '../lambdas/core/schema';
 import { accountIdSchema } from '../lambdas/core/settings';
 import { type ControlDefinition, controlFolder, type Permission, type ScopedArn } from './controls';
 
@@ -30,11 +37,18 @@ const organizationalUnitIdSchema = string({
 const organizationShape = object({
   accounts: accountSelectionSchema,
   excludeAccounts: optional(array(accountIdSchema, { unique: true }), []),
-  regions: nonEmpty(array(regionSchema, { unique: true })),
-  memberRoleName: optional(memberRoleNameSchema, DEFAULT_MEMBER_ROLE_NAME),
-  deploymentTargets: object({
-    organizationalUnitIds: nonEmpty(array(organizationalUnitIdSchema, { unique: true })),
+  regions: array(regionSchema, {
+    unique: true,
+    minItems: 1,
+    description: 'The regions hubfix may act in; findings from any other region are ignored.',
   }),
+  memberRoleName: optional(memberRoleNameSchema, DEFAULT_MEMBER_ROLE_NAME),
+  deploymentTargets: object(
+    {
+      organizationalUnitIds: array(organizationalUnitIdSchema, { unique: true, minItems: 1 }),
+    },
+    { description: 'Where the member roles are deployed: these OUs, and accounts that join them.' },
+  ),
   maxChangesPerAccountPerHour: optional(maxChangesSchema, DEFAULT_MAX_CHANGES_PER_ACCOUNT_PER_HOUR),
 });
 
@@ -43,6 +57,11 @@ export type OrganizationConfig = Infer<typeof organizationShape>;
 /** The shape, and one rule across keys: a list of accounts must keep one after the exclusions. */
 export const organizationConfigSchema: Schema<OrganizationConfig> = {
   expected: organizationShape.expected,
+  toJsonSchema: () => ({
+    ...jsonSchemaOf(organizationShape),
+    description:
+      'Org mode: one deployment for an AWS Organization (README, "One deployment for an organization"). Absent: single-account mode.',
+  }),
   parse(input, path) {
     const parsed = organizationShape.parse(input, path);
     if (!parsed.ok || parsed.value.accounts === '*') return parsed;

@@ -6,7 +6,7 @@
  * scope check (is this account and region one hubfix may act in?).
  */
 
-import { array, integer, object, optional, type Schema, string } from './schema';
+import { array, integer, jsonSchemaOf, object, optional, type Schema, string } from './schema';
 import { accountIdSchema } from './settings';
 
 /** The role a `hubfix rollback --role-name` assumes by default in a member account. */
@@ -29,6 +29,8 @@ export const regionSchema = string({
   patternName: 'an AWS region such as "eu-west-1"',
 });
 
+const accountListSchema = array(accountIdSchema, { unique: true });
+
 /** `"*"` (every account Security Hub aggregates) or a list of account ids. */
 export type AccountSelection = '*' | readonly string[];
 
@@ -42,7 +44,7 @@ export const accountSelectionSchema: Schema<AccountSelection> = {
         issues: [{ path, message: `expected ${this.expected}, got ${JSON.stringify(input)}` }],
       };
     }
-    const list = array(accountIdSchema, { unique: true }).parse(input, path);
+    const list = accountListSchema.parse(input, path);
     if (!list.ok) return list;
     if (list.value.length === 0) {
       return {
@@ -52,6 +54,14 @@ export const accountSelectionSchema: Schema<AccountSelection> = {
     }
     return list;
   },
+  toJsonSchema: () => ({
+    description:
+      '"*" (every account Security Hub aggregates) or the 12-digit ids of the accounts hubfix may act in.',
+    anyOf: [
+      { type: 'string', enum: ['*'] },
+      { ...jsonSchemaOf(accountListSchema), minItems: 1 },
+    ],
+  }),
 };
 
 /** What a control's function needs of the organization config, at run time. */
@@ -69,23 +79,10 @@ export const maxChangesSchema = integer({ min: 1, max: 10_000 });
 export const organizationScopeSchema: Schema<OrganizationScope> = object({
   accounts: accountSelectionSchema,
   excludeAccounts: optional(array(accountIdSchema, { unique: true }), []),
-  regions: nonEmpty(array(regionSchema, { unique: true })),
+  regions: array(regionSchema, { unique: true, minItems: 1 }),
   memberRoleName: optional(memberRoleNameSchema, DEFAULT_MEMBER_ROLE_NAME),
   maxChangesPerAccountPerHour: optional(maxChangesSchema, DEFAULT_MAX_CHANGES_PER_ACCOUNT_PER_HOUR),
 });
-
-export function nonEmpty<T>(schema: Schema<readonly T[]>): Schema<readonly T[]> {
-  return {
-    expected: `${schema.expected} (at least one)`,
-    parse(input, path) {
-      const result = schema.parse(input, path);
-      if (result.ok && result.value.length === 0) {
-        return { ok: false, issues: [{ path, message: 'must hold at least one value' }] };
-      }
-      return result;
-    },
-  };
-}
 
 /** `EC2.2` → `<prefix>-ec2-2`: one role per control in every member account. */
 export function memberRoleNameFor(prefix: string, controlId: string): string {

@@ -50,7 +50,9 @@ describe('help', () => {
     const t = fakeCli();
 
     expect(await main(['rollback', '--colour', '-h'], t.deps)).toBe(0);
-    expect(t.out[0]).toBe('usage: npx hubfix rollback <change-id> [--yes] [--force] [--role-name <name>]');
+    expect(t.out[0]).toBe(
+      'usage: npx hubfix rollback <change-id> [--yes] [--force] [--role-name <name>]',
+    );
   });
 
   it('says when help is asked about no such command', async () => {
