@@ -33,6 +33,7 @@ import {
 } from '../lambdas/core/settings';
 import { CONTROLS, type ControlDefinition } from './controls';
 import { findJsonSyntaxError, lineAndColumn } from './json-syntax';
+import { type OrganizationConfig, organizationConfigSchema } from './organization';
 
 export const DEFAULT_CONFIG_PATH = 'remediation.config.json';
 
@@ -116,6 +117,8 @@ export interface HubfixConfig {
   };
   readonly ledger: { readonly retentionDays: number };
   readonly reconcile: ReconcileConfig;
+  /** Org mode: one central deployment for the organization's accounts. Undefined: single-account mode. */
+  readonly organization: OrganizationConfig | undefined;
 }
 
 /** The reconciler's sweep (README, "The reconciler"). */
@@ -454,6 +457,7 @@ function fileSchema(controls: readonly ControlDefinition[]) {
         ),
         DEFAULT_RECONCILE,
       ),
+      organization: optional(organizationConfigSchema),
     },
     { description: 'hubfix configuration: see README.md, "Configuration".' },
   );
@@ -496,6 +500,7 @@ export function parseConfig(
     functions: file.functions,
     ledger: file.ledger,
     reconcile: file.reconcile,
+    organization: file.organization,
   };
 }
 

@@ -19,11 +19,48 @@ import {
 import { COMPLIANCE_FINDING_CLASS, IMPORTED_V2_DETAIL_TYPE } from '../lambdas/core/intake/ocsf';
 
 export interface FindingSource {
-  /** `arn:<partition>:securityhub:<region>::product/aws/securityhub` */
-  readonly productArn: string;
-  /** `arn:<partition>:securityhub:<region>::productv2/aws/securityhub`: the new Security Hub */
-  readonly productV2Uid: string;
-  readonly account: string;
+  /**
+   * `arn:<partition>:securityhub:<region>::product/aws/securityhub`; in org
+   * mode one per region hubfix acts in (aggregated findings keep the region
+   * that produced them).
+   */
+  readonly productArn: string | readonly string[];
+  /**
+   * `arn:<partition>:securityhub:<region>::productv2/aws/securityhub`: the
+   * new Security Hub's product uid, one per region as for `productArn`.
+   */
+  readonly productV2Uid: string | readonly string[];
+  /**
+   * The findings' account: this deployment's own, the member accounts named,
+   * or (org mode with `accounts: "*"`) any account but the excluded ones.
+   */
+  readonly account: string | readonly string[] | { readonly anythingBut: readonly string[] };
+}
+
+function listOf(value: string | readonly string[]): string[] {
+  return typeof value === 'string' ? [value] : [...value];
+}
+
+function productArnsOf(source: FindingSource): string[] {
+  return listOf(source.productArn);
+}
+
+/** The values an account field must match, or undefined when any account will do (the trust stage still checks). */
+function accountValuesOf(source: FindingSource): unknown[] | undefined {
+  const { account } = source;
+  if (typeof account === 'string') return [account];
+  if ('anythingBut' in account) {
+    return account.anythingBut.length > 0
+      ? [{ 'anything-but': [...account.anythingBut] }]
+      : undefined;
+  }
+  return [...account];
+}
+
+/** `AwsAccountId`, or nothing when any account will do. */
+function accountOf(source: FindingSource): Record<string, unknown> {
+  const values = accountValuesOf(source);
+  return values ? { AwsAccountId: values } : {};
 }
 
 /** OCSF `compliance.status_id` of a failed check. */
@@ -55,8 +92,8 @@ export function importedFindingsPattern(controlId: string, source: FindingSource
     detailType: [IMPORTED_DETAIL_TYPE],
     detail: {
       findings: {
-        ProductArn: [source.productArn],
-        AwsAccountId: [source.account],
+        ProductArn: productArnsOf(source),
+        ...accountOf(source),
         RecordState: ['ACTIVE'],
         Workflow: { Status: ['NEW'] },
         $or: eitherFormat(controlId, { Status: ['FAILED'] }),
@@ -80,8 +117,8 @@ export function customActionPattern(
     resources: [...actionArns],
     detail: {
       findings: {
-        ProductArn: [source.productArn],
-        AwsAccountId: [source.account],
+        ProductArn: productArnsOf(source),
+        ...accountOf(source),
         $or: eitherFormat(controlId),
       },
     },
@@ -102,8 +139,10 @@ export function importedV2FindingsPattern(controlId: string, source: FindingSour
     detail: {
       findings: {
         class_uid: [COMPLIANCE_FINDING_CLASS],
-        metadata: { product: { uid: [source.productV2Uid] } },
-        cloud: { account: { uid: [source.account] } },
+        metadata: { product: { uid: listOf(source.productV2Uid) } },
+        ...(accountValuesOf(source)
+          ? { cloud: { account: { uid: accountValuesOf(source) } } }
+          : {}),
         compliance: { control: [controlId], status_id: [OCSF_COMPLIANCE_FAIL] },
         status_id: [OCSF_STATUS_NEW],
         activity_id: [{ 'anything-but': [OCSF_ACTIVITY_CLOSE] }],

@@ -1,4 +1,12 @@
-import { Aws, CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import {
+  Annotations,
+  Aws,
+  CfnOutput,
+  CfnStackSet,
+  RemovalPolicy,
+  Stack,
+  type StackProps,
+} from 'aws-cdk-lib';
 import { AttributeType, Billing, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import type { Construct } from 'constructs';
 import { LEDGER_INDEX } from '../lambdas/core/adapters/ledger';
@@ -12,6 +20,7 @@ import { DeadLetterQueue } from './constructs/dead-letter-queue';
 import { NotificationTopic } from './constructs/notification-topic';
 import { Reconciler } from './constructs/reconciler';
 import { CONTROLS, type ControlDefinition, controlFolder } from './controls';
+import { type MemberControl, memberTemplate, type OrganizationConfig } from './organization';
 import { functionOutputKey, LEDGER_TABLE_OUTPUT, TOPIC_OUTPUT } from './stack-outputs';
 
 export interface HubfixStackProps extends StackProps {
@@ -31,10 +40,16 @@ export const PLAN_ACTION_ID = 'HubfixPlan';
 /** Dashboards are global to an account: the default name carries the region. */
 export const DEFAULT_DASHBOARD_NAME = `Hubfix-${Aws.REGION}`;
 
+/** The member roles' StackSet (org mode). */
+export const MEMBER_ROLES_STACK_SET_NAME = 'hubfix-member-roles';
+
 /**
  * One deployment per account and region. Environment-agnostic unless `env`
  * is given: every ARN and pattern uses the AWS::Region, AWS::AccountId and
- * AWS::Partition of wherever the template is deployed.
+ * AWS::Partition of wherever the template is deployed. In org mode, one
+ * deployment for the organization: in the Security Hub delegated
+ * administrator account and aggregation region, with the member roles
+ * deployed to the organization's accounts by a StackSet.
  */
 export class HubfixStack extends Stack {
   readonly notifications: NotificationTopic;
@@ -52,6 +67,8 @@ export class HubfixStack extends Stack {
   readonly dashboard: HubfixDashboard | undefined;
   /** Sweeps failed findings on a schedule: backfill, drift, lapsed suppressions. */
   readonly reconciler: Reconciler;
+  /** Org mode: the StackSet that deploys the member roles. */
+  readonly memberRoles: CfnStackSet | undefined;
 
   constructor(scope: Construct, id: string, props: HubfixStackProps) {
     super(scope, id, props);
@@ -112,8 +129,18 @@ export class HubfixStack extends Stack {
       config.functions.logRemovalPolicy === 'destroy'
         ? RemovalPolicy.DESTROY
         : RemovalPolicy.RETAIN;
+    const { organization } = config;
     const controls = new Map<string, ControlRemediation>();
     for (const control of props.controls ?? CONTROLS) {
+      if (organization && control.provision) {
+        // What it provisions (EC2.6's flow-log delivery role) would have to
+        // exist in every member account; the member template does not make it yet.
+        Annotations.of(this).addWarningV2(
+          `hubfix:org-mode-${controlFolder(control.meta.id)}`,
+          `${control.meta.id} is not deployed in org mode: it needs resources of its own in each member account, which the member roles' StackSet does not make yet.`,
+        );
+        continue;
+      }
       controls.set(
         control.meta.id,
         new ControlRemediation(this, `Control-${controlFolder(control.meta.id)}`, {
@@ -131,10 +158,21 @@ export class HubfixStack extends Stack {
           memorySize: config.functions.memorySize,
           logRetention: config.functions.logRetentionDays,
           logRemovalPolicy,
+          ...(organization ? { organization } : {}),
         }),
       );
     }
     this.controls = controls;
+    this.memberRoles = organization
+      ? this.deployMemberRoles(
+          organization,
+          [...controls.values()].map((remediation) => ({
+            definition: remediation.control,
+            params: remediation.settings.params,
+            centralRoleArn: remediation.handler.role.roleArn,
+          })),
+        )
+      : undefined;
 
     this.reconciler = new Reconciler(this, 'Reconciler', {
       config: config.reconcile,
@@ -193,6 +231,54 @@ export class HubfixStack extends Stack {
     new CfnOutput(this, 'StateTableName', {
       value: this.stateTable.tableName,
       description: 'Read by `npx hubfix backfill`: what hubfix last did with each finding',
+    });
+    if (this.memberRoles) {
+      new CfnOutput(this, 'MemberRolesStackSetId', {
+        value: this.memberRoles.attrStackSetId,
+        description: 'The member roles, deployed to the organization by a service-managed StackSet',
+      });
+    }
+  }
+
+  /**
+   * The member roles as a service-managed StackSet, deployed by this account
+   * as the organization's StackSets delegated administrator to every account
+   * of the target OUs (and automatically to accounts that join them later).
+   * IAM is global, so one region holds each account's roles.
+   */
+  private deployMemberRoles(
+    organization: OrganizationConfig,
+    controls: readonly MemberControl[],
+  ): CfnStackSet {
+    return new CfnStackSet(this, 'MemberRoles', {
+      stackSetName: MEMBER_ROLES_STACK_SET_NAME,
+      description: 'hubfix member roles: one IAM role per control, and the rollback role',
+      permissionModel: 'SERVICE_MANAGED',
+      callAs: 'DELEGATED_ADMIN',
+      autoDeployment: { enabled: true, retainStacksOnAccountRemoval: false },
+      capabilities: ['CAPABILITY_NAMED_IAM'],
+      managedExecution: { Active: true },
+      operationPreferences: {
+        regionConcurrencyType: 'PARALLEL',
+        maxConcurrentPercentage: 25,
+        failureTolerancePercentage: 10,
+      },
+      stackInstancesGroup: [
+        {
+          deploymentTargets: {
+            organizationalUnitIds: [...organization.deploymentTargets.organizationalUnitIds],
+          },
+          regions: [this.region],
+        },
+      ],
+      templateBody: this.toJsonString(
+        memberTemplate({
+          organization,
+          controls,
+          administratorAccount: this.account,
+          partition: this.partition,
+        }),
+      ),
     });
   }
 }

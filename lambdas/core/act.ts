@@ -10,7 +10,7 @@ import type { ChangePlan, Control, FindingContext, Plan } from './control';
 import type { LiveRead } from './decide';
 import { describeError, isTransient, leftUnchanged, PartialChangeError } from './errors';
 import type { Decision } from './policy';
-import type { ChangeRecorder, ChangeResult, MetricsPort } from './ports';
+import type { ChangeBudget, ChangeRecorder, ChangeResult, MetricsPort } from './ports';
 import type { Drift, Outcome } from './report';
 import type { ResourceRef } from './resource';
 
@@ -31,8 +31,10 @@ export function createActor<State, Before, Params, Clients>(ports: {
   readonly recorder: ChangeRecorder;
   readonly newChangeId: () => string;
   readonly metrics: MetricsPort;
+  /** Org mode's changes per account per hour. */
+  readonly budget: ChangeBudget;
 }) {
-  const { control, recorder, metrics } = ports;
+  const { control, recorder, metrics, budget } = ports;
 
   async function act(input: ActInput<State, Params, Clients>): Promise<Outcome> {
     const { decision, live, ctx } = input;
@@ -130,6 +132,24 @@ export function createActor<State, Before, Params, Clients>(ports: {
       return failed('preflight', error, 'unchanged', [], undefined);
     }
     if (blockers.length > 0) return { kind: 'BLOCKED', plan, blockers };
+
+    let taken: Awaited<ReturnType<ChangeBudget['take']>>;
+    try {
+      taken = await budget.take(resource.account);
+    } catch (error) {
+      return {
+        kind: 'DEFERRED',
+        reason: `the account's hourly change budget could not be counted, so nothing was changed: ${describeError(error)}`,
+      };
+    }
+    if (taken.kind === 'spent') {
+      metrics.count('ChangeBudgetSpent');
+      return {
+        kind: 'NOTIFIED',
+        reason: `hubfix already made ${taken.limit} changes in account ${resource.account} this hour (organization.maxChangesPerAccountPerHour), so it notifies instead of changing until the next hour`,
+        plan,
+      };
+    }
 
     const changeId = ports.newChangeId();
     try {

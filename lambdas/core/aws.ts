@@ -8,7 +8,22 @@ export interface AwsClientOptions {
   readonly region: string;
   readonly maxAttempts: number;
   readonly retryMode: 'adaptive' | 'standard';
+  /**
+   * Org mode: a member role's temporary credentials, refreshed before they
+   * expire. @default the function's own (the SDK's default chain)
+   */
+  readonly credentials?: CredentialsProvider;
 }
+
+export interface TemporaryCredentials {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly sessionToken: string;
+  readonly expiration: Date;
+}
+
+/** What the SDK clients take as `credentials`: asked again once what it gave expires. */
+export type CredentialsProvider = () => Promise<TemporaryCredentials>;
 
 export const DEFAULT_MAX_ATTEMPTS = 5;
 

@@ -6,6 +6,7 @@
 
 import type { Provisioned } from './control';
 import { ConfigurationError } from './errors';
+import { type OrganizationScope, organizationScopeSchema } from './organization';
 import type { CustomActionArns } from './request';
 import { object, optional, parseOrThrow, record, type Schema, string } from './schema';
 import { type RuntimeSettings, runtimeSettingsSchema } from './settings';
@@ -24,6 +25,8 @@ export const ENVIRONMENT = {
   ledgerRetentionDays: 'HUBFIX_LEDGER_RETENTION_DAYS',
   idempotencyTable: 'HUBFIX_IDEMPOTENCY_TABLE',
   stateTable: 'HUBFIX_STATE_TABLE',
+  /** Org mode's scope (JSON); absent in single-account mode. */
+  organization: 'HUBFIX_ORGANIZATION',
   /** Set by Lambda: the function hands findings on by invoking itself. */
   functionName: 'AWS_LAMBDA_FUNCTION_NAME',
   /** Set by Lambda when active tracing is on. */
@@ -45,6 +48,8 @@ export interface FunctionEnvironment<Params> {
   readonly functionName: string | undefined;
   /** Where trace segments go; undefined when tracing is off. */
   readonly xrayDaemon: DaemonAddress | undefined;
+  /** Org mode: which member accounts and regions, through which roles; undefined in single-account mode. */
+  readonly organization: OrganizationScope | undefined;
 }
 
 const arn = string({ pattern: /^arn:aws[a-z-]*:[a-z0-9-]+:/, patternName: 'an ARN' });
@@ -70,6 +75,7 @@ const variablesSchema = object(
     }),
     [ENVIRONMENT.idempotencyTable]: tableName,
     [ENVIRONMENT.stateTable]: tableName,
+    [ENVIRONMENT.organization]: optional(string({ minLength: 2 })),
     [ENVIRONMENT.functionName]: optional(
       string({ pattern: /^[\w-]{1,140}$/, patternName: 'a Lambda function name' }),
     ),
@@ -86,19 +92,19 @@ export function readEnvironment<Params>(
     new ConfigurationError(source, issues);
   const vars = parseOrThrow(variablesSchema, env, toError);
 
-  let settingsJson: unknown;
-  try {
-    settingsJson = JSON.parse(vars[ENVIRONMENT.settings]);
-  } catch (error) {
-    throw new ConfigurationError(source, [
-      { path: ENVIRONMENT.settings, message: `is not JSON (${String(error)})` },
-    ]);
-  }
-  const settings = parseOrThrow(
-    runtimeSettingsSchema(control.params),
-    settingsJson,
-    toError,
+  const readJson = <T>(name: string, text: string, schema: Schema<T>): T => {
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (error) {
+      throw toError([{ path: name, message: `is not JSON (${String(error)})` }]);
+    }
+    return parseOrThrow(schema, value, toError, name);
+  };
+  const settings = readJson(
     ENVIRONMENT.settings,
+    vars[ENVIRONMENT.settings],
+    runtimeSettingsSchema(control.params),
   );
   if (settings.controlId !== control.id) {
     throw toError([
@@ -108,20 +114,19 @@ export function readEnvironment<Params>(
       },
     ]);
   }
-  let provisionedJson: unknown;
-  try {
-    provisionedJson = JSON.parse(vars[ENVIRONMENT.provisioned]);
-  } catch (error) {
-    throw toError([{ path: ENVIRONMENT.provisioned, message: `is not JSON (${String(error)})` }]);
-  }
-  const provisioned = parseOrThrow(
-    record(string()),
-    provisionedJson,
-    toError,
+  const provisioned = readJson(
     ENVIRONMENT.provisioned,
+    vars[ENVIRONMENT.provisioned],
+    record(string()),
   );
+  const organizationJson = vars[ENVIRONMENT.organization];
+  const organization =
+    organizationJson === undefined
+      ? undefined
+      : readJson(ENVIRONMENT.organization, organizationJson, organizationScopeSchema);
   return {
     provisioned,
+    organization,
     ledger: {
       tableName: vars[ENVIRONMENT.ledgerTable],
       retentionDays: Number(vars[ENVIRONMENT.ledgerRetentionDays]),

@@ -115,6 +115,24 @@ export class RollbackRefusedError extends HubfixError {
   override readonly name = 'RollbackRefusedError';
 }
 
+/**
+ * Org mode: the control's role in a member account could not be assumed
+ * (missing, not yet deployed there, or not trusting this function). Names the
+ * account and the role, so a person knows where to look.
+ */
+export class MemberAccessError extends HubfixError {
+  override readonly name = 'MemberAccessError';
+
+  constructor(
+    message: string,
+    readonly account: string,
+    readonly roleArn: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
 /** Security Hub refused to update a finding (BatchUpdateFindings UnprocessedFindings). */
 export class FindingUpdateError extends HubfixError {
   override readonly name = 'FindingUpdateError';

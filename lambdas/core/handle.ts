@@ -10,17 +10,20 @@ import type { Control, FindingContext, Log, Provisioned } from './control';
 import type { Deadline } from './deadline';
 import { decideLive } from './decide';
 import { createDelivery, type HandledFinding } from './deliver';
-import { describeError } from './errors';
+import { describeError, isTransient } from './errors';
 import { type Finding, findingKey } from './finding';
 import { handOnNextPart, needsContinuation } from './handon';
 import { leaseKey, withLease } from './lease';
 import { driftMarkOf, nextHistory, repeatsLastWord } from './lifecycle';
+import type { OrganizationScope } from './organization';
 import { type Decision, mayChange } from './policy';
 import type {
+  ChangeBudget,
   ChangeRecorder,
   FindingHistory,
   FindingStore,
   HistoryEntry,
+  MemberAccess,
   MetricsPort,
   Notifier,
   OutcomePublisher,
@@ -62,6 +65,11 @@ export interface FindingHandlerDeps<State, Before, Params, Clients> {
   readonly lease: ResourceLease;
   readonly history: FindingHistory;
   readonly requeue: Requeue;
+  /** Org mode's scope; undefined in single-account mode. */
+  readonly organization: OrganizationScope | undefined;
+  /** The control's clients for the account and region of a finding's resource. */
+  readonly access: MemberAccess<Clients>;
+  readonly budget: ChangeBudget;
 }
 
 /** Adds the finding's identity to every log line of one finding's handling. */
@@ -242,6 +250,7 @@ export function createFindingHandler<State, Before, Params, Clients>(
       controlId: control.id,
       resourceSpec: control.resource,
       self: deps.self,
+      organization: deps.organization,
       mode: settings.mode,
       store: deps.findings,
     });
@@ -267,8 +276,30 @@ export function createFindingHandler<State, Before, Params, Clients>(
       confirmation,
       workflowBefore: current.workflowStatus,
     };
+    const previous = await readHistory(current, log);
+    let clients: Clients;
+    try {
+      clients = await deps.access.clientsFor(resource);
+    } catch (error) {
+      // Told once per finding, never thrown: a missing member role is a
+      // person's to fix, and a retried event would only ask STS again.
+      const reason = describeError(error);
+      log.warn('no access to the account of the finding', { reason, account: resource.account });
+      metrics.count('MemberAccessFailed');
+      return conclude(
+        base,
+        isTransient(error)
+          ? { decision: { kind: 'DEFER', reason }, outcome: { kind: 'DEFERRED', reason } }
+          : {
+              decision: { kind: 'NOTIFY', reason },
+              outcome: { kind: 'NOTIFIED', reason, plan: undefined },
+            },
+        previous,
+        log,
+      );
+    }
     const ctx: FindingContext<Clients, Params> = {
-      clients: deps.clients,
+      clients,
       params: settings.params,
       finding: current,
       log,
@@ -276,7 +307,6 @@ export function createFindingHandler<State, Before, Params, Clients>(
       deadline: invocation.deadline,
       clock,
     };
-    const previous = await readHistory(current, log);
     const decideAndAct = async (): Promise<Concluded> => {
       const decided = await decideLive({
         control,

@@ -10,25 +10,31 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SecurityHubClient } from '@aws-sdk/client-securityhub';
 import { SNSClient } from '@aws-sdk/client-sns';
+import { STSClient } from '@aws-sdk/client-sts';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
+import { DynamoDbChangeBudget } from './adapters/change-budget';
 import { EventBridgeOutcomePublisher } from './adapters/events';
 import { DynamoDbOnceGuard } from './adapters/idempotency';
 import { DynamoDbLedger } from './adapters/ledger';
+import { MemberRoles } from './adapters/member-roles';
 import { LambdaRequeue } from './adapters/requeue';
 import { SecurityHubFindingStore } from './adapters/security-hub';
 import { SnsNotifier } from './adapters/sns';
 import { DynamoDbStateStore } from './adapters/state';
-import { awsClientOptions } from './aws';
-import type { Clock } from './clock';
+import { type AwsClientOptions, awsClientOptions } from './aws';
+import { type Clock, systemClock } from './clock';
 import type { Control } from './control';
 import { lambdaDeadline } from './deadline';
 import { readEnvironment } from './env';
 import { isDirectRequest } from './intake/direct';
+import { memberRoleNameFor } from './organization';
 import { type BatchResult, createPipeline } from './pipeline';
 import type {
+  ChangeBudget,
   ChangeRecorder,
   FindingHistory,
+  MemberAccess,
   OnceGuard,
   OutcomePublisher,
   Requeue,
@@ -54,6 +60,11 @@ export interface HandlerOverrides<Clients> {
   readonly lease?: ResourceLease;
   readonly history?: FindingHistory;
   readonly requeue?: Requeue;
+  /** Org mode: STS, to assume member roles. */
+  readonly sts?: STSClient;
+  /** Org mode: how member accounts' clients are made (tests capture the credentials). */
+  readonly createClients?: (options: AwsClientOptions) => Clients;
+  readonly budget?: ChangeBudget;
 }
 
 export interface HandlerFindingResult {
@@ -134,7 +145,10 @@ export function createControlHandler<State, Before, Params, Clients extends obje
     region: env.self.region,
     annotations: { control: control.id },
   });
-  for (const client of [securityHub, sns, dynamodb, eventBridge, ...Object.values(clients)]) {
+  const { organization } = env;
+  // In org mode the control's own clients are never used: member clients are instrumented as made.
+  const local = organization ? [] : Object.values(clients);
+  for (const client of [securityHub, sns, dynamodb, eventBridge, ...local]) {
     if (client) tracer.instrument(client);
   }
   logger.appendPersistentKeys({ control: control.id });
@@ -159,6 +173,33 @@ export function createControlHandler<State, Before, Params, Clients extends obje
   const guard =
     overrides.guard ?? new DynamoDbOnceGuard(dynamodb, { tableName: env.idempotencyTable });
 
+  const clock = overrides.clock ?? systemClock;
+  let access: MemberAccess<Clients> | undefined;
+  let budget: ChangeBudget | undefined;
+  if (organization) {
+    const sts = overrides.sts ?? new STSClient(sdk);
+    tracer.instrument(sts);
+    const createClients = overrides.createClients ?? ((options) => control.createClients(options));
+    access = new MemberRoles({
+      sts,
+      roleName: memberRoleNameFor(organization.memberRoleName, control.id),
+      sessionName: `hubfix-${control.id}`,
+      createClients: (options) => {
+        const made = createClients(options);
+        for (const client of Object.values(made)) tracer.instrument(client);
+        return made;
+      },
+      now: () => clock.now(),
+    });
+    budget =
+      overrides.budget ??
+      new DynamoDbChangeBudget(dynamodb, {
+        tableName: env.stateTable,
+        maxChangesPerAccountPerHour: organization.maxChangesPerAccountPerHour,
+        now: () => clock.now(),
+      });
+  }
+
   const pipeline = createPipeline({
     control,
     settings: env.settings,
@@ -181,7 +222,10 @@ export function createControlHandler<State, Before, Params, Clients extends obje
     // The control id leads the key, so each function's grant can be limited
     // to its own control's ledger entries (dynamodb:LeadingKeys).
     newChangeId: overrides.newChangeId ?? (() => changeIdFor(control.id)),
-    ...(overrides.clock ? { clock: overrides.clock } : {}),
+    clock,
+    ...(organization ? { organization } : {}),
+    ...(access ? { access } : {}),
+    ...(budget ? { budget } : {}),
   });
 
   return middy(async (event: unknown, context: Context): Promise<HandlerResult> => {

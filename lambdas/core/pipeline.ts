@@ -22,11 +22,15 @@ import { createFindingHandler, type Invocation, type PipelineResult } from './ha
 import { cannotRequeue, handOnRest } from './handon';
 import { readIntake } from './intake';
 import type { Intake, IntakeItem } from './intake/types';
+import type { OrganizationScope } from './organization';
 import {
+  type ChangeBudget,
   type ChangeRecorder,
   everyTime,
   type FindingHistory,
   type FindingStore,
+  localAccess,
+  type MemberAccess,
   type MetricsPort,
   type Notifier,
   noHistory,
@@ -36,6 +40,7 @@ import {
   type OutcomePublisher,
   type Requeue,
   type ResourceLease,
+  unlimitedChanges,
 } from './ports';
 import { type CustomActionArns, onceKey, requestFor } from './request';
 import type { RuntimeSettings } from './settings';
@@ -69,6 +74,15 @@ export interface PipelineOptions<State, Before, Params, Clients> {
   readonly history?: FindingHistory;
   /** @default a requeue that fails: findings that must be handed on are then retried */
   readonly requeue?: Requeue;
+  /**
+   * Org mode: the member accounts and regions hubfix may act in.
+   * @default undefined — single-account mode
+   */
+  readonly organization?: OrganizationScope;
+  /** @default localAccess(clients): the function's own clients */
+  readonly access?: MemberAccess<Clients>;
+  /** @default unlimitedChanges */
+  readonly budget?: ChangeBudget;
 }
 
 export interface BatchResult {
@@ -121,6 +135,9 @@ export function createPipeline<State, Before, Params, Clients>(
     lease: options.lease ?? noLease,
     history: options.history ?? noHistory,
     requeue,
+    organization: options.organization,
+    access: options.access ?? localAccess(options.clients),
+    budget: options.budget ?? unlimitedChanges,
   });
 
   function rejectMalformed(item: Extract<IntakeItem, { ok: false }>): Rejected {

@@ -191,3 +191,47 @@ export const noHistory: FindingHistory = {
   },
   async put() {},
 };
+
+/** Where a resource is: the account and region a control's clients must act in. */
+export interface Place {
+  readonly partition: string;
+  readonly account: string;
+  readonly region: string;
+}
+
+/**
+ * A control's SDK clients for the account and region of a finding's
+ * resource: the function's own in single-account mode, clients with a
+ * member role's credentials in org mode.
+ */
+export interface MemberAccess<Clients> {
+  /** @throws MemberAccessError when the member role cannot be assumed. */
+  clientsFor(place: Place): Promise<Clients>;
+}
+
+/** Single-account mode: the function's own clients, wherever trust let the finding through. */
+export function localAccess<Clients>(clients: Clients): MemberAccess<Clients> {
+  return {
+    async clientsFor() {
+      return clients;
+    },
+  };
+}
+
+/** Org mode's per-account blast radius: changes per account per hour. */
+export interface ChangeBudget {
+  /**
+   * Takes one change from the account's budget for the current hour.
+   * @returns `taken`, or `spent` with how many changes the hour allows.
+   */
+  take(
+    account: string,
+  ): Promise<{ readonly kind: 'taken' } | { readonly kind: 'spent'; readonly limit: number }>;
+}
+
+/** Single-account mode: no budget. */
+export const unlimitedChanges: ChangeBudget = {
+  async take() {
+    return { kind: 'taken' };
+  },
+};

@@ -1,7 +1,8 @@
 /**
  * The trust stage. First, pure (row 1 of the policy): is this a genuine,
  * current, failed Security Hub control finding about a resource in this
- * function's own account and region? A forged or stale event is turned away
+ * function's own account and region (in org mode: in an allowed member
+ * account and region, the finding's own)? A forged or stale event is turned away
  * before any AWS call is made. Then, because anyone allowed to invoke the
  * function can hand it any event: Security Hub is asked for the finding
  * again, and only its copy (status, resource, control parameters) may lead
@@ -10,6 +11,7 @@
 import { describeError } from './errors';
 import { controlIdFromGeneratorId, type Finding } from './finding';
 import { lookupOf } from './intake/types';
+import { type OrganizationScope, outOfScope } from './organization';
 import { type Request, screen } from './policy';
 import type { FindingStore } from './ports';
 import type { ResourceRef, ResourceSpec } from './resource';
@@ -39,8 +41,13 @@ export function assessTrust(input: {
   readonly controlId: string;
   readonly resourceSpec: ResourceSpec;
   readonly self: Identity;
+  /**
+   * Org mode: findings of these member accounts and regions are accepted too.
+   * @default undefined — single-account mode: only this deployment's own account and region
+   */
+  readonly organization?: OrganizationScope | undefined;
 }): TrustResult {
-  const { event, finding, request, controlId, resourceSpec, self } = input;
+  const { event, finding, request, controlId, resourceSpec, self, organization } = input;
   const refuse = (reason: string, resource?: ResourceRef): TrustResult => ({
     ok: false,
     reason,
@@ -56,12 +63,22 @@ export function assessTrust(input: {
   if (!product) {
     return refuse(`the finding is not from the AWS Security Hub product (${finding.productArn})`);
   }
-  if (product[2] !== self.region) {
-    return refuse(`the finding was produced in ${product[2]}, not ${self.region}`);
+  const producedIn = product[2] ?? '';
+  if (organization === undefined) {
+    if (producedIn !== self.region) {
+      return refuse(`the finding was produced in ${producedIn}, not ${self.region}`);
+    }
+    if (finding.awsAccountId !== self.account) {
+      return refuse(`the finding belongs to account ${finding.awsAccountId}, not ${self.account}`);
+    }
+  } else {
+    // Aggregated findings keep their own account and the region that produced them.
+    const outside = outOfScope(organization, finding.awsAccountId, producedIn);
+    if (outside !== undefined) return refuse(`the finding is outside hubfix's scope: ${outside}`);
   }
-  if (finding.awsAccountId !== self.account) {
-    return refuse(`the finding belongs to account ${finding.awsAccountId}, not ${self.account}`);
-  }
+  /** Where the resource must be: this deployment's place, or the member finding's own. */
+  const home: Identity =
+    organization === undefined ? self : { account: finding.awsAccountId, region: producedIn };
   if (finding.controlId !== controlId) {
     return refuse(`the finding is for control ${finding.controlId ?? '(none)'}, not ${controlId}`);
   }
@@ -103,14 +120,14 @@ export function assessTrust(input: {
   } catch (error) {
     return refuse(describeError(error));
   }
-  if (resource.account !== self.account) {
-    return refuse(`the resource is in account ${resource.account}, not ${self.account}`, resource);
+  if (resource.account !== home.account) {
+    return refuse(`the resource is in account ${resource.account}, not ${home.account}`, resource);
   }
   if (
-    resource.region !== self.region ||
-    (named.region !== undefined && named.region !== self.region)
+    resource.region !== home.region ||
+    (named.region !== undefined && named.region !== home.region)
   ) {
-    return refuse(`the resource is in region ${resource.region}, not ${self.region}`, resource);
+    return refuse(`the resource is in region ${resource.region}, not ${home.region}`, resource);
   }
   return { ok: true, resource };
 }
@@ -190,6 +207,8 @@ export async function admit(input: {
   readonly controlId: string;
   readonly resourceSpec: ResourceSpec;
   readonly self: Identity;
+  /** @default undefined — single-account mode */
+  readonly organization?: OrganizationScope | undefined;
   readonly mode: Mode;
   readonly store: FindingStore;
 }): Promise<Admission> {

@@ -9,7 +9,7 @@ import {
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SecurityHubClient } from '@aws-sdk/client-securityhub';
-import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import type { AsyncInvoker } from '../../lambdas/core/adapters/lambda-invoke';
 import { DynamoDbLedgerAdmin } from '../../lambdas/core/adapters/ledger-admin';
 import { SecurityHubFindingStore } from '../../lambdas/core/adapters/security-hub';
@@ -159,7 +159,27 @@ export function realDeps(): CliDeps {
       return { arn: identity.Arn, account: identity.Account };
     },
     loadControl,
-    clientsFor: (control, region) => control.createClients(awsClientOptions(region)),
+    clientsFor: (control, region, credentials) =>
+      control.createClients({
+        ...awsClientOptions(region),
+        ...(credentials ? { credentials } : {}),
+      }),
+    async assumeRole(roleArn, region) {
+      const { Credentials: c } = await new STSClient(awsClientOptions(region)).send(
+        new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: 'hubfix-rollback' }),
+      );
+      if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken || !c.Expiration) {
+        throw new Error(`AWS STS answered AssumeRole of ${roleArn} without credentials`);
+      }
+      const credentials = {
+        accessKeyId: c.AccessKeyId,
+        secretAccessKey: c.SecretAccessKey,
+        sessionToken: c.SessionToken,
+        expiration: c.Expiration,
+      };
+      // One rollback fits well within the session's hour.
+      return async () => credentials;
+    },
     async ask(question) {
       if (!process.stdin.isTTY) return undefined;
       const terminal = createInterface({ input: process.stdin, output: process.stdout });

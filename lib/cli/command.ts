@@ -4,6 +4,7 @@
  */
 import type { ParseArgsConfig } from 'node:util';
 import type { LedgerEntry } from '../../lambdas/core/adapters/ledger-admin';
+import type { CredentialsProvider } from '../../lambdas/core/aws';
 import type { Clock } from '../../lambdas/core/clock';
 import type { Control } from '../../lambdas/core/control';
 import type { FindingHistory, FindingStore } from '../../lambdas/core/ports';
@@ -52,10 +53,14 @@ export interface CliDeps {
   readonly loadControl: (
     controlId: string,
   ) => Promise<Control<unknown, unknown, unknown, object> | undefined>;
+  /** The control's clients in `region`, with the operator's credentials unless others are given. */
   readonly clientsFor: (
     control: Control<unknown, unknown, unknown, object>,
     region: string,
+    credentials?: CredentialsProvider,
   ) => object;
+  /** Assumes a role (in a member account, for `rollback --role-name`) with the operator's credentials. */
+  readonly assumeRole: (roleArn: string, region: string) => Promise<CredentialsProvider>;
   /** Asks on the terminal and returns the answer; undefined when there is no terminal. */
   readonly ask: (question: string) => Promise<string | undefined>;
   readonly writeFile: (path: string, content: string) => Promise<void>;

@@ -7,8 +7,10 @@ import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
+import { BUDGET_KEY_PREFIX } from '../../lambdas/core/adapters/change-budget';
 import { OUTCOME_EVENT_SOURCE } from '../../lambdas/core/adapters/events';
 import { ENVIRONMENT } from '../../lambdas/core/env';
+import { memberRoleNameFor } from '../../lambdas/core/organization';
 import type { RuntimeSettings } from '../../lambdas/core/settings';
 import { encodeSettings } from '../config';
 import {
@@ -20,9 +22,11 @@ import {
 } from '../controls';
 import {
   customActionPattern,
+  type FindingSource,
   importedFindingsPattern,
   importedV2FindingsPattern,
 } from '../event-patterns';
+import { type OrganizationConfig, placeholder, scopeOf } from '../organization';
 import type { IActionTarget } from './action-target';
 import type { DeadLetterQueue } from './dead-letter-queue';
 import type { NotificationTopic } from './notification-topic';
@@ -55,6 +59,13 @@ export interface ControlRemediationProps {
   readonly logRemovalPolicy?: RemovalPolicy;
   /** Where events go once EventBridge and Lambda have given up on them. */
   readonly deadLetters: DeadLetterQueue;
+  /**
+   * Org mode: route findings of the organization's member accounts and
+   * regions, and act in them through the control's member role instead of
+   * with permissions of the function's own.
+   * @default undefined — single-account mode
+   */
+  readonly organization?: OrganizationConfig;
 }
 
 /** One ARN field as cdk-nag renders it: a literal or an <AWS::...> token. */
@@ -80,9 +91,14 @@ export class ControlRemediation extends Construct {
   /** The new Security Hub's OCSF findings of this control. */
   readonly importedV2Rule: Rule;
   readonly customActionRule: Rule;
+  readonly control: ControlDefinition;
+  /** What the function runs with: its params decide its setting permissions. */
+  readonly settings: RuntimeSettings<unknown>;
 
   constructor(scope: Construct, id: string, props: ControlRemediationProps) {
     super(scope, id);
+    this.control = props.control;
+    this.settings = props.settings;
     const stack = Stack.of(this);
     const { control } = props;
     const controlId = control.meta.id;
@@ -105,6 +121,9 @@ export class ControlRemediation extends Construct {
         [ENVIRONMENT.ledgerRetentionDays]: String(props.ledgerRetentionDays),
         [ENVIRONMENT.idempotencyTable]: props.idempotencyTable.tableName,
         [ENVIRONMENT.stateTable]: props.stateTable.tableName,
+        ...(props.organization
+          ? { [ENVIRONMENT.organization]: JSON.stringify(scopeOf(props.organization)) }
+          : {}),
       },
     });
     const provisioned = control.provision?.(this, this.handler.role) ?? {};
@@ -122,23 +141,10 @@ export class ControlRemediation extends Construct {
     });
 
     this.grantPermissions(props);
+    if (props.organization) this.grantMemberRole(props.organization, controlId, props.stateTable);
     this.grantHandingOn();
 
-    const source = {
-      productArn: stack.formatArn({
-        service: 'securityhub',
-        account: '',
-        resource: 'product',
-        resourceName: 'aws/securityhub',
-      }),
-      productV2Uid: stack.formatArn({
-        service: 'securityhub',
-        account: '',
-        resource: 'productv2',
-        resourceName: 'aws/securityhub',
-      }),
-      account: stack.account,
-    };
+    const source = findingSource(stack, props.organization);
     const target = props.deadLetters.catchFailuresOf(
       new LambdaFunction(fn, {
         retryAttempts: EVENTBRIDGE_RETRY_ATTEMPTS,
@@ -163,6 +169,51 @@ export class ControlRemediation extends Construct {
       ]),
       targets: [target],
     });
+  }
+
+  /**
+   * Org mode: the function may assume its control's member role in any
+   * account of its own organization (aws:ResourceOrgID equal to the
+   * function's aws:PrincipalOrgID), and count changes against each account's
+   * hourly budget in the State table.
+   */
+  private grantMemberRole(
+    organization: OrganizationConfig,
+    controlId: string,
+    stateTable: ITableV2,
+  ): void {
+    const stack = Stack.of(this);
+    const { role } = this.handler;
+    const roleName = memberRoleNameFor(organization.memberRoleName, controlId);
+    role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['sts:AssumeRole'],
+        resources: [`arn:${stack.partition}:iam::*:role/${roleName}`],
+        conditions: {
+          StringEquals: { 'aws:ResourceOrgID': placeholder('aws:PrincipalOrgID') },
+        },
+      }),
+    );
+    role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['dynamodb:UpdateItem'],
+        resources: [stateTable.tableArn],
+        conditions: {
+          'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${BUDGET_KEY_PREFIX}*`] },
+        },
+      }),
+    );
+    NagSuppressions.addResourceSuppressions(
+      role,
+      [
+        {
+          id: 'AwsSolutions-IAM5',
+          reason: `The member role ${roleName} has the same name in every member account, which is the account field; aws:ResourceOrgID limits it to this organization, and each member role trusts only this function's role.`,
+          appliesTo: [`Resource::arn:<AWS::Partition>:iam::*:role/${roleName}`],
+        },
+      ],
+      true,
+    );
   }
 
   /**
@@ -243,9 +294,11 @@ export class ControlRemediation extends Construct {
     // every reason for `Resource::*` is gathered into one.
     const anyResourceReasons = ['X-Ray accepts no resource-level permissions'];
     const scoped: { id: string; reason: string; appliesTo: { regex: string }[] }[] = [];
+    // In org mode the function acts only through its member role: its own
+    // account grants it none of the control's permissions.
     const permissions: readonly Permission[] = [
       ...FINDING_PERMISSIONS,
-      ...permissionsFor(props.control, props.settings.params),
+      ...(props.organization ? [] : permissionsFor(props.control, props.settings.params)),
     ];
     for (const permission of permissions) {
       if (permission.resources === '*') {
@@ -311,4 +364,32 @@ export class ControlRemediation extends Construct {
       true,
     );
   }
+}
+
+/** Where the control's findings come from: this account and region, or the organization's. */
+function findingSource(stack: Stack, organization: OrganizationConfig | undefined): FindingSource {
+  const productIn = (resource: 'product' | 'productv2', region?: string) =>
+    stack.formatArn({
+      service: 'securityhub',
+      account: '',
+      region,
+      resource,
+      resourceName: 'aws/securityhub',
+    });
+  if (!organization) {
+    return {
+      productArn: productIn('product'),
+      productV2Uid: productIn('productv2'),
+      account: stack.account,
+    };
+  }
+  const { accounts, excludeAccounts } = organization;
+  return {
+    productArn: organization.regions.map((region) => productIn('product', region)),
+    productV2Uid: organization.regions.map((region) => productIn('productv2', region)),
+    account:
+      accounts === '*'
+        ? { anythingBut: excludeAccounts }
+        : accounts.filter((account) => !excludeAccounts.includes(account)),
+  };
 }

@@ -550,11 +550,26 @@ function ec2Answer(action: string, elements: string): string {
 
 /** moto itself, for what the gateway looks up or does on its own. */
 function motoEc2(motoEndpoint: string): EC2Client {
-  return new EC2Client({
+  const client = new EC2Client({
     region: 'us-east-1',
     endpoint: motoEndpoint,
     credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
   });
+  // Straight to moto, not through the gateway: name the account as the gateway does.
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      const { request } = args;
+      if (typeof request === 'object' && request !== null && 'headers' in request) {
+        const { headers } = request;
+        if (typeof headers === 'object' && headers !== null) {
+          Object.assign(headers, { 'x-moto-account-id': DEFAULT_MOTO_ACCOUNT });
+        }
+      }
+      return next(args);
+    },
+    { step: 'build' },
+  );
+  return client;
 }
 
 /**
@@ -611,6 +626,20 @@ async function autoAssignCall(
     };
   }
   return undefined;
+}
+
+/** The sample findings' account: moto's account for every request not made as an assumed role. */
+export const DEFAULT_MOTO_ACCOUNT = '111111111111';
+
+/**
+ * Moto attributes a request to the account of its access key when the key
+ * is one it issued for an assumed role (ASIA…, from AssumeRole); every other
+ * request is made to act in the sample findings' account, as MOTO_ACCOUNT_ID
+ * would, but without pinning assumed roles to it too.
+ */
+function accountOf(authorization: string | undefined): Record<string, string> {
+  const key = /Credential=([A-Z0-9]+)\//.exec(authorization ?? '')?.[1];
+  return key?.startsWith('ASIA') ? {} : { 'x-moto-account-id': DEFAULT_MOTO_ACCOUNT };
 }
 
 /** The gateway's endpoint in front of `motoEndpoint`, started on first use on 127.0.0.1. */
@@ -704,7 +733,7 @@ export async function gatewayEndpoint(motoEndpoint: string): Promise<string> {
           port: target.port,
           method: request.method,
           path: request.url,
-          headers,
+          headers: { ...headers, ...accountOf(request.headers.authorization) },
         },
         (answer) => {
           const after = own?.after;

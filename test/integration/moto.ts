@@ -54,8 +54,10 @@ export async function startMoto(): Promise<MotoServer> {
   const endpoint = `http://127.0.0.1:${port}`;
   const server = spawn('python3', ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)], {
     stdio: ['ignore', 'ignore', 'pipe'],
-    // The sample findings' account, so the ARNs moto makes are the ones hubfix trusts.
-    env: { ...process.env, MOTO_ACCOUNT_ID: '111111111111' },
+    // No MOTO_ACCOUNT_ID: it would pin every request to one account, and org
+    // mode's tests need assumed-role credentials to act as the member account.
+    // The gateway names the sample findings' account for the default credentials.
+    env: withoutMotoAccount(process.env),
   });
   let stderr = '';
   server.stderr?.on('data', (chunk: Buffer) => {
@@ -68,4 +70,9 @@ export async function startMoto(): Promise<MotoServer> {
     throw new Error(`${String(error)}\n${stderr}`);
   }
   return { endpoint, stop: () => server.kill() };
+}
+
+function withoutMotoAccount(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { MOTO_ACCOUNT_ID: _ignored, ...rest } = env;
+  return rest;
 }

@@ -43,7 +43,7 @@ export function fakeCli(
     profileRegion?: string;
     controls?: Readonly<Record<string, Control<unknown, unknown, unknown, object>>>;
     clients?: object;
-    fail?: Partial<Record<'stack' | 'ledger' | 'caller', Error>>;
+    fail?: Partial<Record<'stack' | 'ledger' | 'caller' | 'assume', Error>>;
     now?: Date;
     /** What `backfill` sweeps with. */
     sweeper?: CliSweeper;
@@ -115,7 +115,20 @@ export function fakeCli(
       return OPERATOR;
     },
     loadControl: async (id) => options.controls?.[id],
-    clientsFor: () => options.clients ?? {},
+    clientsFor: (_control, region, credentials) => {
+      calls.push(`clients ${region}${credentials ? ' with assumed credentials' : ''}`);
+      return options.clients ?? {};
+    },
+    assumeRole: async (roleArn, region) => {
+      calls.push(`assume ${roleArn} in ${region}`);
+      if (options.fail?.assume) throw options.fail.assume;
+      return async () => ({
+        accessKeyId: 'ASIAROLLBACK',
+        secretAccessKey: 'secret',
+        sessionToken: 'token',
+        expiration: new Date('2026-11-30T13:00:00.000Z'),
+      });
+    },
     ask: async (question) => {
       calls.push(`ask ${question}`);
       return options.answer;

@@ -13,11 +13,15 @@ import {
   SecurityHubClient,
 } from '@aws-sdk/client-securityhub';
 import { PublishCommand, type PublishCommandInput, SNSClient } from '@aws-sdk/client-sns';
+import { STSClient } from '@aws-sdk/client-sts';
 import type { Context } from 'aws-lambda';
+import type { AwsClientOptions } from '../../lambdas/core/aws';
 import type { Control } from '../../lambdas/core/control';
 import { createControlHandler } from '../../lambdas/core/handler';
 import type { DirectRequest } from '../../lambdas/core/intake/direct';
+import type { OrganizationScope } from '../../lambdas/core/organization';
 import {
+  type ChangeBudget,
   type ChangeRecord,
   type ChangeRecorder,
   type ChangeResult,
@@ -29,6 +33,7 @@ import {
   type OnceGuard,
   type OutcomeEvent,
   type ResourceLease,
+  unlimitedChanges,
 } from '../../lambdas/core/ports';
 import type { RuntimeSettings } from '../../lambdas/core/settings';
 import { strictMock } from './aws';
@@ -64,6 +69,15 @@ export interface HarnessOptions<Params, Clients> {
    * @default 60_000
    */
   readonly remainingTimeMs?: number;
+  /**
+   * Org mode: the function runs with this scope, assumes member roles with
+   * the harness's `sts` (a strict mock), and gets `clients` for every member
+   * account and region (`memberClients` says for which, with what credentials).
+   * @default single-account mode
+   */
+  readonly organization?: OrganizationScope;
+  /** Org mode's change budget. @default unlimitedChanges (the DynamoDB budget has its own tests) */
+  readonly budget?: ChangeBudget;
 }
 
 type Json = Record<string, unknown>;
@@ -179,10 +193,22 @@ export function controlHarness<State, Before, Params, Clients extends object>(
     HUBFIX_IDEMPOTENCY_TABLE: 'hubfix-idempotency',
     HUBFIX_STATE_TABLE: 'hubfix-state',
     AWS_REGION: REGION,
+    ...(options.organization ? { HUBFIX_ORGANIZATION: JSON.stringify(options.organization) } : {}),
     ...options.env,
   };
 
+  const stsClient = new STSClient({ region: REGION });
+  const sts = strictMock(stsClient);
+  /** The options each member account's clients were made with (org mode). */
+  const memberClients: AwsClientOptions[] = [];
+
   const handler = createControlHandler(control, {
+    sts: stsClient,
+    createClients(clientOptions) {
+      memberClients.push(clientOptions);
+      return options.clients;
+    },
+    budget: options.budget ?? unlimitedChanges,
     env,
     clients: options.clients,
     securityHub: securityHubClient,
@@ -231,6 +257,8 @@ export function controlHarness<State, Before, Params, Clients extends object>(
     historyItems,
     securityHub,
     sns,
+    sts,
+    memberClients,
     records,
     results,
     driftMarks,

@@ -160,7 +160,7 @@ describe('parseConfig', () => {
     ],
     [
       { dryrun: true },
-      'dryrun: is not a known setting (known here: $schema, $comment, notifications, alarms, dashboard, tags, defaults, allowList, customActions, controls, functions, ledger, reconcile)',
+      'dryrun: is not a known setting (known here: $schema, $comment, notifications, alarms, dashboard, tags, defaults, allowList, customActions, controls, functions, ledger, reconcile, organization)',
     ],
     [
       { reconcile: { schedule: 'every 6 hours' } },

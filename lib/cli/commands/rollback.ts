@@ -1,6 +1,14 @@
-import { isFoundAtRunTime, type Log, type RollbackCall } from '../../../lambdas/core/control';
+import type { LedgerEntry } from '../../../lambdas/core/adapters/ledger-admin';
+import {
+  type Control,
+  isFoundAtRunTime,
+  type Log,
+  type RollbackCall,
+} from '../../../lambdas/core/control';
+import { ROLLBACK_ROLE_NAME, roleArn } from '../../../lambdas/core/organization';
+import { parseArn } from '../../../lambdas/core/resource';
 import { type RollbackPreview, rollbackChange } from '../../../lambdas/core/rollback';
-import { type Command, type CommandContext, flag } from '../command';
+import { type Command, type CommandContext, flag, stringOption } from '../command';
 import { changeIdOf, formatEntry } from './show';
 
 function parameters(call: RollbackCall): string {
@@ -37,7 +45,7 @@ function consoleLog(context: CommandContext): Log {
 export const rollback: Command = {
   name: 'rollback',
   summary: 'undo one change with your AWS credentials',
-  usage: 'rollback <change-id> [--yes] [--force]',
+  usage: 'rollback <change-id> [--yes] [--force] [--role-name <name>]',
   help: [
     'Undoes one change: checks that its recorded before-state acts on the',
     "entry's own resource, in the entry's account and region, and gives back",
@@ -45,11 +53,18 @@ export const rollback: Command = {
     'make; asks you to type the resource id; then makes those calls and no',
     'other, with your credentials. Every attempt is recorded in the ledger:',
     'rolled back, refused, declined or failed, with who made it.',
+    'A change in another account (org mode) is rolled back with a role there:',
+    `the member's ${ROLLBACK_ROLE_NAME} role unless --role-name names another.`,
   ],
-  options: { yes: { type: 'boolean' }, force: { type: 'boolean' } },
+  options: {
+    yes: { type: 'boolean' },
+    force: { type: 'boolean' },
+    'role-name': { type: 'string' },
+  },
   optionHelp: [
     '--yes               do not ask: the calls are still shown and checked',
     '--force             also roll back a change left PENDING or ROLLING_BACK',
+    `--role-name <name>  the role to assume in the change's account (default ${ROLLBACK_ROLE_NAME} when the account is not yours)`,
   ],
   maxPositionals: 1,
   validate(_values, positionals) {
@@ -62,19 +77,20 @@ export const rollback: Command = {
     const caller = await deps.caller(region);
     const entry = await ledger.get(changeId);
     if (entry) for (const line of formatEntry(entry)) context.print(line);
+    const acting = await actingAs(context, caller, entry);
     const outcome = await rollbackChange({
       changeId,
-      by: caller.arn,
-      scope: { account: caller.account, region },
+      by: acting.by,
+      scope: acting.scope,
       force: flag(context.values, 'force'),
       ledger,
       control: deps.loadControl,
-      clients: (control) => deps.clientsFor(control, region),
+      clients: acting.clients,
       log: consoleLog(context),
       now: deps.now,
       async confirm(preview) {
         context.print('');
-        for (const line of formatCalls(preview, caller.arn)) context.print(line);
+        for (const line of formatCalls(preview, acting.by)) context.print(line);
         if (flag(context.values, 'yes')) return true;
         const answer = await deps.ask(
           `Type the resource id (${preview.resource.id}) to roll back, anything else to stop: `,
@@ -106,3 +122,39 @@ export const rollback: Command = {
     }
   },
 };
+
+/**
+ * Whose credentials the rollback uses, where: the operator's own, in the
+ * CLI's region; or, for a change in another account (or with --role-name),
+ * a role assumed in the change's account, in the change's region.
+ */
+async function actingAs(
+  context: CommandContext,
+  caller: { readonly arn: string; readonly account: string },
+  entry: LedgerEntry | undefined,
+) {
+  const { deps, region } = context;
+  const roleName = stringOption(context.values, 'role-name');
+  const elsewhere = entry?.account !== undefined && entry.account !== caller.account;
+  if (!entry?.account || !entry.region || (!elsewhere && roleName === undefined)) {
+    return {
+      by: caller.arn,
+      scope: { account: caller.account, region },
+      clients: (control: Control<unknown, unknown, unknown, object>) =>
+        deps.clientsFor(control, region),
+    };
+  }
+  const { account, region: where } = entry;
+  const role = roleArn(
+    parseArn(caller.arn)?.partition ?? 'aws',
+    account,
+    roleName ?? ROLLBACK_ROLE_NAME,
+  );
+  const credentials = await deps.assumeRole(role, where);
+  return {
+    by: `${caller.arn} as ${role}`,
+    scope: { account, region: where },
+    clients: (control: Control<unknown, unknown, unknown, object>) =>
+      deps.clientsFor(control, where, credentials),
+  };
+}

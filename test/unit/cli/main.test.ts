@@ -50,7 +50,9 @@ describe('help', () => {
     const t = fakeCli();
 
     expect(await main(['rollback', '--colour', '-h'], t.deps)).toBe(0);
-    expect(t.out[0]).toBe('usage: npx hubfix rollback <change-id> [--yes] [--force]');
+    expect(t.out[0]).toBe(
+      'usage: npx hubfix rollback <change-id> [--yes] [--force] [--role-name <name>]',
+    );
   });
 
   it('says when help is asked about no such command', async () => {
@@ -87,7 +89,7 @@ describe('bad usage is caught before any region or AWS call', () => {
     await main(['rollback'], t.deps);
 
     expect(t.err[1]).toBe(
-      'usage: npx hubfix rollback <change-id> [--yes] [--force]  (more: npx hubfix help rollback)',
+      'usage: npx hubfix rollback <change-id> [--yes] [--force] [--role-name <name>]  (more: npx hubfix help rollback)',
     );
   });
 });

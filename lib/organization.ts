@@ -1,0 +1,355 @@
+/**
+ * The `organization` key of remediation.config.json (org mode), and the
+ * member roles' template built from the registry: one role per deployed
+ * control with exactly that control's permissions, trusting only that
+ * control's central function role, plus the rollback role operators assume.
+ * IAM only, so a member account pays nothing for it.
+ */
+import {
+  accountSelectionSchema,
+  DEFAULT_MAX_CHANGES_PER_ACCOUNT_PER_HOUR,
+  DEFAULT_MEMBER_ROLE_NAME,
+  maxChangesSchema,
+  memberRoleNameFor,
+  memberRoleNameSchema,
+  type OrganizationScope,
+  ROLLBACK_ROLE_NAME,
+  regionSchema,
+} from '../lambdas/core/organization';
+import {
+  array,
+  type Infer,
+  jsonSchemaOf,
+  object,
+  optional,
+  type Schema,
+  string,
+} from '../lambdas/core/schema';
+import { accountIdSchema } from '../lambdas/core/settings';
+import { type ControlDefinition, controlFolder, type Permission, type ScopedArn } from './controls';
+
+/** An organizational unit (`ou-…`) or the organization's root (`r-…`), as StackSets take them. */
+const organizationalUnitIdSchema = string({
+  pattern: /^(ou-[a-z0-9]{4,32}-[a-z0-9]{8,32}|r-[a-z0-9]{4,32})$/,
+  patternName: 'an organizational unit id ("ou-abcd-11111111") or a root id ("r-abcd")',
+});
+
+const organizationShape = object({
+  accounts: accountSelectionSchema,
+  excludeAccounts: optional(array(accountIdSchema, { unique: true }), []),
+  regions: array(regionSchema, {
+    unique: true,
+    minItems: 1,
+    description: 'The regions hubfix may act in; findings from any other region are ignored.',
+  }),
+  memberRoleName: optional(memberRoleNameSchema, DEFAULT_MEMBER_ROLE_NAME),
+  deploymentTargets: object(
+    {
+      organizationalUnitIds: array(organizationalUnitIdSchema, { unique: true, minItems: 1 }),
+    },
+    { description: 'Where the member roles are deployed: these OUs, and accounts that join them.' },
+  ),
+  maxChangesPerAccountPerHour: optional(maxChangesSchema, DEFAULT_MAX_CHANGES_PER_ACCOUNT_PER_HOUR),
+});
+
+export type OrganizationConfig = Infer<typeof organizationShape>;
+
+/** The shape, and one rule across keys: a list of accounts must keep one after the exclusions. */
+export const organizationConfigSchema: Schema<OrganizationConfig> = {
+  expected: organizationShape.expected,
+  toJsonSchema: () => ({
+    ...jsonSchemaOf(organizationShape),
+    description:
+      'Org mode: one deployment for an AWS Organization (README, "One deployment for an organization"). Absent: single-account mode.',
+  }),
+  parse(input, path) {
+    const parsed = organizationShape.parse(input, path);
+    if (!parsed.ok || parsed.value.accounts === '*') return parsed;
+    const { accounts, excludeAccounts } = parsed.value;
+    return accounts.every((account) => excludeAccounts.includes(account))
+      ? {
+          ok: false,
+          issues: [
+            {
+              path: `${path}.excludeAccounts`,
+              message: 'excludes every account in organization.accounts: hubfix would act nowhere',
+            },
+          ],
+        }
+      : parsed;
+  },
+};
+
+/** What each control's function is told at run time (HUBFIX_ORGANIZATION). */
+export function scopeOf(organization: OrganizationConfig): OrganizationScope {
+  return {
+    accounts: organization.accounts,
+    excludeAccounts: organization.excludeAccounts,
+    regions: organization.regions,
+    memberRoleName: organization.memberRoleName,
+    maxChangesPerAccountPerHour: organization.maxChangesPerAccountPerHour,
+  };
+}
+
+/** One deployed control, as its member role needs it. */
+export interface MemberControl {
+  readonly definition: ControlDefinition;
+  /** The params it is deployed with: they decide its setting permissions. */
+  readonly params: unknown;
+  /** The central function's role ARN (a token until deploy time). */
+  readonly centralRoleArn: string;
+}
+
+type Json = Record<string, unknown>;
+
+/**
+ * `${name}`: an IAM policy variable or a CloudFormation Fn::Sub placeholder,
+ * spelt so that it does not read as a JavaScript template.
+ */
+export function placeholder(name: string): string {
+  return `$\{${name}}`;
+}
+
+/**
+ * A registry ARN in the member account: its account and partition are the
+ * member's (the member stack's pseudo parameters); its region any, because
+ * the role is global and `aws:RequestedRegion` narrows where it may act.
+ */
+function memberArn(arn: ScopedArn): Json {
+  const region = arn.region === undefined ? '*' : arn.region;
+  // As the central stack's formatArn renders it: `<resource>/<resourceName>`.
+  return {
+    'Fn::Sub': `arn:${placeholder('AWS::Partition')}:${arn.service}:${region}:${placeholder('AWS::AccountId')}:${arn.resource}/${arn.resourceName}`,
+  };
+}
+
+/** A regional action may only be used in the regions hubfix acts in; IAM has no region to narrow. */
+function statementOf(permission: Permission, regions: readonly string[]): Json {
+  const resources = permission.resources === '*' ? '*' : permission.resources.map(memberArn);
+  const global =
+    permission.resources !== '*' && permission.resources.every((arn) => arn.region === '');
+  const conditions: Record<string, Record<string, unknown>> = {};
+  for (const [operator, values] of Object.entries(permission.conditions ?? {})) {
+    conditions[operator] = { ...values };
+  }
+  if (!global) {
+    conditions.StringEquals = { ...conditions.StringEquals, 'aws:RequestedRegion': [...regions] };
+  }
+  return {
+    Effect: 'Allow',
+    Action: [...permission.actions],
+    Resource: resources,
+    ...(Object.keys(conditions).length > 0 ? { Condition: conditions } : {}),
+  };
+}
+
+export const ROLLBACK_ROLE_ID = 'HubfixRollbackRole';
+
+export function memberRoleLogicalId(controlId: string): string {
+  return `HubfixMember${controlFolder(controlId)
+    .split('-')
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join('')}`;
+}
+
+/**
+ * The member accounts' template: IAM roles only. `administratorAccount` is
+ * who may assume the rollback role (its operators, through their own IAM
+ * policies); the control roles trust only their own central function role.
+ */
+export function memberTemplate(options: {
+  readonly organization: OrganizationConfig;
+  readonly controls: readonly MemberControl[];
+  readonly administratorAccount: string;
+  readonly partition: string;
+}): Json {
+  const { organization, controls } = options;
+  const resources: Json = {};
+  for (const control of controls) {
+    const { id } = control.definition.meta;
+    const permissions = [
+      ...control.definition.permissions,
+      ...(control.definition.settingPermissions?.(control.params) ?? []),
+    ];
+    resources[memberRoleLogicalId(id)] = {
+      Type: 'AWS::IAM::Role',
+      Properties: {
+        RoleName: memberRoleNameFor(organization.memberRoleName, id),
+        Description: `hubfix ${id}: assumed by the central ${id} function to remediate this account`,
+        MaxSessionDuration: 3600,
+        AssumeRolePolicyDocument: {
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Effect: 'Allow',
+              Principal: { AWS: control.centralRoleArn },
+              Action: 'sts:AssumeRole',
+            },
+          ],
+        },
+        Policies: [
+          {
+            PolicyName: `hubfix-${controlFolder(id)}`,
+            PolicyDocument: {
+              Version: '2012-10-17',
+              Statement: permissions.map((p) => statementOf(p, organization.regions)),
+            },
+          },
+        ],
+      },
+    };
+  }
+  resources[ROLLBACK_ROLE_ID] = {
+    Type: 'AWS::IAM::Role',
+    Properties: {
+      RoleName: ROLLBACK_ROLE_NAME,
+      Description:
+        'hubfix rollback: operators of the administrator account assume it to undo a change hubfix made here (npx hubfix rollback --role-name)',
+      MaxSessionDuration: 3600,
+      AssumeRolePolicyDocument: {
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Effect: 'Allow',
+            Principal: {
+              AWS: `arn:${options.partition}:iam::${options.administratorAccount}:root`,
+            },
+            Action: 'sts:AssumeRole',
+          },
+        ],
+      },
+      Policies: [
+        {
+          PolicyName: 'hubfix-rollback',
+          PolicyDocument: {
+            Version: '2012-10-17',
+            Statement: rollbackPermissionsFor(controls).map((p) =>
+              statementOf(p, organization.regions),
+            ),
+          },
+        },
+      ],
+    },
+  };
+  return {
+    AWSTemplateFormatVersion: '2010-09-09',
+    Description:
+      'hubfix member roles: one per control, each trusting only its central function, and the rollback role. IAM only.',
+    Resources: resources,
+  };
+}
+
+const SECURITY_GROUPS: ScopedArn = {
+  service: 'ec2',
+  resource: 'security-group',
+  resourceName: '*',
+};
+const SUBNETS: ScopedArn = { service: 'ec2', resource: 'subnet', resourceName: '*' };
+
+/**
+ * What a control's rollback may call in a member account, beyond the reads
+ * its registry permissions hold: the mutating calls its describeRollback
+ * names (lambdas/controls/<id>/remediate.ts and lambdas/services/). A
+ * notify-only control changes nothing, so it has nothing to undo.
+ */
+export const ROLLBACK_PERMISSIONS: Readonly<Record<string, readonly Permission[]>> = {
+  'EC2.1': [
+    {
+      actions: [
+        'ec2:ModifySnapshotAttribute',
+        'ec2:EnableSnapshotBlockPublicAccess',
+        'ec2:DisableSnapshotBlockPublicAccess',
+      ],
+      resources: '*',
+      reason:
+        'snapshot ARNs carry no account, and snapshot block public access is an account setting',
+    },
+  ],
+  'EC2.2': [
+    {
+      actions: ['ec2:AuthorizeSecurityGroupIngress', 'ec2:AuthorizeSecurityGroupEgress'],
+      resources: [SECURITY_GROUPS],
+    },
+  ],
+  'EC2.6': [
+    {
+      actions: ['ec2:DeleteFlowLogs'],
+      resources: [{ service: 'ec2', resource: 'vpc-flow-log', resourceName: '*' }],
+    },
+  ],
+  'EC2.7': [
+    {
+      actions: ['ec2:DisableEbsEncryptionByDefault'],
+      resources: '*',
+      reason: 'EBS encryption by default is an account setting',
+    },
+  ],
+  'EC2.8': [
+    {
+      actions: ['ec2:ModifyInstanceMetadataOptions'],
+      resources: [{ service: 'ec2', resource: 'instance', resourceName: '*' }],
+    },
+  ],
+  'EC2.9': [
+    {
+      actions: ['ec2:AssociateAddress'],
+      resources: [
+        { service: 'ec2', resource: 'elastic-ip', resourceName: '*' },
+        { service: 'ec2', resource: 'network-interface', resourceName: '*' },
+        { service: 'ec2', resource: 'instance', resourceName: '*' },
+      ],
+    },
+    { actions: ['ec2:ModifySubnetAttribute'], resources: [SUBNETS] },
+  ],
+  'EC2.15': [{ actions: ['ec2:ModifySubnetAttribute'], resources: [SUBNETS] }],
+  'EC2.18': [{ actions: ['ec2:AuthorizeSecurityGroupIngress'], resources: [SECURITY_GROUPS] }],
+  'EC2.19': [{ actions: ['ec2:AuthorizeSecurityGroupIngress'], resources: [SECURITY_GROUPS] }],
+  'EC2.24': [],
+  'ECS.2': [
+    {
+      actions: ['ecs:UpdateService'],
+      resources: [{ service: 'ecs', resource: 'service', resourceName: '*' }],
+    },
+  ],
+  'ECS.16': [
+    {
+      actions: ['ecs:CreateTaskSet', 'ecs:DeleteTaskSet', 'ecs:TagResource'],
+      resources: [{ service: 'ecs', resource: 'task-set', resourceName: '*/*/*' }],
+    },
+    {
+      actions: ['ecs:UpdateServicePrimaryTaskSet'],
+      resources: [{ service: 'ecs', resource: 'service', resourceName: '*/*' }],
+    },
+    {
+      actions: ['iam:PassRole'],
+      resources: [{ service: 'iam', region: '', resource: 'role', resourceName: '*' }],
+      conditions: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
+    },
+  ],
+};
+
+const READ_ACTION = /:(Describe|Get|List)[A-Z]/;
+
+/**
+ * The rollback role's grants for these controls: the reads of each control's
+ * registry permissions (a rollback checks the live state first) and the
+ * calls its rollback makes.
+ * @throws Error when a control has no entry in ROLLBACK_PERMISSIONS, so a new control is not forgotten.
+ */
+export function rollbackPermissionsFor(controls: readonly MemberControl[]): Permission[] {
+  return controls.flatMap(({ definition, params }) => {
+    const { id } = definition.meta;
+    const undo = ROLLBACK_PERMISSIONS[id];
+    if (undo === undefined) {
+      throw new Error(`${id} has no entry in ROLLBACK_PERMISSIONS (lib/organization.ts)`);
+    }
+    const reads = [
+      ...definition.permissions,
+      ...(definition.settingPermissions?.(params) ?? []),
+    ].flatMap((permission) => {
+      const actions = permission.actions.filter((action) => READ_ACTION.test(action));
+      return actions.length > 0 ? [{ ...permission, actions }] : [];
+    });
+    return [...reads, ...undo];
+  });
+}

@@ -1,0 +1,423 @@
+/**
+ * Org mode's infrastructure: the central stack's functions act only through
+ * member roles within the organization, its rules route member findings, and
+ * the member roles' StackSet holds IAM roles only, one per control, each
+ * with exactly its control's registry permissions and trusting only its
+ * control's central function role.
+ */
+import { Annotations, Match } from 'aws-cdk-lib/assertions';
+import type { CfnRole } from 'aws-cdk-lib/aws-iam';
+import { describe, expect, it } from 'vitest';
+import { ENVIRONMENT } from '../../lambdas/core/env';
+import { ConfigurationError } from '../../lambdas/core/errors';
+import { parseConfig } from '../../lib/config';
+import { CONTROLS, controlFolder, permissionsFor, type ScopedArn } from '../../lib/controls';
+import { MEMBER_ROLES_STACK_SET_NAME } from '../../lib/hubfix-stack';
+import { placeholder, ROLLBACK_PERMISSIONS } from '../../lib/organization';
+import { ACCOUNT, REGION } from '../support/fixtures';
+import { resolveIntrinsics } from '../support/intrinsics';
+import { resourcesOf, synthesize } from '../support/stack';
+
+const ORGANIZATION = {
+  accounts: '*',
+  excludeAccounts: ['999999999999'],
+  regions: ['eu-west-1', 'us-east-1'],
+  memberRoleName: 'hubfix-member',
+  deploymentTargets: { organizationalUnitIds: ['ou-abcd-11111111'] },
+  maxChangesPerAccountPerHour: 20,
+};
+const org = synthesize({
+  config: { organization: ORGANIZATION, controls: { 'EC2.9': { disableSubnetAutoAssign: true } } },
+  nag: true,
+});
+const resources = resourcesOf(org.template);
+const deployed = CONTROLS.filter((c) => c.provision === undefined);
+
+type Json = Record<string, unknown>;
+interface Statement {
+  Effect: string;
+  Action: string | string[];
+  Resource: unknown;
+  Principal?: unknown;
+  Condition?: Record<string, Record<string, unknown>>;
+}
+interface MemberRole {
+  Type: string;
+  Properties: {
+    RoleName: string;
+    AssumeRolePolicyDocument: { Statement: Statement[] };
+    Policies: { PolicyName: string; PolicyDocument: { Statement: Statement[] } }[];
+  };
+}
+
+/** Role ARNs as CloudFormation would resolve them: arn:aws:iam::<account>:role/<logical id>. */
+function resolveRoleArns(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(resolveRoleArns);
+  if (typeof value !== 'object' || value === null) return value;
+  const getAtt = (value as { 'Fn::GetAtt'?: [string, string] })['Fn::GetAtt'];
+  if (getAtt?.[1] === 'Arn') return `arn:aws:iam::${ACCOUNT}:role/${getAtt[0]}`;
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolveRoleArns(v)]));
+}
+
+function stackSet() {
+  const sets = Object.values(resources).filter((r) => r.Type === 'AWS::CloudFormation::StackSet');
+  expect(sets).toHaveLength(1);
+  return sets[0]?.Properties as Json;
+}
+
+const templateBody = String(resolveIntrinsics(resolveRoleArns(stackSet().TemplateBody)));
+const member = JSON.parse(templateBody) as { Resources: Record<string, MemberRole> };
+
+function centralRoleArn(controlId: string): string {
+  const remediation = org.stack.controls.get(controlId);
+  if (!remediation) throw new Error(`${controlId} is not deployed`);
+  const role = remediation.handler.role.node.defaultChild as CfnRole;
+  return `arn:aws:iam::${ACCOUNT}:role/${org.stack.getLogicalId(role)}`;
+}
+
+function memberRole(name: string): MemberRole {
+  const role = Object.values(member.Resources).find((r) => r.Properties.RoleName === name);
+  if (!role) throw new Error(`the member template has no role ${name}`);
+  return role;
+}
+
+/** A registry ARN as the member template renders it: the member's partition and account, any region. */
+function memberArnOf(arn: ScopedArn) {
+  return {
+    'Fn::Sub': `arn:${placeholder('AWS::Partition')}:${arn.service}:${arn.region ?? '*'}:${placeholder('AWS::AccountId')}:${arn.resource}/${arn.resourceName}`,
+  };
+}
+
+function policyOf(controlId: string): Json[] {
+  const remediation = org.stack.controls.get(controlId);
+  if (!remediation) throw new Error(`${controlId} is not deployed`);
+  const logicalId = org.stack.getLogicalId(remediation.handler.role.node.defaultChild as CfnRole);
+  return Object.values(resources)
+    .filter(
+      (r) =>
+        r.Type === 'AWS::IAM::Policy' &&
+        JSON.stringify(r.Properties.Roles).includes(`"${logicalId}"`),
+    )
+    .flatMap((r) => (r.Properties.PolicyDocument as { Statement: Json[] }).Statement);
+}
+
+describe('org mode: the member roles StackSet', () => {
+  it('is service-managed, deploys automatically to the target OUs, in one region (IAM is global)', () => {
+    expect(resolveIntrinsics(stackSet())).toMatchObject({
+      StackSetName: MEMBER_ROLES_STACK_SET_NAME,
+      PermissionModel: 'SERVICE_MANAGED',
+      CallAs: 'DELEGATED_ADMIN',
+      AutoDeployment: { Enabled: true, RetainStacksOnAccountRemoval: false },
+      Capabilities: ['CAPABILITY_NAMED_IAM'],
+      StackInstancesGroup: [
+        {
+          DeploymentTargets: { OrganizationalUnitIds: ['ou-abcd-11111111'] },
+          Regions: [REGION],
+        },
+      ],
+    });
+  });
+
+  it('holds IAM roles only: one per deployed control and the rollback role', () => {
+    const types = Object.values(member.Resources).map((r) => r.Type);
+
+    expect(new Set(types)).toEqual(new Set(['AWS::IAM::Role']));
+    expect(types).toHaveLength(deployed.length + 1);
+    expect(Object.values(member.Resources).map((r) => r.Properties.RoleName)).toEqual([
+      ...deployed.map((c) => `hubfix-member-${controlFolder(c.meta.id)}`),
+      'hubfix-rollback',
+    ]);
+    // CloudFormation's limit for TemplateBody.
+    expect(templateBody.length).toBeLessThan(51_200);
+  });
+
+  it.each(deployed.map((c) => [c.meta.id, c] as const))(
+    "gives %s's role exactly the registry's permissions, in the regions hubfix acts in",
+    (controlId, control) => {
+      const params = org.stack.controls.get(controlId)?.settings.params;
+      const statements = memberRole(`hubfix-member-${controlFolder(controlId)}`).Properties
+        .Policies[0]?.PolicyDocument.Statement;
+
+      expect(statements).toEqual(
+        permissionsFor(control, params).map((permission) => {
+          const global =
+            permission.resources !== '*' && permission.resources.every((a) => a.region === '');
+          return {
+            Effect: 'Allow',
+            Action: [...permission.actions],
+            Resource: permission.resources === '*' ? '*' : permission.resources.map(memberArnOf),
+            ...(global && !permission.conditions
+              ? {}
+              : {
+                  Condition: {
+                    ...permission.conditions,
+                    ...(global
+                      ? {}
+                      : {
+                          StringEquals: {
+                            ...permission.conditions?.StringEquals,
+                            'aws:RequestedRegion': ORGANIZATION.regions,
+                          },
+                        }),
+                  },
+                }),
+          };
+        }),
+      );
+    },
+  );
+
+  it("gives EC2.9's role its subnet step only because this deployment turns it on", () => {
+    const actions = memberRole(
+      'hubfix-member-ec2-9',
+    ).Properties.Policies[0]?.PolicyDocument.Statement.flatMap((s) => s.Action);
+
+    expect(actions).toContain('ec2:ModifySubnetAttribute');
+  });
+
+  it.each(deployed.map((c) => [c.meta.id] as const))(
+    "makes %s's role trust only that control's central function role",
+    (controlId) => {
+      expect(
+        memberRole(`hubfix-member-${controlFolder(controlId)}`).Properties.AssumeRolePolicyDocument
+          .Statement,
+      ).toEqual([
+        {
+          Effect: 'Allow',
+          Principal: { AWS: centralRoleArn(controlId) },
+          Action: 'sts:AssumeRole',
+        },
+      ]);
+    },
+  );
+
+  it("makes the rollback role trust the administrator account, with reads and each control's undo calls", () => {
+    const role = memberRole('hubfix-rollback');
+    const actions = role.Properties.Policies[0]?.PolicyDocument.Statement.flatMap((s) => s.Action);
+
+    expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual([
+      {
+        Effect: 'Allow',
+        Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` },
+        Action: 'sts:AssumeRole',
+      },
+    ]);
+    for (const control of deployed) {
+      for (const undo of ROLLBACK_PERMISSIONS[control.meta.id] ?? []) {
+        expect(actions).toEqual(expect.arrayContaining([...undo.actions]));
+      }
+    }
+    expect(actions).toContain('ec2:DescribeSecurityGroups');
+    expect(
+      actions?.filter(
+        (a) => /:(Revoke|Enable|Create|Delete)/.test(a) && !/TaskSet|Snapshot/.test(a),
+      ),
+    ).toEqual([]);
+  });
+
+  it('names a rollback for every registered control, so a new control is not forgotten', () => {
+    expect(Object.keys(ROLLBACK_PERMISSIONS).sort()).toEqual(CONTROLS.map((c) => c.meta.id).sort());
+  });
+});
+
+describe('org mode: the central stack', () => {
+  it.each(deployed.map((c) => [c.meta.id] as const))(
+    '%s may assume only its member role, only within the organization, and holds none of its permissions itself',
+    (controlId) => {
+      const statements = policyOf(controlId);
+      const assume = statements.filter((s) => s.Action === 'sts:AssumeRole');
+
+      expect(assume).toEqual([
+        {
+          Effect: 'Allow',
+          Action: 'sts:AssumeRole',
+          Resource: {
+            'Fn::Join': [
+              '',
+              [
+                'arn:',
+                { Ref: 'AWS::Partition' },
+                `:iam::*:role/hubfix-member-${controlFolder(controlId)}`,
+              ],
+            ],
+          },
+          Condition: { StringEquals: { 'aws:ResourceOrgID': placeholder('aws:PrincipalOrgID') } },
+        },
+      ]);
+      const control = deployed.find((c) => c.meta.id === controlId);
+      const registry = control
+        ? permissionsFor(control, org.stack.controls.get(controlId)?.settings.params).flatMap(
+            (p) => p.actions,
+          )
+        : [];
+      const own = statements.flatMap((s) => s.Action);
+      expect(registry.length).toBeGreaterThan(0);
+      expect(own.filter((action) => registry.includes(String(action)))).toEqual([]);
+    },
+  );
+
+  it('counts changes per account in the State table, on budget keys only', () => {
+    expect(policyOf('EC2.2')).toContainEqual({
+      Effect: 'Allow',
+      Action: 'dynamodb:UpdateItem',
+      Resource: expect.anything(),
+      Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['budget#*'] } },
+    });
+  });
+
+  it('tells each function its scope, and routes findings of any account but the excluded ones, in the allowed regions', () => {
+    const fn = org.stack.controls.get('EC2.2')?.handler.function;
+    const fnResource = Object.values(resources).find(
+      (r) =>
+        r.Type === 'AWS::Lambda::Function' &&
+        JSON.stringify(r.Properties).includes('"controlId\\":\\"EC2.2'),
+    );
+    const variables =
+      (fnResource?.Properties.Environment as { Variables: Json } | undefined)?.Variables ?? {};
+    const rule = Object.values(resources).find(
+      (r) =>
+        r.Type === 'AWS::Events::Rule' &&
+        JSON.stringify(r.Properties.EventPattern).includes('"EC2.2"') &&
+        JSON.stringify(r.Properties.EventPattern).includes('Findings - Imported'),
+    );
+    const findings = (
+      resolveIntrinsics(rule?.Properties.EventPattern) as { detail: { findings: Json } }
+    ).detail.findings;
+
+    expect(fn).toBeDefined();
+    expect(JSON.parse(String(variables[ENVIRONMENT.organization]))).toEqual({
+      accounts: '*',
+      excludeAccounts: ['999999999999'],
+      regions: ['eu-west-1', 'us-east-1'],
+      memberRoleName: 'hubfix-member',
+      maxChangesPerAccountPerHour: 20,
+    });
+    expect(findings.ProductArn).toEqual([
+      'arn:aws:securityhub:eu-west-1::product/aws/securityhub',
+      'arn:aws:securityhub:us-east-1::product/aws/securityhub',
+    ]);
+    expect(findings.AwsAccountId).toEqual([{ 'anything-but': ['999999999999'] }]);
+  });
+
+  it("adds nothing billed while idle to a single deployment's resources (what the README prices)", () => {
+    const single = Object.values(resourcesOf(synthesize({ config: {} }).template));
+    const billed = ['AWS::KMS::Key', 'AWS::CloudWatch::Alarm', 'AWS::CloudWatch::Dashboard'];
+    const count = (list: { Type: string }[], type: string) =>
+      list.filter((r) => r.Type === type).length;
+
+    for (const type of billed) {
+      expect(count(Object.values(resources), type)).toBe(count(single, type));
+    }
+    expect(count(Object.values(resources), 'AWS::CloudWatch::Alarm')).toBe(3);
+  });
+
+  it('does not deploy EC2.6, whose flow-log role members would need, and says so', () => {
+    expect(org.stack.controls.has('EC2.6')).toBe(false);
+    expect(
+      Annotations.fromStack(org.stack).findWarning(
+        '*',
+        Match.stringLikeRegexp('EC2.6 is not deployed in org mode'),
+      ),
+    ).toHaveLength(1);
+  });
+
+  it('is cdk-nag clean', () => {
+    expect([
+      ...Annotations.fromStack(org.stack).findError('*', Match.stringLikeRegexp('AwsSolutions-.*')),
+      ...Annotations.fromStack(org.stack).findWarning(
+        '*',
+        Match.stringLikeRegexp('AwsSolutions-.*'),
+      ),
+    ]).toEqual([]);
+  });
+});
+
+describe('single-account mode', () => {
+  it('has no StackSet, no role to assume and no organization scope', () => {
+    const single = Object.values(resourcesOf(synthesize({ config: {} }).template));
+    const policies = single.filter((r) => r.Type === 'AWS::IAM::Policy');
+    const functions = single.filter((r) => r.Type === 'AWS::Lambda::Function');
+
+    expect(single.filter((r) => r.Type === 'AWS::CloudFormation::StackSet')).toHaveLength(0);
+    expect(policies.length).toBeGreaterThan(0);
+    expect(
+      policies.filter((r) => JSON.stringify(r.Properties).includes('sts:AssumeRole')),
+    ).toHaveLength(0);
+    expect(functions).toHaveLength(CONTROLS.length);
+    expect(
+      functions.filter((r) => JSON.stringify(r.Properties).includes(ENVIRONMENT.organization)),
+    ).toHaveLength(0);
+  });
+});
+
+describe('the organization config', () => {
+  it('names every bad path', () => {
+    let error: unknown;
+    try {
+      parseConfig(
+        {
+          organization: {
+            accounts: ['123'],
+            regions: ['Europe'],
+            deploymentTargets: { organizationalUnitIds: ['engineering'] },
+            maxChangesPerAccountPerHour: -1,
+            memberRoles: 'typo',
+          },
+        },
+        'remediation.config.json',
+      );
+    } catch (caught) {
+      error = caught;
+    }
+
+    expect(error).toBeInstanceOf(ConfigurationError);
+    expect((error as ConfigurationError).issues.map((i) => i.path)).toEqual([
+      'organization.accounts[0]',
+      'organization.regions[0]',
+      'organization.deploymentTargets.organizationalUnitIds[0]',
+      'organization.maxChangesPerAccountPerHour',
+      'organization.memberRoles',
+    ]);
+  });
+
+  it('refuses a list of accounts that the exclusions empty', () => {
+    expect(() =>
+      parseConfig(
+        {
+          organization: {
+            accounts: ['222222222222'],
+            excludeAccounts: ['222222222222'],
+            regions: ['eu-west-1'],
+            deploymentTargets: { organizationalUnitIds: ['r-abcd'] },
+          },
+        },
+        'c',
+      ),
+    ).toThrow('organization.excludeAccounts: excludes every account in organization.accounts');
+  });
+
+  it('needs deploymentTargets, and leaves the rest to defaults', () => {
+    expect(() =>
+      parseConfig({ organization: { accounts: '*', regions: ['eu-west-1'] } }, 'c'),
+    ).toThrow('organization.deploymentTargets: is required');
+    expect(
+      parseConfig(
+        {
+          organization: {
+            accounts: '*',
+            regions: ['eu-west-1'],
+            deploymentTargets: { organizationalUnitIds: ['r-abcd'] },
+          },
+        },
+        'c',
+      ).organization,
+    ).toEqual({
+      accounts: '*',
+      excludeAccounts: [],
+      regions: ['eu-west-1'],
+      memberRoleName: 'hubfix-member',
+      deploymentTargets: { organizationalUnitIds: ['r-abcd'] },
+      maxChangesPerAccountPerHour: 20,
+    });
+  });
+});
