@@ -14,17 +14,27 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
+import { ENVIRONMENT } from '../lambdas/core/env';
 import { bundleHandler, HANDLER_FILE } from '../lib/bundling/esbuild';
 import { CONTROLS, controlFolder, handlerEntry } from '../lib/controls';
+import {
+  type ImportFigure,
+  importCpuMs,
+  measureImports,
+  type RatioFigure,
+  ratioOf,
+} from './import-cost';
 import type { Measurement, OutcomeCalls } from './measure';
 import type { MinimumCalls, Scenario } from './scenario';
+import { type Verdict, verdictAgainst } from './stats';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const BIOME = path.join(ROOT, 'node_modules', '.bin', 'biome');
 const OUT = path.join(ROOT, 'bench', 'out');
-const IMPORT_RUNS = Number(process.env.BENCH_IMPORT_RUNS ?? 15);
+/** Fresh processes per bundle in each repeat, and repeats per run. */
+const IMPORT_SAMPLES = Number(process.env.BENCH_IMPORT_SAMPLES ?? 12);
+const IMPORT_REPEATS = Number(process.env.BENCH_IMPORT_REPEATS ?? 2);
 const CPU_ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 1000);
 
 export const BUDGETS = {
@@ -52,16 +62,17 @@ interface Row {
   readonly controlId: string;
   readonly bundle: { readonly raw: number; readonly gzip: number; readonly pass: boolean };
   readonly importTime: {
-    readonly handlerMs: number;
+    /** CPU ms of the import: trimmed mean, per repeat, spread of the repeats. */
+    readonly handler: ImportFigure;
     /** The AWS SDK code the handler uses: its clients and the commands it sends. */
-    readonly baselineMs: number;
-    readonly ratio: number;
+    readonly baseline: ImportFigure;
+    readonly ratio: RatioFigure;
     /** For comparison only: the clients without their commands. */
-    readonly clientsOnlyMs: number;
-    readonly clientsOnlyRatio: number;
+    readonly clientsOnly: ImportFigure;
+    readonly clientsOnlyRatio: RatioFigure;
     readonly sdkClients: readonly string[];
     readonly sdkCommands: number;
-    readonly pass: boolean;
+    readonly verdict: Verdict;
   };
   readonly cpu: Measurement['cpu'];
   readonly calls: Record<'remediate' | 'notify', CallsRow> & { readonly suppress?: CallsRow };
@@ -76,14 +87,6 @@ interface CallsRow {
   readonly bookkeeping: number;
   readonly detail: OutcomeCalls;
   readonly pass: boolean;
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1
-    ? (sorted[middle] ?? Number.NaN)
-    : ((sorted[middle - 1] ?? Number.NaN) + (sorted[middle] ?? Number.NaN)) / 2;
 }
 
 interface SdkUsage {
@@ -148,7 +151,7 @@ async function sdkOnlyBundle(
 }
 
 const HANDLER_ENV = (controlId: string): Record<string, string> => ({
-  HUBFIX_SETTINGS: JSON.stringify({
+  [ENVIRONMENT.settings]: JSON.stringify({
     controlId,
     mode: 'notify',
     dryRun: false,
@@ -157,30 +160,23 @@ const HANDLER_ENV = (controlId: string): Record<string, string> => ({
     allowList: [],
     params: {},
   }),
-  HUBFIX_TOPIC_ARN: 'arn:aws:sns:us-east-1:111111111111:hubfix',
-  HUBFIX_REMEDIATE_ACTION_ARN:
+  [ENVIRONMENT.topicArn]: 'arn:aws:sns:us-east-1:111111111111:hubfix',
+  [ENVIRONMENT.remediateActionArn]:
     'arn:aws:securityhub:us-east-1:111111111111:action/custom/HubfixRemediate',
-  HUBFIX_PLAN_ACTION_ARN: 'arn:aws:securityhub:us-east-1:111111111111:action/custom/HubfixPlan',
-  HUBFIX_ACCOUNT_ID: '111111111111',
-  HUBFIX_PROVISIONED: JSON.stringify({ deliveryRoleArn: 'arn:aws:iam::111111111111:role/bench' }),
-  HUBFIX_LEDGER_TABLE: 'hubfix-ledger',
-  HUBFIX_LEDGER_RETENTION_DAYS: '365',
-  HUBFIX_IDEMPOTENCY_TABLE: 'hubfix-idempotency',
-  AWS_REGION: 'us-east-1',
+  [ENVIRONMENT.planActionArn]:
+    'arn:aws:securityhub:us-east-1:111111111111:action/custom/HubfixPlan',
+  [ENVIRONMENT.account]: '111111111111',
+  [ENVIRONMENT.provisioned]: JSON.stringify({
+    deliveryRoleArn: 'arn:aws:iam::111111111111:role/bench',
+  }),
+  [ENVIRONMENT.ledgerTable]: 'hubfix-ledger',
+  [ENVIRONMENT.ledgerRetentionDays]: '365',
+  [ENVIRONMENT.idempotencyTable]: 'hubfix-idempotency',
+  [ENVIRONMENT.stateTable]: 'hubfix-state',
+  [ENVIRONMENT.region]: 'us-east-1',
   AWS_ACCESS_KEY_ID: 'bench',
   AWS_SECRET_ACCESS_KEY: 'bench',
 });
-
-/** Milliseconds to import a module in a fresh Node process. */
-function importOnce(file: string, env: Record<string, string>): number {
-  const code = `const t=performance.now();await import(${JSON.stringify(pathToFileURL(file).href)});process.stdout.write(String(performance.now()-t));`;
-  const run = spawnSync(process.execPath, ['--input-type=module', '--no-warnings', '-e', code], {
-    env: { PATH: process.env.PATH ?? '', ...env, POWERTOOLS_LOG_LEVEL: 'SILENT' },
-    encoding: 'utf8',
-  });
-  if (run.status !== 0) throw new Error(`importing ${file} failed:\n${run.stderr}`);
-  return Number(run.stdout);
-}
 
 async function measureControl(controlId: string, scenario: Scenario): Promise<Row> {
   const { minimum } = scenario;
@@ -205,17 +201,11 @@ async function measureControl(controlId: string, scenario: Scenario): Promise<Ro
   const clientsOnlyFile = await sdkOnlyBundle(usage, path.join(dir, 'clients-only'), false);
 
   const env = HANDLER_ENV(controlId);
-  const times = { handler: [] as number[], baseline: [] as number[], clientsOnly: [] as number[] };
-  for (const file of [handlerFile, baselineFile, clientsOnlyFile]) importOnce(file, env);
-  // Interleaved, so a busy moment on the machine hits all alike.
-  for (let i = 0; i < IMPORT_RUNS; i += 1) {
-    times.handler.push(importOnce(handlerFile, env));
-    times.baseline.push(importOnce(baselineFile, env));
-    times.clientsOnly.push(importOnce(clientsOnlyFile, env));
-  }
-  const handlerMs = median(times.handler);
-  const baselineMs = median(times.baseline);
-  const clientsOnlyMs = median(times.clientsOnly);
+  const figures = measureImports(
+    { handler: handlerFile, baseline: baselineFile, clientsOnly: clientsOnlyFile },
+    { samplesPerRepeat: IMPORT_SAMPLES, repeats: IMPORT_REPEATS },
+    (file) => importCpuMs(file, env),
+  );
 
   const measured = path.join(dir, 'measure.json');
   const child = spawnSync(
@@ -252,19 +242,19 @@ async function measureControl(controlId: string, scenario: Scenario): Promise<Ro
     notify: callsRow(notify, minimum.notify),
     ...(suppress && minimum.suppress ? { suppress: callsRow(suppress, minimum.suppress) } : {}),
   };
-  const ratio = handlerMs / baselineMs;
+  const ratio = ratioOf(figures.handler, figures.baseline);
   const row: Omit<Row, 'pass'> = {
     controlId,
     bundle: { raw, gzip, pass: raw <= BUDGETS.bundleBytes },
     importTime: {
-      handlerMs,
-      baselineMs,
+      handler: figures.handler,
+      baseline: figures.baseline,
       ratio,
-      clientsOnlyMs,
-      clientsOnlyRatio: handlerMs / clientsOnlyMs,
+      clientsOnly: figures.clientsOnly,
+      clientsOnlyRatio: ratioOf(figures.handler, figures.clientsOnly),
       sdkClients: usage.map((u) => u.pkg),
       sdkCommands: usage.reduce((n, u) => n + u.commands.length, 0),
-      pass: ratio <= BUDGETS.importRatio,
+      verdict: verdictAgainst(ratio.ratio, BUDGETS.importRatio, ratio.spread),
     },
     cpu: measurement.cpu,
     calls,
@@ -272,11 +262,17 @@ async function measureControl(controlId: string, scenario: Scenario): Promise<Ro
   };
   return {
     ...row,
-    pass: row.bundle.pass && row.importTime.pass && Object.values(calls).every((c) => c.pass),
+    pass:
+      row.bundle.pass &&
+      row.importTime.verdict !== 'over budget' &&
+      Object.values(calls).every((c) => c.pass),
   };
 }
 
 const verdict = (pass: boolean) => (pass ? 'PASS' : 'over budget');
+const pct = (share: number) => `${(share * 100).toFixed(1)}%`;
+const ms = (f: ImportFigure) => `${f.ms.toFixed(1)} ms ±${pct(f.spread / 2)}`;
+const times = (f: RatioFigure) => `x${f.ratio.toFixed(3)} ±${pct(f.spread / 2)}`;
 const kb = (bytes: number) => `${(bytes / 1024).toFixed(0)} KB`;
 
 function printRow(row: Row): void {
@@ -285,7 +281,7 @@ function printRow(row: Row): void {
     [
       `${row.controlId.padEnd(7)} ${verdict(row.pass)}`,
       `  bundle    ${kb(row.bundle.raw)} raw, ${kb(row.bundle.gzip)} gzip (budget ${kb(BUDGETS.bundleBytes)})  ${verdict(row.bundle.pass)}`,
-      `  import    ${row.importTime.handlerMs.toFixed(1)} ms vs ${row.importTime.baselineMs.toFixed(1)} ms for the AWS SDK code it uses (${row.importTime.sdkClients.join(', ')}; ${row.importTime.sdkCommands} commands): x${row.importTime.ratio.toFixed(2)} (budget x${BUDGETS.importRatio})  ${verdict(row.importTime.pass)}; x${row.importTime.clientsOnlyRatio.toFixed(2)} of the clients alone`,
+      `  import    ${ms(row.importTime.handler)} vs ${ms(row.importTime.baseline)} of CPU for the AWS SDK code it uses (${row.importTime.sdkClients.join(', ')}; ${row.importTime.sdkCommands} commands): ${times(row.importTime.ratio)} (budget x${BUDGETS.importRatio})  ${row.importTime.verdict}; ${times(row.importTime.clientsOnlyRatio)} of the clients alone`,
       `  cpu       ${row.cpu.medianMs.toFixed(2)} ms per finding (median of ${row.cpu.iterations}; p95 ${row.cpu.p95Ms.toFixed(2)} ms)`,
       ...(['remediate', 'notify', 'suppress'] as const).map((o) => {
         const c = calls[o];
@@ -333,8 +329,8 @@ function markdown(rows: readonly Row[], summary: string): string {
         r.controlId,
         kb(r.bundle.raw),
         kb(r.bundle.gzip),
-        `${r.importTime.handlerMs.toFixed(1)} / ${r.importTime.baselineMs.toFixed(1)} ms`,
-        `x${r.importTime.ratio.toFixed(2)}`,
+        `${ms(r.importTime.handler)} / ${ms(r.importTime.baseline)}`,
+        times(r.importTime.ratio),
         `${r.cpu.medianMs.toFixed(2)} ms`,
         `${r.calls.remediate.made} / min ${r.calls.remediate.minimum}`,
         `${r.calls.notify.made} / min ${r.calls.notify.minimum}`,
@@ -342,7 +338,7 @@ function markdown(rows: readonly Row[], summary: string): string {
           ? `${r.calls.suppress.made} / min ${r.calls.suppress.minimum}`
           : 'n/a (no tags)',
         verdict(r.pass),
-        `x${r.importTime.clientsOnlyRatio.toFixed(2)}`,
+        times(r.importTime.clientsOnlyRatio),
       ]
         .join(' | ')
         .replace(/^/, '| ')

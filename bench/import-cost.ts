@@ -1,0 +1,96 @@
+/**
+ * What importing a bundle costs a cold start, measured as CPU time (user +
+ * system) the importing process spends in `import()`, not as wall time: on a
+ * shared machine wall time mostly measures the neighbours, CPU time mostly
+ * the work. Bundles are sampled interleaved (A B C, B C A, ...) so a busy
+ * moment hits all alike, each in a fresh Node process, and the whole
+ * measurement is repeated so it can state its own spread.
+ */
+import { spawnSync } from 'node:child_process';
+import { pathToFileURL } from 'node:url';
+import { relativeSpread, trimmedMean } from './stats';
+
+/** Milliseconds of CPU a fresh Node process spends importing `file`. */
+export function importCpuMs(file: string, env: Readonly<Record<string, string>>): number {
+  const code = [
+    'const before = process.cpuUsage();',
+    `await import(${JSON.stringify(pathToFileURL(file).href)});`,
+    'const used = process.cpuUsage(before);',
+    'process.stdout.write(String((used.user + used.system) / 1000));',
+  ].join('');
+  const run = spawnSync(process.execPath, ['--input-type=module', '--no-warnings', '-e', code], {
+    env: { PATH: process.env.PATH ?? '', ...env, POWERTOOLS_LOG_LEVEL: 'SILENT' },
+    encoding: 'utf8',
+  });
+  if (run.status !== 0) throw new Error(`importing ${file} failed:\n${run.stderr}`);
+  return Number(run.stdout);
+}
+
+export interface ImportFigure {
+  /** Trimmed mean over every sample of every repeat, ms of CPU. */
+  readonly ms: number;
+  /** The same figure per repeat. */
+  readonly repeats: readonly number[];
+  /** relativeSpread of the repeats. */
+  readonly spread: number;
+}
+
+export interface RatioFigure {
+  readonly ratio: number;
+  readonly repeats: readonly number[];
+  readonly spread: number;
+}
+
+export interface ImportOptions {
+  readonly samplesPerRepeat: number;
+  readonly repeats: number;
+  /** Share trimmed at each end. @default 0.2 */
+  readonly trim?: number;
+}
+
+/**
+ * Imports every bundle `samplesPerRepeat` times per repeat, interleaved, and
+ * returns each bundle's figure. `measure` is the sampler (importCpuMs in the
+ * bench; a stand-in in tests).
+ */
+export function measureImports<Label extends string>(
+  files: Readonly<Record<Label, string>>,
+  options: ImportOptions,
+  measure: (file: string) => number,
+): Record<Label, ImportFigure> {
+  const labels = Object.keys(files) as Label[];
+  const samples = new Map<Label, number[][]>(labels.map((l) => [l, []]));
+  // One throw-away import each, so the file system cache is warm for all.
+  for (const label of labels) measure(files[label]);
+  for (let repeat = 0; repeat < options.repeats; repeat += 1) {
+    for (const series of samples.values()) series.push([]);
+    for (let i = 0; i < options.samplesPerRepeat; i += 1) {
+      // Rotate the order, so no bundle always runs right after the same other.
+      for (let k = 0; k < labels.length; k += 1) {
+        const label = labels[(i + k) % labels.length] as Label;
+        samples.get(label)?.[repeat]?.push(measure(files[label]));
+      }
+    }
+  }
+  const figures = {} as Record<Label, ImportFigure>;
+  for (const label of labels) {
+    const series = samples.get(label) ?? [];
+    const repeats = series.map((s) => trimmedMean(s, options.trim));
+    figures[label] = {
+      ms: trimmedMean(series.flat(), options.trim),
+      repeats,
+      spread: relativeSpread(repeats),
+    };
+  }
+  return figures;
+}
+
+/** A bundle's figure over another's, per repeat and overall. */
+export function ratioOf(numerator: ImportFigure, denominator: ImportFigure): RatioFigure {
+  const repeats = numerator.repeats.map((n, i) => n / (denominator.repeats[i] ?? Number.NaN));
+  return {
+    ratio: numerator.ms / denominator.ms,
+    repeats,
+    spread: relativeSpread(repeats),
+  };
+}
