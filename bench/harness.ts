@@ -50,6 +50,7 @@ export const benchContext = (remainingMs = 300_000): Context =>
 export class FindingSource {
   private serial = 0;
   private latest: Record<string, unknown>;
+  private readonly byId = new Map<string, Record<string, unknown>>();
 
   constructor(
     private readonly scenario: Scenario,
@@ -67,6 +68,7 @@ export class FindingSource {
       ...(this.distinct ? { Id: `${String(base.Id)}-${this.serial}` } : {}),
       UpdatedAt: new Date(Date.UTC(2026, 0, 1, 0, 0, this.serial)).toISOString(),
     };
+    if (this.distinct) this.byId.set(String(this.latest.Id), this.latest);
     return {
       version: '0',
       id: `bench-${this.serial}`,
@@ -80,8 +82,12 @@ export class FindingSource {
     };
   }
 
-  /** What GetFindings answers: the finding the last event named. */
-  readonly getFindings = (): object => ({ Findings: [this.latest] });
+  /** What GetFindings answers: the finding its Id filter names, else the last one made. */
+  readonly getFindings = (input: Readonly<Record<string, unknown>>): object => {
+    const filters = input.Filters as { Id?: { Value?: string }[] } | undefined;
+    const id = filters?.Id?.[0]?.Value;
+    return { Findings: [(id === undefined ? undefined : this.byId.get(id)) ?? this.latest] };
+  };
 }
 
 export interface HarnessOptions {
@@ -92,7 +98,11 @@ export interface HarnessOptions {
   readonly log: CallLog;
   readonly tables: MemoryTables;
   readonly findings: FindingSource;
-  /** @default 'instant' */
+  /**
+   * Where the control's own clients answer; Security Hub, SNS, EventBridge
+   * and DynamoDB always answer at once (nothing throttles them here).
+   * @default 'instant'
+   */
   readonly placement?: Placement;
   /** Wraps every answer, e.g. to throttle or to take time. @default none */
   readonly around?: (call: string, answer: () => Promise<object>) => Promise<object>;
@@ -180,12 +190,12 @@ export function benchHandler(options: HarnessOptions) {
       'securityhub',
       wrapped('securityhub'),
       log,
-      placement,
+      'instant',
     ),
-    sns: canned(new SNSClient(sdk), 'sns', wrapped('sns'), log, placement),
-    dynamodb: canned(new DynamoDBClient(sdk), 'dynamodb', wrapped('dynamodb'), log, placement),
+    sns: canned(new SNSClient(sdk), 'sns', wrapped('sns'), log, 'instant'),
+    dynamodb: canned(new DynamoDBClient(sdk), 'dynamodb', wrapped('dynamodb'), log, 'instant'),
     events: new EventBridgeOutcomePublisher(
-      canned(new EventBridgeClient(sdk), 'events', wrapped('events'), log, placement),
+      canned(new EventBridgeClient(sdk), 'events', wrapped('events'), log, 'instant'),
     ),
     ...(options.clock ? { clock: options.clock } : {}),
   });

@@ -6,24 +6,35 @@
  * moment hits all alike, each in a fresh Node process, and the whole
  * measurement is repeated so it can state its own spread.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
 import { relativeSpread, trimmedMean } from './stats';
 
 /** Milliseconds of CPU a fresh Node process spends importing `file`. */
-export function importCpuMs(file: string, env: Readonly<Record<string, string>>): number {
+export function importCpuMs(file: string, env: Readonly<Record<string, string>>): Promise<number> {
   const code = [
     'const before = process.cpuUsage();',
     `await import(${JSON.stringify(pathToFileURL(file).href)});`,
     'const used = process.cpuUsage(before);',
     'process.stdout.write(String((used.user + used.system) / 1000));',
   ].join('');
-  const run = spawnSync(process.execPath, ['--input-type=module', '--no-warnings', '-e', code], {
-    env: { PATH: process.env.PATH ?? '', ...env, POWERTOOLS_LOG_LEVEL: 'SILENT' },
-    encoding: 'utf8',
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--input-type=module', '--no-warnings', '-e', code], {
+      env: { PATH: process.env.PATH ?? '', ...env, POWERTOOLS_LOG_LEVEL: 'SILENT' },
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString('utf8');
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      err += chunk.toString('utf8');
+    });
+    child.on('error', reject);
+    child.on('close', (status) =>
+      status === 0 ? resolve(Number(out)) : reject(new Error(`importing ${file} failed:\n${err}`)),
+    );
   });
-  if (run.status !== 0) throw new Error(`importing ${file} failed:\n${run.stderr}`);
-  return Number(run.stdout);
 }
 
 export interface ImportFigure {
@@ -49,27 +60,30 @@ export interface ImportOptions {
 }
 
 /**
- * Imports every bundle `samplesPerRepeat` times per repeat, interleaved, and
- * returns each bundle's figure. `measure` is the sampler (importCpuMs in the
- * bench; a stand-in in tests).
+ * Imports every bundle `samplesPerRepeat` times per repeat and returns each
+ * bundle's figure. The bundles of one sample are imported at the same time,
+ * in fresh processes started in a rotating order: whatever the neighbours do
+ * at that moment, they do it to all of them. `measure` is the sampler
+ * (importCpuMs in the bench; a stand-in in tests).
  */
-export function measureImports<Label extends string>(
+export async function measureImports<Label extends string>(
   files: Readonly<Record<Label, string>>,
   options: ImportOptions,
-  measure: (file: string) => number,
-): Record<Label, ImportFigure> {
+  measure: (file: string) => Promise<number>,
+): Promise<Record<Label, ImportFigure>> {
   const labels = Object.keys(files) as Label[];
   const samples = new Map<Label, number[][]>(labels.map((l) => [l, []]));
   // One throw-away import each, so the file system cache is warm for all.
-  for (const label of labels) measure(files[label]);
+  for (const label of labels) await measure(files[label]);
   for (let repeat = 0; repeat < options.repeats; repeat += 1) {
     for (const series of samples.values()) series.push([]);
     for (let i = 0; i < options.samplesPerRepeat; i += 1) {
-      // Rotate the order, so no bundle always runs right after the same other.
-      for (let k = 0; k < labels.length; k += 1) {
-        const label = labels[(i + k) % labels.length] as Label;
-        samples.get(label)?.[repeat]?.push(measure(files[label]));
-      }
+      // Rotate the order, so no bundle always starts first.
+      const order = labels.map((_, k) => labels[(i + k) % labels.length] as Label);
+      const costs = await Promise.all(order.map((label) => measure(files[label])));
+      order.forEach((label, k) => {
+        samples.get(label)?.[repeat]?.push(costs[k] ?? Number.NaN);
+      });
     }
   }
   const figures = {} as Record<Label, ImportFigure>;

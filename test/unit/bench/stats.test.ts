@@ -41,17 +41,17 @@ describe('bench statistics', () => {
 });
 
 describe('interleaved import measurement', () => {
-  it('samples every bundle in turn, rotating the order, and reports each repeat', () => {
+  it('samples every bundle in turn, rotating the order, and reports each repeat', async () => {
     // Prepare: a sampler that records the order and answers a fixed cost per file.
     const order: string[] = [];
     const cost: Record<string, number> = { a: 12, b: 10 };
-    const sampler = (file: string) => {
+    const sampler = async (file: string) => {
       order.push(file);
       return cost[file] ?? 0;
     };
 
     // Act
-    const figures = measureImports(
+    const figures = await measureImports(
       { handler: 'a', baseline: 'b' },
       { samplesPerRepeat: 2, repeats: 2 },
       sampler,
