@@ -93,21 +93,23 @@ function eventBytes(input: Readonly<Record<string, unknown>>): number[] {
 /** Counts what the process writes to stdout and stderr while `work` runs, and swallows it. */
 async function capturingOutput<T>(
   work: () => Promise<T>,
-): Promise<{ value: T; bytes: number; lines: number }> {
+): Promise<{ value: T; bytes: number; lines: number; text: string }> {
   const streams = [process.stdout, process.stderr];
   const originals = streams.map((s) => s.write.bind(s));
   let bytes = 0;
   let lines = 0;
+  let text = '';
   for (const stream of streams) {
     stream.write = ((chunk: string | Uint8Array) => {
-      const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
-      bytes += Buffer.byteLength(text, 'utf8');
-      lines += text.split('\n').filter((line) => line.length > 0).length;
+      const written = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+      bytes += Buffer.byteLength(written, 'utf8');
+      lines += written.split('\n').filter((line) => line.length > 0).length;
+      text += written;
       return true;
     }) as typeof stream.write;
   }
   try {
-    return { value: await work(), bytes, lines };
+    return { value: await work(), bytes, lines, text };
   } finally {
     streams.forEach((s, i) => {
       s.write = originals[i] as typeof s.write;
@@ -155,7 +157,7 @@ async function main(): Promise<void> {
     const outcome = captured.value.findings[0]?.outcome ?? 'none';
     if (outcome !== expected[variant]) {
       throw new Error(
-        `${controlId} ${variant}: expected ${expected[variant]}, got ${outcome}; the scenario's answers are wrong`,
+        `${controlId} ${variant}: expected ${expected[variant]}, got ${outcome}; the scenario's answers are wrong. The handler logged:\n${captured.text.slice(-3000)}`,
       );
     }
     return { captured, outcome, cpuMs: (used.user + used.system) / 1000 };
