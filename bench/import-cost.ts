@@ -8,7 +8,7 @@
  */
 import { spawn } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
-import { relativeSpread, trimmedMean } from './stats';
+import { lowMean, relativeSpread } from './stats';
 
 /** Milliseconds of CPU a fresh Node process spends importing `file`. */
 export function importCpuMs(file: string, env: Readonly<Record<string, string>>): Promise<number> {
@@ -38,7 +38,7 @@ export function importCpuMs(file: string, env: Readonly<Record<string, string>>)
 }
 
 export interface ImportFigure {
-  /** Trimmed mean over every sample of every repeat, ms of CPU. */
+  /** Mean of the lowest share of every sample of every repeat, ms of CPU. */
   readonly ms: number;
   /** The same figure per repeat. */
   readonly repeats: readonly number[];
@@ -55,16 +55,16 @@ export interface RatioFigure {
 export interface ImportOptions {
   readonly samplesPerRepeat: number;
   readonly repeats: number;
-  /** Share trimmed at each end. @default 0.2 */
-  readonly trim?: number;
+  /** Share of the lowest samples a figure is the mean of. @default 0.3 */
+  readonly low?: number;
 }
 
 /**
- * Imports every bundle `samplesPerRepeat` times per repeat and returns each
- * bundle's figure. The bundles of one sample are imported at the same time,
- * in fresh processes started in a rotating order: whatever the neighbours do
- * at that moment, they do it to all of them. `measure` is the sampler
- * (importCpuMs in the bench; a stand-in in tests).
+ * Imports every bundle `samplesPerRepeat` times per repeat, one after the
+ * other in a rotating order (A B, B A, ...), each in a fresh process, and
+ * returns each bundle's figure. One at a time: two imports at once on a
+ * shared 2-core machine slow each other down unevenly. `measure` is the
+ * sampler (importCpuMs in the bench; a stand-in in tests).
  */
 export async function measureImports<Label extends string>(
   files: Readonly<Record<Label, string>>,
@@ -78,20 +78,19 @@ export async function measureImports<Label extends string>(
   for (let repeat = 0; repeat < options.repeats; repeat += 1) {
     for (const series of samples.values()) series.push([]);
     for (let i = 0; i < options.samplesPerRepeat; i += 1) {
-      // Rotate the order, so no bundle always starts first.
-      const order = labels.map((_, k) => labels[(i + k) % labels.length] as Label);
-      const costs = await Promise.all(order.map((label) => measure(files[label])));
-      order.forEach((label, k) => {
-        samples.get(label)?.[repeat]?.push(costs[k] ?? Number.NaN);
-      });
+      // Rotate the order, so no bundle always runs first.
+      for (let k = 0; k < labels.length; k += 1) {
+        const label = labels[(i + k) % labels.length] as Label;
+        samples.get(label)?.[repeat]?.push(await measure(files[label]));
+      }
     }
   }
   const figures = {} as Record<Label, ImportFigure>;
   for (const label of labels) {
     const series = samples.get(label) ?? [];
-    const repeats = series.map((s) => trimmedMean(s, options.trim));
+    const repeats = series.map((s) => lowMean(s, options.low));
     figures[label] = {
-      ms: trimmedMean(series.flat(), options.trim),
+      ms: lowMean(series.flat(), options.low),
       repeats,
       spread: relativeSpread(repeats),
     };

@@ -31,6 +31,18 @@ export function trimmedMean(values: readonly number[], share = 0.2): number {
 }
 
 /**
+ * Mean of the lowest `share` of the samples (at least one). Contention on a
+ * shared machine only ever adds CPU time to a fixed piece of work, so the
+ * low end of the samples is the work and the high end the neighbours.
+ */
+export function lowMean(values: readonly number[], share = 0.3): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const kept = sorted.slice(0, Math.max(1, Math.round(sorted.length * share)));
+  return kept.reduce((sum, v) => sum + v, 0) / kept.length;
+}
+
+/**
  * How far apart repeated measurements of one figure are, as a share of
  * their mean: (max − min) / mean. 0.03 means the repeats span 3%.
  */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { measureImports, ratioOf } from '../../../bench/import-cost';
-import { median, relativeSpread, trimmedMean, verdictAgainst } from '../../../bench/stats';
+import { lowMean, median, relativeSpread, trimmedMean, verdictAgainst } from '../../../bench/stats';
 
 describe('bench statistics', () => {
   it('trims the lowest and highest fifth before the mean, so one slow sample moves nothing', () => {
@@ -13,6 +13,12 @@ describe('bench statistics', () => {
     // Assess
     expect(figure).toBe(10);
     expect(median([3, 1, 2, 10])).toBe(2.5);
+  });
+
+  it('takes the low end of CPU samples, where the work is and the neighbours are not', () => {
+    expect(lowMean([30, 10, 11, 50, 12, 90, 13, 14, 15, 16], 0.3)).toBe(11);
+    expect(lowMean([7], 0.3)).toBe(7);
+    expect(lowMean([], 0.3)).toBeNaN();
   });
 
   it('keeps at least one sample however much is trimmed', () => {
