@@ -1,30 +1,48 @@
 /**
  * `measure <control-id> <out.json> [iterations]`: runs one control's real
- * handler (middy, Powertools, pipeline, idempotency, ledger) with canned SDK
- * answers, and writes the API calls each outcome makes and the CPU time per
- * finding. Run in a child process so its logs and metrics (printed as in
- * production) stay out of the bench's report.
+ * handler (bench/harness.ts) with canned SDK answers, and writes, per
+ * outcome, the API calls it makes, what it consumes of every billed service
+ * (DynamoDB capacity per table, bytes published to SNS and EventBridge, bytes
+ * it logs) and the CPU time per finding. Run in a child process so its logs
+ * and metrics, printed as in production, are counted and stay out of the
+ * bench's report.
  */
 import { writeFileSync } from 'node:fs';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SecurityHubClient } from '@aws-sdk/client-securityhub';
-import { SNSClient } from '@aws-sdk/client-sns';
-import type { Context } from 'aws-lambda';
-import { awsClientOptions } from '../lambdas/core/aws';
-import { createControlHandler } from '../lambdas/core/handler';
 import { loadControl } from '../lib/cli/aws';
 import { controlFolder } from '../lib/controls';
-import { type Answers, CallLog, canned } from './canned';
+import { CallLog } from './canned';
+import type { TableUsage } from './dynamodb';
+import { benchContext, benchHandler, benchTables, FindingSource, type Variant } from './harness';
 import type { Scenario } from './scenario';
+import { quantile } from './stats';
 
 export interface OutcomeCalls {
   readonly outcome: string;
   /** Calls to the control's own services, e.g. ec2:DescribeSecurityGroups. */
   readonly resource: readonly string[];
   readonly findingUpdates: number;
+  /** Security Hub GetFindings: the re-fetch of the finding before any mutation. */
+  readonly findingReads: number;
   readonly publishes: number;
-  /** Idempotency and ledger calls (DynamoDB). */
+  /** Idempotency, ledger, lease and history calls (DynamoDB). */
   readonly bookkeeping: readonly string[];
+}
+
+/** What one finding of one outcome consumes of the services billed per use. */
+export interface OutcomeUsage {
+  /** Per table name: commands, write and read request units, largest item. */
+  readonly dynamodb: Readonly<Record<string, TableUsage>>;
+  /** Bytes of each SNS publish (message, subject and attributes). */
+  readonly snsBytes: readonly number[];
+  /** Bytes of each PutEvents entry, as EventBridge sizes them. */
+  readonly eventBytes: readonly number[];
+  /** Bytes and lines the handler wrote to stdout and stderr (logs and EMF metrics). */
+  readonly logBytes: number;
+  readonly logLines: number;
+  /** CloudWatch metrics requested with GetMetricData (billed per metric). */
+  readonly metricsRequested: number;
+  /** CPU of this outcome's invocation, ms: trimmed to the median of the samples. */
+  readonly cpuMs: number;
 }
 
 export interface Measurement {
@@ -35,24 +53,69 @@ export interface Measurement {
     /** Absent where the control's findings cannot be suppressed by tag. */
     readonly suppress?: OutcomeCalls;
   };
+  readonly usage: {
+    readonly remediate: OutcomeUsage;
+    readonly notify: OutcomeUsage;
+    readonly suppress?: OutcomeUsage;
+  };
   readonly cpu: { readonly iterations: number; readonly medianMs: number; readonly p95Ms: number };
 }
 
-const ACCOUNT = '111111111111';
-const REGION = 'us-east-1';
-const CORE_ANSWERS: Readonly<Record<string, Answers>> = {
-  securityhub: { BatchUpdateFindings: { ProcessedFindings: [], UnprocessedFindings: [] } },
-  sns: { Publish: { MessageId: 'bench' } },
-  dynamodb: { PutItem: {}, UpdateItem: {}, GetItem: {}, DeleteItem: {} },
-};
-const CONTEXT = {
-  functionName: 'hubfix-bench',
-  awsRequestId: 'bench',
-  invokedFunctionArn: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:hubfix-bench`,
-  getRemainingTimeInMillis: () => 300_000,
-} as Context;
+const utf8 = (text: unknown) => Buffer.byteLength(typeof text === 'string' ? text : '', 'utf8');
 
-type Variant = 'remediate' | 'notify' | 'suppress';
+/** SNS bills per 64 KB chunk of the message with its subject and attributes. */
+function snsBytes(input: Readonly<Record<string, unknown>>): number {
+  const attributes = Object.entries(
+    (input.MessageAttributes ?? {}) as Record<string, { DataType?: string; StringValue?: string }>,
+  ).reduce((n, [name, v]) => n + utf8(name) + utf8(v.DataType) + utf8(v.StringValue), 0);
+  return utf8(input.Message) + utf8(input.Subject) + attributes;
+}
+
+/** EventBridge's entry size ("Calculating PutEvents event entry size"). */
+function eventBytes(input: Readonly<Record<string, unknown>>): number[] {
+  const entries = (input.Entries ?? []) as {
+    Time?: unknown;
+    Source?: string;
+    DetailType?: string;
+    Detail?: string;
+    Resources?: string[];
+  }[];
+  return entries.map(
+    (e) =>
+      (e.Time ? 14 : 0) +
+      utf8(e.Source) +
+      utf8(e.DetailType) +
+      utf8(e.Detail) +
+      (e.Resources ?? []).reduce((n, r) => n + utf8(r), 0),
+  );
+}
+
+/** Counts what the process writes to stdout and stderr while `work` runs, and swallows it. */
+async function capturingOutput<T>(
+  work: () => Promise<T>,
+): Promise<{ value: T; bytes: number; lines: number; text: string }> {
+  const streams = [process.stdout, process.stderr];
+  const originals = streams.map((s) => s.write.bind(s));
+  let bytes = 0;
+  let lines = 0;
+  let text = '';
+  for (const stream of streams) {
+    stream.write = ((chunk: string | Uint8Array) => {
+      const written = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+      bytes += Buffer.byteLength(written, 'utf8');
+      lines += written.split('\n').filter((line) => line.length > 0).length;
+      text += written;
+      return true;
+    }) as typeof stream.write;
+  }
+  try {
+    return { value: await work(), bytes, lines, text };
+  } finally {
+    streams.forEach((s, i) => {
+      s.write = originals[i] as typeof s.write;
+    });
+  }
+}
 
 async function main(): Promise<void> {
   const [controlId, outFile, iterationsArg] = process.argv.slice(2);
@@ -64,124 +127,102 @@ async function main(): Promise<void> {
   };
   const control = await loadControl(controlId);
   if (!control) throw new Error(`no control ${controlId}`);
-  const loaded = control;
-  const defaults = control.params.parse({}, 'params');
-  const params = scenario.params ?? (defaults.ok ? defaults.value : undefined);
-
   const log = new CallLog();
-  function handlerFor(variant: Variant) {
-    const tags: Record<string, string> =
-      variant === 'suppress' ? { 'hubfix:suppress': 'bench: accepted risk' } : {};
-    const answers = { ...scenario.answers(tags), ...CORE_ANSWERS };
-    const options = awsClientOptions(REGION);
-    const clients = loaded.createClients(options);
-    for (const [name, client] of Object.entries(clients)) {
-      const own = answers[name];
-      if (!own)
-        throw new Error(`scenario for ${controlId} has no answers for its "${name}" client`);
-      canned(client, name, own, log);
-    }
-    const core = (name: string) => {
-      const own = answers[name];
-      if (!own) throw new Error(`no core answers for ${name}`);
-      return own;
-    };
-    return createControlHandler(loaded, {
-      env: {
-        HUBFIX_SETTINGS: JSON.stringify({
-          controlId,
-          mode: variant === 'notify' ? 'notify' : 'remediate',
-          dryRun: false,
-          notifyOnly: loaded.notifyOnly,
-          tags: {
-            optOut: { key: 'hubfix:auto-remediate', values: ['false', 'off'] },
-            suppress: { key: 'hubfix:suppress' },
-          },
-          allowList: [],
-          params,
-        }),
-        HUBFIX_TOPIC_ARN: `arn:aws:sns:${REGION}:${ACCOUNT}:hubfix`,
-        HUBFIX_REMEDIATE_ACTION_ARN: `arn:aws:securityhub:${REGION}:${ACCOUNT}:action/custom/HubfixRemediate`,
-        HUBFIX_PLAN_ACTION_ARN: `arn:aws:securityhub:${REGION}:${ACCOUNT}:action/custom/HubfixPlan`,
-        HUBFIX_ACCOUNT_ID: ACCOUNT,
-        HUBFIX_PROVISIONED: JSON.stringify(scenario.provisioned ?? {}),
-        HUBFIX_LEDGER_TABLE: 'hubfix-ledger',
-        HUBFIX_LEDGER_RETENTION_DAYS: '365',
-        HUBFIX_IDEMPOTENCY_TABLE: 'hubfix-idempotency',
-        AWS_REGION: REGION,
-      },
-      clients,
-      securityHub: canned(new SecurityHubClient(options), 'securityhub', core('securityhub'), log),
-      sns: canned(new SNSClient(options), 'sns', core('sns'), log),
-      dynamodb: canned(new DynamoDBClient(options), 'dynamodb', core('dynamodb'), log),
+  const tables = benchTables();
+  const findings = new FindingSource(scenario);
+  const handlerFor = (variant: Variant) =>
+    benchHandler({
+      control,
+      scenario,
+      variant,
+      params: scenario.params,
+      log,
+      tables,
+      findings,
       ...(scenario.clock ? { clock: scenario.clock } : {}),
     });
-  }
 
-  let serial = 0;
-  const event = () => {
-    serial += 1;
-    // A new UpdatedAt each time: every finding is new to the idempotency store.
-    const finding: Record<string, unknown> = {
-      ...scenario.finding,
-      UpdatedAt: new Date(Date.UTC(2026, 0, 1, 0, 0, serial)).toISOString(),
-    };
-    return {
-      version: '0',
-      id: `bench-${serial}`,
-      'detail-type': 'Security Hub Findings - Imported',
-      source: 'aws.securityhub',
-      account: ACCOUNT,
-      region: REGION,
-      time: '2026-01-01T00:00:00Z',
-      resources: [String(finding.Id)],
-      detail: { findings: [finding] },
-    };
+  const expected: Record<Variant, string> = {
+    remediate: control.notifyOnly ? 'NOTIFIED' : 'REMEDIATED',
+    notify: 'NOTIFIED',
+    suppress: 'SUPPRESSED',
   };
 
-  async function callsOf(variant: Variant, expected: string): Promise<OutcomeCalls> {
-    const handler = handlerFor(variant);
+  async function once(handler: ReturnType<typeof handlerFor>, variant: Variant) {
     log.reset();
-    const result = await handler(event(), CONTEXT);
-    const outcome = result.findings[0]?.outcome ?? 'none';
-    if (outcome !== expected) {
+    tables.reset();
+    const before = process.cpuUsage();
+    const captured = await capturingOutput(() => handler(findings.next(), benchContext()));
+    const used = process.cpuUsage(before);
+    const outcome = captured.value.findings[0]?.outcome ?? 'none';
+    if (outcome !== expected[variant]) {
       throw new Error(
-        `${controlId} ${variant}: expected ${expected}, got ${outcome}; the scenario's answers are wrong`,
+        `${controlId} ${variant}: expected ${expected[variant]}, got ${outcome}; the scenario's answers are wrong. The handler logged:\n${captured.text.slice(-3000)}`,
       );
     }
-    const core = new Set(['securityhub', 'sns', 'dynamodb']);
-    return {
+    return { captured, outcome, cpuMs: (used.user + used.system) / 1000 };
+  }
+
+  async function measureVariant(variant: Variant, samples: number) {
+    const handler = handlerFor(variant);
+    // The first runs let the JIT settle, as in a warm Lambda.
+    for (let i = 0; i < 30; i += 1) await once(handler, variant);
+    const cpu: number[] = [];
+    for (let i = 0; i < samples; i += 1) cpu.push((await once(handler, variant)).cpuMs);
+    // One more, whose calls and usage are recorded.
+    const { captured, outcome } = await once(handler, variant);
+    const sent = log.calls.map((call, i) => ({ call, input: log.inputs[i] ?? {} }));
+    const core = new Set(['securityhub', 'sns', 'dynamodb', 'events']);
+    const calls: OutcomeCalls = {
       outcome,
       resource: log.calls.filter((c) => !core.has(c.split(':')[0] ?? '')),
       findingUpdates: log.calls.filter((c) => c === 'securityhub:BatchUpdateFindings').length,
+      findingReads: log.calls.filter((c) => c === 'securityhub:GetFindings').length,
       publishes: log.calls.filter((c) => c === 'sns:Publish').length,
       bookkeeping: log.calls.filter((c) => c.startsWith('dynamodb:')),
     };
+    const usage: OutcomeUsage = {
+      dynamodb: Object.fromEntries(tables.usage),
+      snsBytes: sent.filter((s) => s.call === 'sns:Publish').map((s) => snsBytes(s.input)),
+      eventBytes: sent
+        .filter((s) => s.call === 'events:PutEvents')
+        .flatMap((s) => eventBytes(s.input)),
+      logBytes: captured.bytes,
+      logLines: captured.lines,
+      metricsRequested: sent
+        .filter((s) => s.call === 'cloudwatch:GetMetricData')
+        .reduce(
+          (n, s) => n + ((s.input.MetricDataQueries as unknown[] | undefined)?.length ?? 0),
+          0,
+        ),
+      cpuMs: quantile(cpu, 0.5),
+    };
+    return { calls, usage, cpu };
   }
 
-  const calls = {
-    remediate: await callsOf('remediate', control.notifyOnly ? 'NOTIFIED' : 'REMEDIATED'),
-    notify: await callsOf('notify', 'NOTIFIED'),
-    ...(scenario.minimum.suppress ? { suppress: await callsOf('suppress', 'SUPPRESSED') } : {}),
-  };
+  const remediate = await measureVariant('remediate', iterations);
+  const notify = await measureVariant('notify', Math.ceil(iterations / 4));
+  const suppress = scenario.minimum.suppress
+    ? await measureVariant('suppress', Math.ceil(iterations / 4))
+    : undefined;
 
-  const handler = handlerFor('remediate');
-  const samples: number[] = [];
-  for (let i = 0; i < iterations + 50; i += 1) {
-    log.reset();
-    const before = process.cpuUsage();
-    await handler(event(), CONTEXT);
-    const used = process.cpuUsage(before);
-    // The first 50 let the JIT settle, as a warm Lambda would be.
-    if (i >= 50) samples.push((used.user + used.system) / 1000);
-  }
-  samples.sort((a, b) => a - b);
-  const at = (q: number) =>
-    samples[Math.min(samples.length - 1, Math.floor(q * samples.length))] ?? Number.NaN;
   const measurement: Measurement = {
     controlId,
-    calls,
-    cpu: { iterations, medianMs: at(0.5), p95Ms: at(0.95) },
+    calls: {
+      remediate: remediate.calls,
+      notify: notify.calls,
+      ...(suppress ? { suppress: suppress.calls } : {}),
+    },
+    usage: {
+      remediate: remediate.usage,
+      notify: notify.usage,
+      ...(suppress ? { suppress: suppress.usage } : {}),
+    },
+    cpu: {
+      iterations,
+      medianMs: quantile(remediate.cpu, 0.5),
+      p95Ms: quantile(remediate.cpu, 0.95),
+    },
   };
   writeFileSync(outFile, JSON.stringify(measurement, null, 2));
 }

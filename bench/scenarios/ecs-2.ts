@@ -1,4 +1,4 @@
-import { ecsTags, findingAbout, type Scenario } from '../scenario';
+import { ecsTags, findingAbout, NO_WAIT_CLOCK, type Scenario } from '../scenario';
 
 const CLUSTER_ARN = 'arn:aws:ecs:us-east-1:111111111111:cluster/prod';
 const SERVICE_ARN = 'arn:aws:ecs:us-east-1:111111111111:service/prod/web';
@@ -16,6 +16,12 @@ function service(assignPublicIp: 'ENABLED' | 'DISABLED', tags: Readonly<Record<s
     clusterArn: CLUSTER_ARN,
     status: 'ACTIVE',
     deploymentController: { type: 'ECS' },
+    // The update starts a new deployment, which becomes primary.
+    deployments: [
+      assignPublicIp === 'ENABLED'
+        ? { id: 'ecs-svc/1111', status: 'PRIMARY', rolloutState: 'COMPLETED' }
+        : { id: 'ecs-svc/2222', status: 'PRIMARY', rolloutState: 'IN_PROGRESS' },
+    ],
     networkConfiguration: {
       awsvpcConfiguration: { subnets: ['subnet-a'], securityGroups: ['sg-1'], assignPublicIp },
     },
@@ -24,6 +30,8 @@ function service(assignPublicIp: 'ENABLED' | 'DISABLED', tags: Readonly<Record<s
 }
 
 export const scenario: Scenario = {
+  // The verify waits out eventual consistency on ctx.clock; canned answers settle at once.
+  clock: NO_WAIT_CLOCK,
   finding,
   answers: (tags) => ({
     ecs: {

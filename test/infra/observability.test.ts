@@ -6,6 +6,8 @@
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { idleCost } from '../../bench/idle-cost';
+import { PRICES } from '../../bench/prices';
 import { ec2_24 } from '../../lambdas/controls/ec2-24/remediate';
 import { metrics } from '../../lambdas/core/powertools';
 import { FUNCTION_ERROR_TERMS } from '../../lib/constructs/alarms';
@@ -477,31 +479,22 @@ describe('the metrics a function emits', () => {
   });
 });
 
-/** List prices (us-east-1, 2026): CloudWatch alarm metric, KMS key, dashboard, per month. */
-const PRICE = { alarmMetric: 0.1, kmsKey: 1, dashboard: 3 } as const;
-
-function idleCost(from: Resources) {
-  const alarmMetrics = ofType('AWS::CloudWatch::Alarm', from)
-    .map(([, a]) => a.Properties.Metrics as { MetricStat?: unknown }[] | undefined)
-    .reduce(
-      (n, metricsRead) => n + (metricsRead ? metricsRead.filter((m) => m.MetricStat).length : 1),
-      0,
-    );
-  return {
-    alarms: alarmMetrics * PRICE.alarmMetric,
-    kmsKeys: ofType('AWS::KMS::Key', from).length * PRICE.kmsKey,
-    dashboards: ofType('AWS::CloudWatch::Dashboard', from).length * PRICE.dashboard,
-  };
-}
-
-describe('fixed monthly cost while idle', () => {
+describe('fixed monthly cost while idle (bench/idle-cost.ts walks the template)', () => {
   it('is $0.30 by default: three alarm metrics, no key; the dashboard is free among the first three', () => {
     const cost = idleCost(resources);
 
-    expect(cost.alarms).toBeCloseTo(0.3);
-    expect(cost.kmsKeys).toBe(0);
+    expect(cost.monthly).toBeCloseTo(0.3);
+    expect(cost.lines.filter((l) => l.monthly > 0).map((l) => l.type)).toEqual([
+      'AWS::CloudWatch::Alarm',
+      'AWS::CloudWatch::Alarm',
+      'AWS::CloudWatch::Alarm',
+    ]);
     // $3 only if the account already has three other dashboards.
-    expect(cost.dashboards).toBe(PRICE.dashboard);
+    expect(cost.dashboardsBeyondFree).toBe(PRICES.cloudWatch.perDashboardMonth);
+  });
+
+  it('knows every resource type the stack synthesizes: priced, or free with its reason', () => {
+    expect(idleCost(resources).unpriced).toEqual([]);
   });
 
   it('adds $1 with a key hubfix manages, and $0.10 less without the throttle alarm', () => {
@@ -514,7 +507,7 @@ describe('fixed monthly cost while idle', () => {
       resourcesOf(synthesize({ config: { alarms: { throttles: 'off' } } }).template),
     );
 
-    expect(managed.kmsKeys).toBe(1);
-    expect(noThrottles.alarms).toBeCloseTo(0.2);
+    expect(managed.monthly).toBeCloseTo(0.3 + PRICES.kms.perKeyMonth);
+    expect(noThrottles.monthly).toBeCloseTo(0.2);
   });
 });
