@@ -69,7 +69,6 @@ interface Allowed {
 const EVERY_CONTROL = CONTROLS.map((c) => c.meta.id);
 /** The reconciler's role, as ownersOf names it. */
 const RECONCILER = 'reconciler';
-const BEING_NARROWED = 'being narrowed by issue 11 §3 (this entry goes when that lands)';
 
 /** Unconditioned mutating wildcards that remain, each with its reason. */
 const ALLOWED: readonly Allowed[] = [
@@ -189,8 +188,18 @@ const ALLOWED: readonly Allowed[] = [
     reason:
       'only with strategy migrate: every interface of the default group moves to the replacement; EC2 authorizes the interface, its instance and each group of the new list, and has no condition key for the groups set',
   },
-  { action: 'ecs:DeleteTaskSet', controls: ['ECS.16'], reason: BEING_NARROWED },
-  { action: 'ecs:UpdateServicePrimaryTaskSet', controls: ['ECS.16'], reason: BEING_NARROWED },
+  {
+    action: 'ecs:DeleteTaskSet',
+    controls: ['ECS.16'],
+    reason:
+      "removes the owner's public task set once its replacement is primary and steady (the owner's carries no hubfix tag to hold it by), and on re-entry a replacement of hubfix's own that never became primary; ECS has no condition key for a task set's network configuration",
+  },
+  {
+    action: 'ecs:UpdateServicePrimaryTaskSet',
+    controls: ['ECS.16'],
+    reason:
+      'makes the replacement primary on the service a finding names, in this account and region; ECS has no condition key for which task set becomes primary',
+  },
 ];
 
 /** Each role's owner: the control whose function assumes it, the reconciler, or the role's logical id. */

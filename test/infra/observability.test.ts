@@ -480,11 +480,13 @@ describe('the metrics a function emits', () => {
 });
 
 describe('fixed monthly cost while idle (bench/idle-cost.ts walks the template)', () => {
-  it('is $0.30 by default: three alarm metrics, no key; the dashboard is free among the first three', () => {
+  it('is $0.30 by default: three alarm metrics and the reconciler schedule, no key; the dashboard is free among the first three', () => {
     const cost = idleCost(resources);
 
     expect(cost.monthly).toBeCloseTo(0.3);
+    // The schedule runs 120 times a month: $0.00012 at $1 a million invocations.
     expect(cost.lines.filter((l) => l.monthly > 0).map((l) => l.type)).toEqual([
+      'AWS::Scheduler::Schedule',
       'AWS::CloudWatch::Alarm',
       'AWS::CloudWatch::Alarm',
       'AWS::CloudWatch::Alarm',

@@ -343,7 +343,8 @@ describe('single-account mode', () => {
     expect(
       policies.filter((r) => JSON.stringify(r.Properties).includes('sts:AssumeRole')),
     ).toHaveLength(0);
-    expect(functions).toHaveLength(CONTROLS.length);
+    // One per control and the reconciler.
+    expect(functions).toHaveLength(CONTROLS.length + 1);
     expect(
       functions.filter((r) => JSON.stringify(r.Properties).includes(ENVIRONMENT.organization)),
     ).toHaveLength(0);

@@ -144,9 +144,9 @@ describe('the stack', () => {
     });
   });
 
-  it('deploys one function and two rules per registered control, one dead-letter queue for all, and the reconciler', () => {
+  it('deploys one function and three rules per registered control (CSPM, new Security Hub, custom actions), one dead-letter queue for all, and the reconciler', () => {
     template.resourceCountIs('AWS::Lambda::Function', CONTROLS.length + 1);
-    template.resourceCountIs('AWS::Events::Rule', CONTROLS.length * 2);
+    template.resourceCountIs('AWS::Events::Rule', CONTROLS.length * 3);
     template.resourceCountIs('AWS::SQS::Queue', 1);
   });
 
@@ -211,7 +211,7 @@ describe.each(CONTROLS.map((c) => [c.meta.id, c] as const))('control %s', (contr
     });
   });
 
-  it('is the target of its imported-findings rule and its custom-action rule, with retries and a dead-letter queue', () => {
+  it('is the target of its imported-findings rules (both products) and its custom-action rule, with retries and a dead-letter queue', () => {
     const rules = Object.values(resources).filter(
       (r) =>
         r.Type === 'AWS::Events::Rule' &&
@@ -221,7 +221,11 @@ describe.each(CONTROLS.map((c) => [c.meta.id, c] as const))('control %s', (contr
     );
     expect(
       rules.map((r) => (r.Properties.EventPattern as Record<string, string[]>)['detail-type']),
-    ).toEqual([['Security Hub Findings - Imported'], ['Security Hub Findings - Custom Action']]);
+    ).toEqual([
+      ['Security Hub Findings - Imported'],
+      ['Findings Imported V2'],
+      ['Security Hub Findings - Custom Action'],
+    ]);
     for (const rule of rules) {
       expect(rule.Properties.Targets).toEqual([
         expect.objectContaining({

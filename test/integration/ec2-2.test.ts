@@ -266,6 +266,38 @@ describe.skipIf(!motoAvailable)(againstMoto('EC2.2, the deployed bundle'), () =>
     expect(await app.ledger.recent(5)).toHaveLength(1);
   });
 
+  it('changes a group once when two findings for it arrive in two execution environments at once', async () => {
+    // Prepare: the same group reported by two standards (two finding ids), no consolidation.
+    const app = await deploy();
+    const ec2 = new EC2Client(app.options);
+    const groupId = await defaultGroupWithRules(ec2);
+    const fsbp = findingFor(groupId);
+    const cis = withChanges(fsbp, {
+      Id: `${String(fsbp.Id)}-cis`,
+      GeneratorId: 'cis-aws-foundations-benchmark/v/1.4.0/5.3',
+    });
+    registerFindings([cis]);
+    const [a, b] = await Promise.all([
+      app.start('EC2.2', REMEDIATE),
+      app.start('EC2.2', REMEDIATE),
+    ]);
+
+    // Act
+    const runs = await Promise.all([
+      a.invoke(importedEvent([fsbp])),
+      b.invoke(importedEvent([cis])),
+    ]);
+
+    // Assess: both handled, one change made and recorded, the other found it done.
+    const outcomes = runs
+      .map((run) => resultOf(run) as { findings: { outcome: string }[] })
+      .flatMap((result) => result.findings.map((f) => f.outcome))
+      .sort();
+    expect(outcomes).toEqual(['ALREADY_COMPLIANT', 'REMEDIATED']);
+    expect(await permissions(ec2, groupId)).toEqual([]);
+    expect(await app.ledger.recent(5)).toHaveLength(1);
+  });
+
   it('changes nothing for a finding Security Hub does not hold, whatever the event says', async () => {
     const app = await deploy();
     const ec2 = new EC2Client(app.options);
