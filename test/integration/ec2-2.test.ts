@@ -20,7 +20,14 @@ import { describe, expect, it } from 'vitest';
 import { type Ec2Clients, ec2_2 } from '../../lambdas/controls/ec2-2/remediate';
 import { rollbackChange } from '../../lambdas/core/rollback';
 import { EC2_2_FINDING, importedEvent, withChanges } from '../support/fixtures';
-import { type Deployment, deploy, registerFindings, resultOf } from './deployed';
+import { importedV2Event, ocsfFinding } from '../support/ocsf';
+import {
+  type Deployment,
+  deploy,
+  registerFindings,
+  registerOcsfFindings,
+  resultOf,
+} from './deployed';
 import { pageFilteredDescribes } from './gateway';
 import { againstMoto, MOTO_SCOPE, motoAvailable, quietLog } from './support';
 
@@ -295,6 +302,50 @@ describe.skipIf(!motoAvailable)(againstMoto('EC2.2, the deployed bundle'), () =>
       .sort();
     expect(outcomes).toEqual(['ALREADY_COMPLIANT', 'REMEDIATED']);
     expect(await permissions(ec2, groupId)).toEqual([]);
+    expect(await app.ledger.recent(5)).toHaveLength(1);
+  });
+
+  it('empties a default group reported by the new Security Hub, and writes back through BatchUpdateFindingsV2', async () => {
+    // Prepare: an OCSF finding for the group, registered with the gateway's GetFindingsV2.
+    const app = await deploy();
+    const ec2 = new EC2Client(app.options);
+    const groupId = await defaultGroupWithRules(ec2);
+    const finding = ocsfFinding('EC2.2', {
+      resources: [
+        {
+          cloud_partition: 'aws',
+          owner: { account: { uid: '111111111111' } },
+          region: 'us-east-1',
+          tags: [],
+          type: 'AWS::EC2::SecurityGroup',
+          uid: groupId,
+          uid_alt: `arn:aws:ec2:us-east-1:111111111111:security-group/${groupId}`,
+        },
+      ],
+    });
+    registerOcsfFindings([finding]);
+
+    // Act
+    const run = await app.invoke('EC2.2', importedV2Event(finding), REMEDIATE);
+
+    // Assess: changed once, re-fetched and written back through the V2 API, nothing through V1.
+    expect(resultOf(run)).toMatchObject({ findings: [{ outcome: 'REMEDIATED' }] });
+    expect(await permissions(ec2, groupId)).toEqual([]);
+    expect(app.securityHub.queriesV2).toHaveLength(1);
+    // A verified fix adds the note and leaves the status for Security Hub's next check.
+    expect(app.securityHub.updatesV2).toEqual([
+      {
+        FindingIdentifiers: [
+          {
+            CloudAccountUid: '111111111111',
+            FindingInfoUid: (finding.finding_info as { uid: string }).uid,
+            MetadataProductUid: 'arn:aws:securityhub:us-east-1::productv2/aws/securityhub',
+          },
+        ],
+        Comment: expect.stringMatching(/^hubfix remediated and verified: revoke all 4 rules/),
+      },
+    ]);
+    expect(app.findingUpdates).toEqual([]);
     expect(await app.ledger.recent(5)).toHaveLength(1);
   });
 
