@@ -3,16 +3,34 @@ import { UsageError } from '../../../lambdas/core/errors';
 import { type Command, stringOption } from '../command';
 import { shortResource, table, when } from '../text';
 
+/** Where a change was made: `<account> <region>`, or `-` for an entry recorded without them. */
+function whereOf(entry: LedgerEntry): string {
+  return entry.account && entry.region ? `${entry.account} ${entry.region}` : '-';
+}
+
 export function formatHistory(entries: readonly LedgerEntry[]): string[] {
   if (entries.length === 0) return ['no changes recorded yet'];
+  // One deployment for an organization records changes in many accounts and
+  // regions: name them when the list holds more than one place.
+  const places = new Set(entries.map(whereOf));
+  const showWhere = places.size > 1;
   return table(
-    ['CHANGE ID', 'WHEN', 'CONTROL', 'STATUS', 'RESOURCE', 'SUMMARY'],
+    [
+      'CHANGE ID',
+      'WHEN',
+      'CONTROL',
+      'STATUS',
+      ...(showWhere ? ['WHERE'] : []),
+      'RESOURCE',
+      'SUMMARY',
+    ],
     entries.map((e) => [
       e.changeId,
       when(e.createdAt),
       e.controlId,
       // A fix that did not hold: `hubfix show` says what changed back and who owns it.
       e.drift ? `${e.status} (drifted)` : e.status,
+      ...(showWhere ? [whereOf(e)] : []),
       shortResource(e.resource),
       e.summary,
     ]),

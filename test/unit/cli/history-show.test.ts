@@ -28,6 +28,25 @@ describe('history', () => {
   });
 });
 
+describe('history across accounts', () => {
+  it('names the account and region when changes were made in more than one', () => {
+    const lines = formatHistory([
+      { ...ENTRY, changeId: 'EC2.2-member', account: '222222222222', region: 'eu-west-1' },
+      { ...ENTRY, changeId: 'EC2.2-admin', account: '111111111111', region: 'us-east-1' },
+    ]);
+
+    expect(lines[0]).toMatch(/STATUS\s+WHERE\s+RESOURCE/);
+    expect(lines[1]).toMatch(/EC2\.2-member .*REMEDIATED\s+222222222222 eu-west-1\s+sg-1234123f/);
+    expect(lines[2]).toMatch(/EC2\.2-admin .*REMEDIATED\s+111111111111 us-east-1\s+sg-1234123f/);
+  });
+
+  it('leaves the column out when every change was made in one place', () => {
+    const here = { ...ENTRY, account: '111111111111', region: 'us-east-1' };
+
+    expect(formatHistory([here, { ...here, changeId: 'EC2.2-two' }])[0]).not.toContain('WHERE');
+  });
+});
+
 const DRIFT = {
   detectedAt: '2026-11-29T06:00:01.000Z',
   findingId: 'finding-1',
