@@ -86,8 +86,20 @@ export function nextHistory(
   };
 }
 
-/** Outcomes that change nothing: told once, not again at every sweep. */
-const UNCHANGING = new Set(['NOTIFIED', 'SUPPRESSED', 'BLOCKED', 'PLANNED', 'DEFERRED', 'DRIFTED']);
+/**
+ * Outcomes that change nothing: told once, not again at every sweep. A
+ * resource found compliant while Security Hub still reports it failing (its
+ * next check is late) is one of them: its note is written once.
+ */
+const UNCHANGING = new Set([
+  'NOTIFIED',
+  'SUPPRESSED',
+  'BLOCKED',
+  'PLANNED',
+  'DEFERRED',
+  'DRIFTED',
+  'ALREADY_COMPLIANT',
+]);
 
 /**
  * Whether a sweep's result only repeats what hubfix last said about the

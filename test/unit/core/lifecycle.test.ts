@@ -155,6 +155,28 @@ describe('repeatsLastWord', () => {
     ],
     ['a sweep that never told anything', 'reconciled', undefined, notified, false],
     [
+      'a sweep that finds the resource compliant again, as it said last time',
+      'reconciled',
+      { ...told, lastOutcome: 'ALREADY_COMPLIANT' as const, lastReason: 'compliant' },
+      {
+        decision: { kind: 'NOTIFY' as const, reason: 'compliant' },
+        outcome: { kind: 'ALREADY_COMPLIANT' as const, summary: 'no rule left to revoke' },
+        drift: undefined,
+      },
+      true,
+    ],
+    [
+      'a sweep that finds compliant what it last fixed',
+      'reconciled',
+      { ...told, lastOutcome: 'REMEDIATED' as const, lastReason: 'compliant' },
+      {
+        decision: { kind: 'NOTIFY' as const, reason: 'compliant' },
+        outcome: { kind: 'ALREADY_COMPLIANT' as const, summary: 'no rule left to revoke' },
+        drift: undefined,
+      },
+      false,
+    ],
+    [
       'a sweep that fixes',
       'reconciled',
       { ...told, lastOutcome: 'REMEDIATED' as const },
