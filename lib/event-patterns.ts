@@ -41,10 +41,6 @@ function listOf(value: string | readonly string[]): string[] {
   return typeof value === 'string' ? [value] : [...value];
 }
 
-function productArnsOf(source: FindingSource): string[] {
-  return listOf(source.productArn);
-}
-
 /** The values an account field must match, or undefined when any account will do (the trust stage still checks). */
 function accountValuesOf(source: FindingSource): unknown[] | undefined {
   const { account } = source;
@@ -92,7 +88,7 @@ export function importedFindingsPattern(controlId: string, source: FindingSource
     detailType: [IMPORTED_DETAIL_TYPE],
     detail: {
       findings: {
-        ProductArn: productArnsOf(source),
+        ProductArn: listOf(source.productArn),
         ...accountOf(source),
         RecordState: ['ACTIVE'],
         Workflow: { Status: ['NEW'] },
@@ -117,7 +113,7 @@ export function customActionPattern(
     resources: [...actionArns],
     detail: {
       findings: {
-        ProductArn: productArnsOf(source),
+        ProductArn: listOf(source.productArn),
         ...accountOf(source),
         $or: eitherFormat(controlId),
       },

@@ -21,7 +21,13 @@ import { NotificationTopic } from './constructs/notification-topic';
 import { Reconciler } from './constructs/reconciler';
 import { CONTROLS, type ControlDefinition, controlFolder } from './controls';
 import { type MemberControl, memberTemplate, type OrganizationConfig } from './organization';
-import { functionOutputKey, LEDGER_TABLE_OUTPUT, TOPIC_OUTPUT } from './stack-outputs';
+import {
+  functionOutputKey,
+  LEDGER_TABLE_OUTPUT,
+  RECONCILER_SETTINGS_OUTPUT,
+  STATE_TABLE_OUTPUT,
+  TOPIC_OUTPUT,
+} from './stack-outputs';
 
 export interface HubfixStackProps extends StackProps {
   /** The validated remediation.config.json. */
@@ -224,11 +230,11 @@ export class HubfixStack extends Stack {
     }
     new CfnOutput(this, 'RemediateActionArn', { value: this.remediateAction.actionTargetArn });
     new CfnOutput(this, 'PlanActionArn', { value: this.planAction.actionTargetArn });
-    new CfnOutput(this, 'ReconcilerSettings', {
+    new CfnOutput(this, RECONCILER_SETTINGS_OUTPUT, {
       value: this.reconciler.settings,
       description: 'Read by `npx hubfix backfill`: the control functions and the grace period',
     });
-    new CfnOutput(this, 'StateTableName', {
+    new CfnOutput(this, STATE_TABLE_OUTPUT, {
       value: this.stateTable.tableName,
       description: 'Read by `npx hubfix backfill`: what hubfix last did with each finding',
     });

@@ -9,6 +9,12 @@ export const LEDGER_TABLE_OUTPUT = 'LedgerTableName';
 /** The notification topic: where the CLI says a person's request was announced. */
 export const TOPIC_OUTPUT = 'NotificationTopicArn';
 
+/** The reconciler's settings (control functions, grace period): `backfill`. */
+export const RECONCILER_SETTINGS_OUTPUT = 'ReconcilerSettings';
+
+/** The state table (what hubfix last did with each finding): `backfill`. */
+export const STATE_TABLE_OUTPUT = 'StateTableName';
+
 /** Every control function's output key starts so; the control id follows. */
 export const FUNCTION_OUTPUT_PREFIX = 'Function';
 

@@ -23,7 +23,11 @@ import { reconcilerSettingsSchema } from '../../lambdas/reconciler/env';
 import { controlHandoff } from '../../lambdas/reconciler/handoff';
 import { SecurityHubSweepSource } from '../../lambdas/reconciler/source';
 import { controlFolder, findControl } from '../controls';
-import { LEDGER_TABLE_OUTPUT } from '../stack-outputs';
+import {
+  LEDGER_TABLE_OUTPUT,
+  RECONCILER_SETTINGS_OUTPUT,
+  STATE_TABLE_OUTPUT,
+} from '../stack-outputs';
 import type { Caller, CliDeps, CliSweeper } from './command';
 import { LambdaFunctionInvoker } from './invoke';
 import { sharedConfigRegion } from './region';
@@ -66,6 +70,25 @@ export async function stackOutputs(
   return outputs;
 }
 
+/**
+ * The stack's outputs by key, for a command that cannot go on without the
+ * stack; says which stack is missing and how to name another.
+ */
+async function requiredStackOutputs(
+  cloudFormation: CloudFormationClient,
+  stack: string,
+  region: string,
+  how: string,
+): Promise<Record<string, string>> {
+  const outputs = await stackOutputs(cloudFormation, stack);
+  if (outputs === undefined) {
+    throw new LedgerLocationError(
+      `no stack ${stack} in ${region}: deploy hubfix there (npx cdk deploy), choose the region with --region, or ${how}`,
+    );
+  }
+  return outputs;
+}
+
 /** The ledger table named by the stack's output; says which stack and how to name another. */
 export async function ledgerTableOfStack(
   cloudFormation: CloudFormationClient,
@@ -73,13 +96,9 @@ export async function ledgerTableOfStack(
   region: string,
 ): Promise<string> {
   const how = 'name the stack with --stack <name> or the table with --table <name>';
-  const outputs = await stackOutputs(cloudFormation, stack);
-  if (outputs === undefined) {
-    throw new LedgerLocationError(
-      `no stack ${stack} in ${region}: deploy hubfix there (npx cdk deploy), choose the region with --region, or ${how}`,
-    );
-  }
-  const table = outputs[LEDGER_TABLE_OUTPUT];
+  const table = (await requiredStackOutputs(cloudFormation, stack, region, how))[
+    LEDGER_TABLE_OUTPUT
+  ];
   if (!table) {
     throw new LedgerLocationError(
       `stack ${stack} in ${region} has no ${LEDGER_TABLE_OUTPUT} output, so it is not a hubfix stack: ${how}`,
@@ -104,16 +123,12 @@ export async function sweeperOfStack(
 ): Promise<CliSweeper> {
   const sdk = awsClientOptions(region);
   const how = 'name the stack with --stack <name>';
-  const outputs = await stackOutputs(new CloudFormationClient(sdk), stack);
-  if (outputs === undefined) {
-    throw new LedgerLocationError(
-      `no stack ${stack} in ${region}: deploy hubfix there (npx cdk deploy), choose the region with --region, or ${how}`,
-    );
-  }
-  const { ReconcilerSettings: json, StateTableName: tableName } = outputs;
+  const outputs = await requiredStackOutputs(new CloudFormationClient(sdk), stack, region, how);
+  const json = outputs[RECONCILER_SETTINGS_OUTPUT];
+  const tableName = outputs[STATE_TABLE_OUTPUT];
   if (!json || !tableName) {
     throw new LedgerLocationError(
-      `stack ${stack} in ${region} has no ReconcilerSettings or StateTableName output: deploy this version of hubfix there (npx cdk deploy), or ${how}`,
+      `stack ${stack} in ${region} has no ${RECONCILER_SETTINGS_OUTPUT} or ${STATE_TABLE_OUTPUT} output: deploy this version of hubfix there (npx cdk deploy), or ${how}`,
     );
   }
   const settings = parseOrThrow(
