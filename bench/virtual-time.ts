@@ -37,6 +37,9 @@ export class VirtualTime {
       };
       return handle;
     };
+    // The double cast is deliberate: Node's setTimeout type carries overloads
+    // and a __promisify__ member that a simulated clock has no use for, and
+    // the handle above gives everything the handler's code calls on a timer.
     globalThis.setTimeout = ((fn: (...args: unknown[]) => void, ms?: number, ...args: unknown[]) =>
       schedule(() => fn(...args), ms ?? 0)) as unknown as typeof setTimeout;
     globalThis.clearTimeout = ((handle: unknown) => {
