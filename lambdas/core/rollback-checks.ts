@@ -5,9 +5,9 @@
  * and its calls may give back only what the entry records its change took
  * away. Pure, so every rule is table-tested.
  */
-import type { LedgerEntry } from './adapters/ledger-admin';
 import type { Control, RollbackCall, RollbackDescription } from './control';
 import { describeError } from './errors';
+import type { LedgerEntry } from './ledger-entry';
 import type { ResourceRef } from './resource';
 
 /** The account and region the operator's credentials and client act in. */

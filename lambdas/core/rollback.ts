@@ -6,10 +6,9 @@
  * credentials (able to make only the calls shown), and record the attempt,
  * whatever its outcome: rolled back, refused, declined or failed.
  */
-import type { ChangeStatus } from './adapters/ledger';
-import type { LedgerEntry, RollbackAttempt } from './adapters/ledger-admin';
 import type { Control, Log, RollbackCall } from './control';
 import { describeError, PartialChangeError, RollbackRefusedError } from './errors';
+import type { ChangeStatus, LedgerEntry, RollbackAttempt } from './ledger-entry';
 import type { ResourceRef } from './resource';
 import { bindRollback, type RollbackScope, wideningProblems } from './rollback-checks';
 import { guardClients } from './rollback-guard';

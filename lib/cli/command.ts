@@ -3,10 +3,10 @@
  * A command is one module in commands/ and one line in commands/index.ts.
  */
 import type { ParseArgsConfig } from 'node:util';
-import type { LedgerEntry } from '../../lambdas/core/adapters/ledger-admin';
 import type { CredentialsProvider } from '../../lambdas/core/aws';
 import type { Clock } from '../../lambdas/core/clock';
 import type { Control } from '../../lambdas/core/control';
+import type { LedgerEntry } from '../../lambdas/core/ledger-entry';
 import type { FindingHistory, FindingStore } from '../../lambdas/core/ports';
 import type { RollbackLedger } from '../../lambdas/core/rollback';
 import type { ReconcilerSettings } from '../../lambdas/reconciler/env';

@@ -5,8 +5,11 @@
  * piece goes through {@link html}, which also makes control and bidi
  * characters visible.
  */
-import { CHANGE_STATUSES, type ChangeStatus } from '../../lambdas/core/adapters/ledger';
-import type { LedgerEntry } from '../../lambdas/core/adapters/ledger-admin';
+import {
+  CHANGE_STATUSES,
+  type ChangeStatus,
+  type LedgerEntry,
+} from '../../lambdas/core/ledger-entry';
 import { escapeTerminal, shortResource, when } from '../cli/text';
 import { type Bucket, type ControlRow, formatSeconds, type Report } from './model';
 

@@ -1,5 +1,5 @@
 /** The report as Markdown, short enough to paste in a ticket. */
-import { CHANGE_STATUSES } from '../../lambdas/core/adapters/ledger';
+import { CHANGE_STATUSES } from '../../lambdas/core/ledger-entry';
 import { escapeTerminal, shortResource, when } from '../cli/text';
 import { formatSeconds, type Report } from './model';
 

@@ -2,12 +2,13 @@
  * What `npx hubfix report` says about a period, computed from ledger entries
  * alone (pure, so the HTML and Markdown renderings share one set of numbers).
  */
-import { CHANGE_STATUSES, type ChangeStatus } from '../../lambdas/core/adapters/ledger';
 import {
+  CHANGE_STATUSES,
+  type ChangeStatus,
   type LedgerEntry,
   ROLLBACK_OUTCOMES,
   type RollbackAttempt,
-} from '../../lambdas/core/adapters/ledger-admin';
+} from '../../lambdas/core/ledger-entry';
 
 export type StatusCounts = Readonly<Record<ChangeStatus, number>>;
 

@@ -1,6 +1,7 @@
 /** A stand-in for everything `npx hubfix` touches, recording what it was asked. */
-import type { LedgerEntry, RollbackAttempt } from '../../lambdas/core/adapters/ledger-admin';
+
 import type { Control } from '../../lambdas/core/control';
+import type { LedgerEntry, RollbackAttempt } from '../../lambdas/core/ledger-entry';
 import type { CliDeps, CliLedger, CliSweeper } from '../../lib/cli/command';
 import { fakeClock } from './control';
 

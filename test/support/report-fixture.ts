@@ -4,8 +4,7 @@
  * outcome, and some hostile text. Deterministic (a seeded generator), so the
  * report's size and look can be compared from run to run.
  */
-import type { ChangeStatus } from '../../lambdas/core/adapters/ledger';
-import type { LedgerEntry, RollbackAttempt } from '../../lambdas/core/adapters/ledger-admin';
+import type { ChangeStatus, LedgerEntry, RollbackAttempt } from '../../lambdas/core/ledger-entry';
 
 const CONTROLS: readonly [string, string, number][] = [
   ['EC2.2', 'security-group/sg-', 0.22],

@@ -12,62 +12,14 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { LedgerEntryError } from '../errors';
+import {
+  type ChangeStatus,
+  type LedgerEntry,
+  ledgerEntrySchema,
+  type RollbackAttempt,
+} from '../ledger-entry';
 import type { RollbackLedger } from '../rollback';
-import { array, type Infer, integer, object, oneOf, optional, string } from '../schema';
-import { CHANGE_STATUSES, type ChangeStatus, LEDGER_ENTITY, LEDGER_INDEX } from './ledger';
-
-export const ROLLBACK_OUTCOMES = ['ROLLED_BACK', 'REFUSED', 'DECLINED', 'FAILED'] as const;
-
-const rollbackAttemptSchema = object({
-  at: string(),
-  by: string(),
-  /** DECLINED: the operator did not confirm. REFUSED: hubfix would not, saying why in `error`. */
-  outcome: oneOf(ROLLBACK_OUTCOMES),
-  lines: optional(array(string()), []),
-  error: optional(string()),
-});
-export type RollbackAttempt = Infer<typeof rollbackAttemptSchema>;
-
-/** What the pipeline notes on a change whose fix did not hold (DriftMark in ports.ts). */
-const driftSchema = object(
-  {
-    detectedAt: string(),
-    findingId: optional(string()),
-    /** What a fix would have to do again. */
-    changedBack: string(),
-    owner: optional(string()),
-    outcome: optional(string()),
-  },
-  { unknownKeys: 'ignore' },
-);
-export type DriftRecord = Infer<typeof driftSchema>;
-
-export const ledgerEntrySchema = object(
-  {
-    changeId: string({ minLength: 1 }),
-    controlId: string({ minLength: 1 }),
-    findingId: string(),
-    resource: string(),
-    /** Where the change was made; absent in entries written before they were recorded. */
-    account: optional(string()),
-    region: optional(string()),
-    summary: string(),
-    /** The before-state as JSON text, exactly as the control produced it. */
-    before: string(),
-    status: oneOf(CHANGE_STATUSES),
-    createdAt: string(),
-    completedAt: optional(string()),
-    changes: optional(array(string()), []),
-    error: optional(string()),
-    stateLeft: optional(string()),
-    rollbacks: optional(array(rollbackAttemptSchema), []),
-    /** Set when the fix did not hold: its resource changed back later. */
-    drift: optional(driftSchema),
-    expiresAt: integer(),
-  },
-  { unknownKeys: 'ignore' },
-);
-export type LedgerEntry = Infer<typeof ledgerEntrySchema>;
+import { LEDGER_ENTITY, LEDGER_INDEX } from './ledger';
 
 export class DynamoDbLedgerAdmin implements RollbackLedger {
   constructor(

@@ -12,15 +12,6 @@ export const LEDGER_INDEX = 'byTime';
 /** Every change item carries this, so the time index can list them newest first. */
 export const LEDGER_ENTITY = 'change';
 
-export const CHANGE_STATUSES = [
-  'PENDING',
-  'REMEDIATED',
-  'FAILED',
-  'ROLLING_BACK',
-  'ROLLED_BACK',
-] as const;
-export type ChangeStatus = (typeof CHANGE_STATUSES)[number];
-
 export interface LedgerOptions {
   readonly tableName: string;
   /** How long entries are kept before DynamoDB's TTL removes them. */

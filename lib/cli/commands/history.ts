@@ -1,5 +1,5 @@
-import type { LedgerEntry } from '../../../lambdas/core/adapters/ledger-admin';
 import { UsageError } from '../../../lambdas/core/errors';
+import type { LedgerEntry } from '../../../lambdas/core/ledger-entry';
 import { type Command, stringOption } from '../command';
 import { shortResource, table, when } from '../text';
 

@@ -1,10 +1,10 @@
-import type { LedgerEntry } from '../../../lambdas/core/adapters/ledger-admin';
 import {
   type Control,
   isFoundAtRunTime,
   type Log,
   type RollbackCall,
 } from '../../../lambdas/core/control';
+import type { LedgerEntry } from '../../../lambdas/core/ledger-entry';
 import { ROLLBACK_ROLE_NAME, roleArn } from '../../../lambdas/core/organization';
 import { parseArn } from '../../../lambdas/core/resource';
 import { type RollbackPreview, rollbackChange } from '../../../lambdas/core/rollback';

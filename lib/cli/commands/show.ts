@@ -1,5 +1,5 @@
-import type { DriftRecord, LedgerEntry } from '../../../lambdas/core/adapters/ledger-admin';
 import { UsageError } from '../../../lambdas/core/errors';
+import type { DriftRecord, LedgerEntry } from '../../../lambdas/core/ledger-entry';
 import type { Command } from '../command';
 import { when } from '../text';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { LedgerEntry } from '../../../lambdas/core/adapters/ledger-admin';
+import type { LedgerEntry } from '../../../lambdas/core/ledger-entry';
 import { formatHistory, main } from '../../../lib/cli/main';
 import { escapeTerminal } from '../../../lib/cli/text';
 import { ENTRY, fakeCli } from '../../support/cli';

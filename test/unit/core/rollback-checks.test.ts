@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { LedgerEntry } from '../../../lambdas/core/adapters/ledger-admin';
 import type { RollbackCall, RollbackDescription } from '../../../lambdas/core/control';
+import type { LedgerEntry } from '../../../lambdas/core/ledger-entry';
 import { accountResource } from '../../../lambdas/core/resource';
 import {
   bindRollback,

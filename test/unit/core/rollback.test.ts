@@ -1,13 +1,13 @@
 import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
-import type { ChangeStatus } from '../../../lambdas/core/adapters/ledger';
-import {
-  DynamoDbLedgerAdmin,
-  type LedgerEntry,
-  type RollbackAttempt,
-} from '../../../lambdas/core/adapters/ledger-admin';
+import { DynamoDbLedgerAdmin } from '../../../lambdas/core/adapters/ledger-admin';
 import type { Control } from '../../../lambdas/core/control';
 import { PartialChangeError, RollbackRefusedError } from '../../../lambdas/core/errors';
+import type {
+  ChangeStatus,
+  LedgerEntry,
+  RollbackAttempt,
+} from '../../../lambdas/core/ledger-entry';
 import {
   type RollbackLedger,
   type RollbackPreview,

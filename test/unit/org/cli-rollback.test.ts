@@ -6,8 +6,8 @@
 import { AuthorizeSecurityGroupIngressCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ec2_2 } from '../../../lambdas/controls/ec2-2/remediate';
-import type { LedgerEntry } from '../../../lambdas/core/adapters/ledger-admin';
 import type { Control } from '../../../lambdas/core/control';
+import type { LedgerEntry } from '../../../lambdas/core/ledger-entry';
 import { main } from '../../../lib/cli/main';
 import { resetStrict, strictMock } from '../../support/aws';
 import { ENTRY, fakeCli, OPERATOR } from '../../support/cli';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { LedgerEntry } from '../../../lambdas/core/adapters/ledger-admin';
+import type { LedgerEntry } from '../../../lambdas/core/ledger-entry';
 import { parseWhen, periodOf } from '../../../lib/cli/commands/report';
 import { main } from '../../../lib/cli/main';
 import { html, niceMax, renderHtml } from '../../../lib/report/html';
