@@ -11,6 +11,7 @@ import {
 import {
   DescribeLaunchTemplateVersionsCommand,
   DescribeSecurityGroupReferencesCommand,
+  DescribeSecurityGroupRulesCommand,
   type EC2Client,
   type EC2ClientResolvedConfig,
   type ServiceInputTypes,
@@ -48,4 +49,22 @@ export function noOtherUsers(
   mocks.lambda.on(ListFunctionsCommand).resolves({ Functions: [] });
   mocks.ecs.on(ListClustersCommand).resolves({ clusterArns: [] });
   mocks.autoScaling.on(DescribeLaunchConfigurationsCommand).resolves({ LaunchConfigurations: [] });
+}
+
+/** The group has no rules now: a rollback reading it finds every recorded rule gone. */
+export function givenNoRulesNow(
+  ec2: AwsStub<ServiceInputTypes, ServiceOutputTypes, EC2ClientResolvedConfig>,
+  groupId: string,
+): void {
+  ec2
+    .on(
+      DescribeSecurityGroupRulesCommand,
+      {
+        Filters: [{ Name: 'group-id', Values: [groupId] }],
+        MaxResults: 1000,
+        NextToken: undefined,
+      },
+      true,
+    )
+    .resolves({ SecurityGroupRules: [] });
 }

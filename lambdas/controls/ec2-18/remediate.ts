@@ -31,7 +31,7 @@ import {
   parsePortSpec,
 } from '../../services/ec2/ports';
 import { securityGroupResource } from '../../services/ec2/resources';
-import { restoreRules, revokeRules } from '../../services/ec2/security-group-rules';
+import { restoreMissingRules, revokeRules } from '../../services/ec2/security-group-rules';
 import { type Ec2_18Params, ec2_18Meta } from './meta';
 
 export interface Ec2Clients {
@@ -138,5 +138,6 @@ export const ec2_18: Control<SecurityGroupState, OpenIngressBefore, Ec2_18Params
     verifyRevocation(ctx.clients.ec2, ctx.clock, state.groupId, judgeFor(ctx), WHAT),
 
   describeRollback: (before) => describeOpenIngressRollback('EC2.18', before),
-  rollback: (before, { clients: { ec2 } }) => restoreRules(ec2, before.groupId, before.rules),
+  rollback: (before, { clients: { ec2 } }) =>
+    restoreMissingRules(ec2, before.groupId, before.rules),
 };

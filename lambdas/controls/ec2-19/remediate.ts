@@ -21,7 +21,7 @@ import {
 } from '../../services/ec2/open-ingress';
 import { portsWithin } from '../../services/ec2/ports';
 import { securityGroupResource } from '../../services/ec2/resources';
-import { restoreRules, revokeRules } from '../../services/ec2/security-group-rules';
+import { restoreMissingRules, revokeRules } from '../../services/ec2/security-group-rules';
 import { type Ec2_19Params, ec2_19Meta } from './meta';
 
 export interface Ec2Clients {
@@ -72,5 +72,6 @@ export const ec2_19: Control<SecurityGroupState, OpenIngressBefore, Ec2_19Params
     verifyRevocation(ec2, clock, state.groupId, highRiskJudge, WHAT),
 
   describeRollback: (before) => describeOpenIngressRollback('EC2.19', before),
-  rollback: (before, { clients: { ec2 } }) => restoreRules(ec2, before.groupId, before.rules),
+  rollback: (before, { clients: { ec2 } }) =>
+    restoreMissingRules(ec2, before.groupId, before.rules),
 };

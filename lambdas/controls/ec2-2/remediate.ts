@@ -29,7 +29,7 @@ import {
   foreignRules,
   listRules,
   manualRestoreCommands,
-  restoreRules,
+  restoreMissingRules,
   revokeRules,
   type SecurityGroupRuleRecord,
   securityGroupRulesSchema,
@@ -344,6 +344,6 @@ export const ec2_2: Control<DefaultGroupState, Ec2_2Before, Ec2_2Params, Ec2Clie
     if (before.migration) {
       return rollbackMigration(ec2, before.groupId, before.vpcId, before.rules, before.migration);
     }
-    return restoreRules(ec2, before.groupId, before.rules);
+    return restoreMissingRules(ec2, before.groupId, before.rules);
   },
 };

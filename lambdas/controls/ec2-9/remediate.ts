@@ -36,6 +36,7 @@ import {
   type Address,
   AssociateAddressCommand,
   DescribeAddressesCommand,
+  type DescribeAddressesCommandOutput,
   DescribeNetworkInterfaceAttributeCommand,
   DisassociateAddressCommand,
   EC2Client,
@@ -487,7 +488,50 @@ async function watchForNewAddress(
   return { ok: true };
 }
 
-/** Associates the Elastic IP again; already back on the same interface counts as done. */
+type AddressPlace =
+  | { readonly kind: 'here' }
+  | { readonly kind: 'free' }
+  | { readonly kind: 'elsewhere'; readonly holder: string };
+
+/** Where the Elastic IP is now: on the recorded interface, free, or another resource's. */
+async function placeOf(
+  ec2: EC2Client,
+  before: Ec2_9Before,
+  address: ElasticAddress,
+): Promise<AddressPlace> {
+  let response: DescribeAddressesCommandOutput;
+  try {
+    response = await ec2.send(
+      new DescribeAddressesCommand({ AllocationIds: [address.allocationId] }),
+    );
+  } catch (error) {
+    if (error instanceof Error && error.name === 'InvalidAllocationID.NotFound') {
+      throw new RollbackRefusedError(
+        `Elastic IP ${address.publicIp} (${address.allocationId}) has been released since, so it cannot be associated again`,
+        { cause: error },
+      );
+    }
+    throw error;
+  }
+  const now = response.Addresses?.[0];
+  if (now?.AssociationId === undefined) return { kind: 'free' };
+  if (
+    now.NetworkInterfaceId === before.networkInterfaceId &&
+    now.PrivateIpAddress === before.privateIpAddress
+  ) {
+    return { kind: 'here' };
+  }
+  return {
+    kind: 'elsewhere',
+    holder: now.NetworkInterfaceId ?? now.InstanceId ?? 'another resource',
+  };
+}
+
+/**
+ * Associates the Elastic IP again. It is read first: a change that stopped
+ * before disassociating left it where it was, and the rollback then has
+ * nothing to give back (and no recorded right to make the call).
+ */
 async function reassociate(
   ec2: EC2Client,
   before: Ec2_9Before,
@@ -495,6 +539,15 @@ async function reassociate(
 ): Promise<string> {
   const { allocationId, publicIp } = address;
   const where = `${before.networkInterfaceId} (${before.privateIpAddress})`;
+  const already = `already associated: Elastic IP ${publicIp} (${allocationId}) with ${where}`;
+  const refuseElsewhere = (holder: string, cause?: unknown) =>
+    new RollbackRefusedError(
+      `Elastic IP ${publicIp} (${allocationId}) is now associated with ${holder}; hubfix will not take it away. Disassociate it there first, then run ${reassociateCommand(before, allocationId)}`,
+      cause === undefined ? undefined : { cause },
+    );
+  const place = await placeOf(ec2, before, address);
+  if (place.kind === 'here') return already;
+  if (place.kind === 'elsewhere') throw refuseElsewhere(place.holder);
   try {
     await ec2.send(
       new AssociateAddressCommand({
@@ -506,27 +559,11 @@ async function reassociate(
     );
     return `associated Elastic IP ${publicIp} (${allocationId}) with ${where} again`;
   } catch (error) {
-    if (error instanceof Error && error.name === 'InvalidAllocationID.NotFound') {
-      throw new RollbackRefusedError(
-        `Elastic IP ${publicIp} (${allocationId}) has been released since, so it cannot be associated again`,
-        { cause: error },
-      );
-    }
+    // Associated by someone else between the read and the call.
     if (!(error instanceof Error && error.name === 'Resource.AlreadyAssociated')) throw error;
-    const response = await ec2.send(
-      new DescribeAddressesCommand({ AllocationIds: [allocationId] }),
-    );
-    const now = response.Addresses?.[0];
-    if (
-      now?.NetworkInterfaceId === before.networkInterfaceId &&
-      now.PrivateIpAddress === before.privateIpAddress
-    ) {
-      return `already associated: Elastic IP ${publicIp} (${allocationId}) with ${where}`;
-    }
-    throw new RollbackRefusedError(
-      `Elastic IP ${publicIp} (${allocationId}) is now associated with ${now?.NetworkInterfaceId ?? now?.InstanceId ?? 'another resource'}; hubfix will not take it away. Disassociate it there first, then run ${reassociateCommand(before, allocationId)}`,
-      { cause: error },
-    );
+    const raced = await placeOf(ec2, before, address);
+    if (raced.kind === 'here') return already;
+    throw refuseElsewhere(raced.kind === 'elsewhere' ? raced.holder : 'another resource', error);
   }
 }
 

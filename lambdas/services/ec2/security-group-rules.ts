@@ -266,7 +266,8 @@ export async function revokeRules(
       inbound.length > 0
         ? `the ${inbound.length} inbound rule(s) were revoked; the outbound rules are still in place`
         : 'unchanged: no rule was revoked',
-      { cause: error },
+      // Recorded, so a rollback may give back the inbound rules that went.
+      { cause: error, changes: inbound.map((rule) => `revoked ${describeRule(rule)}`) },
     );
   }
   return rules.map((rule) => `revoked ${describeRule(rule)}`);
@@ -278,15 +279,21 @@ function isDuplicate(error: unknown): boolean {
 
 /**
  * Puts recorded rules back one at a time, so a rule that is already there
- * again (someone restored it by hand) does not stop the rest.
+ * again (someone restored it by hand) does not stop the rest. Rules whose
+ * permission is in `present` are not sent at all.
  */
 export async function restoreRules(
   ec2: EC2Client,
   groupId: string,
   rules: readonly SecurityGroupRuleRecord[],
+  present: ReadonlySet<string> = new Set(),
 ): Promise<string[]> {
   const done: string[] = [];
   for (const rule of rules) {
+    if (present.has(permissionKey(rule))) {
+      done.push(`already present: ${describeRule(rule)}`);
+      continue;
+    }
     const input = { GroupId: groupId, IpPermissions: [toIpPermission(rule)] };
     try {
       if (rule.egress) await ec2.send(new AuthorizeSecurityGroupEgressCommand(input));
@@ -304,6 +311,20 @@ export async function restoreRules(
     }
   }
   return done;
+}
+
+/**
+ * Puts back only the recorded rules the group lacks now. A change that
+ * stopped part-way left some in place; the rollback neither needs nor may
+ * (the entry does not record removing them) authorize those again.
+ */
+export async function restoreMissingRules(
+  ec2: EC2Client,
+  groupId: string,
+  rules: readonly SecurityGroupRuleRecord[],
+): Promise<string[]> {
+  const present = new Set((await listRules(ec2, groupId)).map(permissionKey));
+  return restoreRules(ec2, groupId, rules, present);
 }
 
 /** The calls {@link restoreRules} makes, one per rule, as a rollback shows them. */

@@ -530,10 +530,39 @@ describe('EC2.18 apply, verify, rollback', () => {
     expect(sleeps).toEqual([1_000, 2_000, 4_000, 8_000]);
   });
 
-  it('rolls back by re-authorizing each revoked rule, skipping one already back', async () => {
-    // Prepare
+  it('rolls back a change that stopped part-way by authorizing only the rules that are gone', async () => {
+    // Prepare: the world-open all-traffic rule is still there
     givenGroup();
-    givenRules([APP_WORLD, ALL_WORLD]);
+    givenRules([APP_WORLD, ALL_WORLD], [ALL_WORLD]);
+    const before = changePlan(await readFound()).before;
+    ec2Mock
+      .on(
+        AuthorizeSecurityGroupIngressCommand,
+        {
+          GroupId: GROUP,
+          IpPermissions: [
+            { IpProtocol: 'tcp', FromPort: 8000, ToPort: 8000, Ipv6Ranges: [{ CidrIpv6: '::/0' }] },
+          ],
+        },
+        true,
+      )
+      .resolves({ Return: true });
+
+    // Act
+    const lines = await ec2_18.rollback(before, rollbackContext(clients));
+
+    // Assess
+    expect(lines).toEqual([
+      'restored inbound rule sgr-00000000000000002: tcp 8000 from ::/0',
+      'already present: inbound rule sgr-00000000000000006: all traffic from 0.0.0.0/0',
+    ]);
+    expect(ec2Mock).toHaveReceivedCommandTimes(AuthorizeSecurityGroupIngressCommand, 1);
+  });
+
+  it('rolls back by re-authorizing each revoked rule, skipping one put back meanwhile', async () => {
+    // Prepare: both gone when read; one is back by the time it is authorized
+    givenGroup();
+    givenRules([APP_WORLD, ALL_WORLD], []);
     const before = changePlan(await readFound()).before;
     ec2Mock
       .on(

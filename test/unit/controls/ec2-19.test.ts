@@ -316,7 +316,7 @@ describe('EC2.19 apply, verify, rollback', () => {
   it('rolls back by re-authorizing each revoked rule exactly', async () => {
     // Prepare
     givenGroup();
-    givenRules([RDP_WORLD_V6]);
+    givenRules([RDP_WORLD_V6], []);
     const before = changePlan(await readFound()).before;
     ec2Mock
       .on(

@@ -364,6 +364,10 @@ describe('EC2.2 apply, verify, rollback', () => {
     await expect(apply).rejects.toBeInstanceOf(PartialChangeError);
     await expect(apply).rejects.toMatchObject({
       stateLeft: 'the 1 inbound rule(s) were revoked; the outbound rules are still in place',
+      // Recorded, so a rollback may give back the inbound rule, and only it.
+      changes: [
+        `revoked inbound rule sgr-00000000000000001: all traffic from ${GROUP} (account 111111111111)`,
+      ],
     });
   });
 
@@ -426,6 +430,18 @@ describe('EC2.2 apply, verify, rollback', () => {
     givenGroup('default');
     givenRules([SELF_INGRESS, OPEN_EGRESS, SSH_INGRESS]);
     const before = changePlan(await readFound()).before;
+    // All three gone when the rollback reads the group.
+    ec2Mock
+      .on(
+        DescribeSecurityGroupRulesCommand,
+        {
+          Filters: [{ Name: 'group-id', Values: [GROUP] }],
+          MaxResults: 1000,
+          NextToken: undefined,
+        },
+        true,
+      )
+      .resolves({ SecurityGroupRules: [] });
     ec2Mock
       .on(
         AuthorizeSecurityGroupIngressCommand,

@@ -12,7 +12,7 @@ import { RollbackRefusedError } from '../../../lambdas/core/errors';
 import { guardClients, matchesCall } from '../../../lambdas/core/rollback-guard';
 import { resetStrict, strictMock } from '../../support/aws';
 import { rollbackContext } from '../../support/control';
-import { ec2_2Clients } from '../../support/ec2-2';
+import { ec2_2Clients, givenNoRulesNow } from '../../support/ec2-2';
 
 const ec2 = new EC2Client({ region: 'us-east-1' });
 const stub = strictMock(ec2);
@@ -116,6 +116,7 @@ describe('guardClients', () => {
       ],
     };
     const description = ec2_2.describeRollback(before);
+    givenNoRulesNow(stub, 'sg-1234123f');
     stub.on(AuthorizeSecurityGroupIngressCommand).resolves({ Return: true });
 
     // Act

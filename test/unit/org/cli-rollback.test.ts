@@ -11,6 +11,7 @@ import type { LedgerEntry } from '../../../lambdas/core/ledger-entry';
 import { main } from '../../../lib/cli/main';
 import { resetStrict, strictMock } from '../../support/aws';
 import { ENTRY, fakeCli, OPERATOR } from '../../support/cli';
+import { givenNoRulesNow } from '../../support/ec2-2';
 import { asMember, MEMBER, MEMBER_REGION } from '../../support/organization';
 
 const ec2 = new EC2Client({ region: MEMBER_REGION });
@@ -41,6 +42,7 @@ function cli(entry: LedgerEntry = MEMBER_ENTRY, fail: { assume?: Error } = {}) {
 describe('npx hubfix rollback of a member account change', () => {
   it("assumes the member's hubfix-rollback role and acts in the change's account and region", async () => {
     // Prepare
+    givenNoRulesNow(stub, 'sg-1234123f');
     stub.on(AuthorizeSecurityGroupIngressCommand, RESTORE, true).resolves({ Return: true });
     const t = cli();
 
@@ -61,6 +63,7 @@ describe('npx hubfix rollback of a member account change', () => {
   });
 
   it('assumes the role --role-name names instead', async () => {
+    givenNoRulesNow(stub, 'sg-1234123f');
     stub.on(AuthorizeSecurityGroupIngressCommand, RESTORE, true).resolves({ Return: true });
     const t = cli();
 
@@ -89,6 +92,7 @@ describe('npx hubfix rollback of a member account change', () => {
   });
 
   it("uses the operator's own credentials for a change in the operator's account", async () => {
+    givenNoRulesNow(stub, 'sg-1234123f');
     stub.on(AuthorizeSecurityGroupIngressCommand, RESTORE, true).resolves({ Return: true });
     const own = { ...ENTRY, account: OPERATOR.account, region: 'us-east-1' };
     const t = cli(own);
