@@ -103,26 +103,31 @@ export function names(line: string, token: string): boolean {
 }
 
 /**
- * Every call that gives access back must give back something the entry
- * records as removed: its `changes`, written by the function after the change
- * from what the change really did (not the plan, which the before-state
- * holds). A change that failed before recording any change gives nothing back.
+ * A call that gives access back must give back something the entry records
+ * as removed: its `changes`, written by the function after the change from
+ * what the change really did (not the plan, which the before-state holds).
  */
+export function givesBackUnrecorded(
+  entry: Pick<LedgerEntry, 'changes'>,
+  call: RollbackCall,
+): boolean {
+  const removed = call.grants?.removed;
+  return removed !== undefined && !entry.changes.some((line) => names(line, removed));
+}
+
+/** Why each call in `calls` would give back more than the entry records its change took away. */
 export function wideningProblems(
   entry: Pick<LedgerEntry, 'changes' | 'stateLeft'>,
   calls: readonly RollbackCall[],
 ): string[] {
-  const problems: string[] = [];
-  for (const call of calls) {
-    if (!call.grants) continue;
-    if (entry.changes.some((line) => names(line, call.grants?.removed ?? ''))) continue;
-    problems.push(
-      `${call.action} on ${call.resource} would give back "${call.grants.what}", but the entry does not record that its change removed ${call.grants.removed}${
-        entry.changes.length === 0 && entry.stateLeft
-          ? ` (the change stopped part-way; it left: ${entry.stateLeft})`
-          : ''
-      }`,
+  return calls
+    .filter((call) => givesBackUnrecorded(entry, call))
+    .map(
+      (call) =>
+        `${call.action} on ${call.resource} would give back "${call.grants?.what}", but the entry does not record that its change removed ${call.grants?.removed}${
+          entry.changes.length === 0 && entry.stateLeft
+            ? ` (the change stopped part-way; it left: ${entry.stateLeft})`
+            : ''
+        }`,
     );
-  }
-  return problems;
 }

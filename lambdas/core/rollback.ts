@@ -10,7 +10,12 @@ import type { Control, Log, RollbackCall } from './control';
 import { describeError, PartialChangeError, RollbackRefusedError } from './errors';
 import type { ChangeStatus, LedgerEntry, RollbackAttempt } from './ledger-entry';
 import type { ResourceRef } from './resource';
-import { bindRollback, type RollbackScope, wideningProblems } from './rollback-checks';
+import {
+  bindRollback,
+  givesBackUnrecorded,
+  type RollbackScope,
+  wideningProblems,
+} from './rollback-checks';
 import { guardClients } from './rollback-guard';
 
 export type { RollbackScope } from './rollback-checks';
@@ -30,6 +35,12 @@ export interface RollbackPreview {
   /** The entry's resource, as the control reads it (its `id` is what the operator types). */
   readonly resource: ResourceRef;
   readonly calls: readonly RollbackCall[];
+  /**
+   * Calls the before-state describes that would give back what the entry does
+   * not record its change taking away: a change that stopped part-way never
+   * made them. They are shown, not made; the guard refuses them if tried.
+   */
+  readonly withheld: readonly RollbackCall[];
 }
 
 export type RollbackOutcome =
@@ -123,18 +134,27 @@ async function prepare<Clients>(
       reason: `the recorded before-state is not bound to this entry: ${binding.problems.join('; ')}`,
     };
   }
-  const widening = wideningProblems(entry, description.calls);
-  if (widening.length > 0) {
+  const withheld = description.calls.filter((call) => givesBackUnrecorded(entry, call));
+  // A change recorded as done names everything it took away: a grant it does
+  // not name means the entry and its before-state disagree, so nothing is trusted.
+  if (withheld.length > 0 && entry.status === 'REMEDIATED') {
     return {
       ok: false,
-      reason: `the rollback would give back more than the change took away: ${widening.join('; ')}`,
+      reason: `the rollback would give back more than the change took away: ${wideningProblems(entry, withheld).join('; ')}`,
+    };
+  }
+  const calls = description.calls.filter((call) => !withheld.includes(call));
+  if (withheld.length > 0 && calls.length === 0) {
+    return {
+      ok: false,
+      reason: `the change stopped before recording anything it took away, so the rollback may give nothing back: ${wideningProblems(entry, withheld).join('; ')}`,
     };
   }
   return {
     ok: true,
     control,
     before: before.value,
-    preview: { entry, resource: binding.ref, calls: description.calls },
+    preview: { entry, resource: binding.ref, calls, withheld },
   };
 }
 

@@ -19,15 +19,24 @@ function parameters(call: RollbackCall): string {
 
 /** The calls as the operator confirms them: service, action, resource, parameters. */
 export function formatCalls(preview: RollbackPreview, by: string): string[] {
-  const { entry, resource, calls } = preview;
-  if (calls.length === 0) {
-    return [`The rollback of ${entry.changeId} makes no AWS call: nothing is left to restore.`];
-  }
+  const { entry, resource, calls, withheld } = preview;
+  const made =
+    calls.length === 0
+      ? [`The rollback of ${entry.changeId} makes no AWS call: nothing is left to restore.`]
+      : [
+          `The rollback of ${entry.changeId} will make these AWS calls in account ${resource.account}, ${resource.region}, as ${by}:`,
+          ...calls.flatMap((call, i) => [
+            `  ${i + 1}. ${call.service}:${call.action} on ${call.resource}${call.when ? ` (${call.when})` : ''}`,
+            ...(call.grants ? [`     gives back: ${call.grants.what}`] : []),
+            `     ${parameters(call)}`,
+          ]),
+        ];
+  if (withheld.length === 0) return made;
   return [
-    `The rollback of ${entry.changeId} will make these AWS calls in account ${resource.account}, ${resource.region}, as ${by}:`,
-    ...calls.flatMap((call, i) => [
-      `  ${i + 1}. ${call.service}:${call.action} on ${call.resource}${call.when ? ` (${call.when})` : ''}`,
-      ...(call.grants ? [`     gives back: ${call.grants.what}`] : []),
+    ...made,
+    `It will not make these, because the entry does not record that the change took their access away${entry.stateLeft ? ` (it stopped part-way and left: ${entry.stateLeft})` : ''}:`,
+    ...withheld.flatMap((call) => [
+      `  - ${call.service}:${call.action} on ${call.resource}: would give back ${call.grants?.what ?? 'access'}`,
       `     ${parameters(call)}`,
     ]),
   ];

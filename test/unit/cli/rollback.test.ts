@@ -1,4 +1,9 @@
-import { AuthorizeSecurityGroupIngressCommand, EC2Client } from '@aws-sdk/client-ec2';
+import {
+  AuthorizeSecurityGroupEgressCommand,
+  AuthorizeSecurityGroupIngressCommand,
+  DescribeSecurityGroupRulesCommand,
+  EC2Client,
+} from '@aws-sdk/client-ec2';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ec2_2 } from '../../../lambdas/controls/ec2-2/remediate';
 import type { Control } from '../../../lambdas/core/control';
@@ -6,6 +11,7 @@ import type { LedgerEntry } from '../../../lambdas/core/ledger-entry';
 import { main } from '../../../lib/cli/main';
 import { resetStrict, strictMock } from '../../support/aws';
 import { ENTRY, fakeCli, OPERATOR } from '../../support/cli';
+import { givenNoRulesNow } from '../../support/ec2-2';
 
 const ec2 = new EC2Client({ region: 'us-east-1' });
 const stub = strictMock(ec2);
@@ -33,6 +39,7 @@ function cli(options: { entry?: LedgerEntry; answer?: string } = {}) {
 describe('npx hubfix rollback', () => {
   it('shows the exact calls, asks for the resource id, and makes only those calls', async () => {
     // Prepare
+    givenNoRulesNow(stub, 'sg-1234123f');
     stub.on(AuthorizeSecurityGroupIngressCommand, RESTORE, true).resolves({ Return: true });
     const t = cli({ answer: 'sg-1234123f\n' });
 
@@ -85,6 +92,7 @@ describe('npx hubfix rollback', () => {
   });
 
   it('with --yes still shows and checks the calls, but does not ask', async () => {
+    givenNoRulesNow(stub, 'sg-1234123f');
     stub.on(AuthorizeSecurityGroupIngressCommand, RESTORE, true).resolves({ Return: true });
     const t = cli();
 
@@ -121,6 +129,82 @@ describe('npx hubfix rollback', () => {
     expect(t.err[0]).toContain(
       'hubfix: refused: the rollback would give back more than the change took away: AuthorizeSecurityGroupIngress on sg-1234123f',
     );
+    expect(stub.calls()).toHaveLength(0);
+  });
+
+  it('shows what a part-way change never took away as not given back, and gives back the rest', async () => {
+    // Prepare: the change revoked sgr-1 and stopped before sgr-2
+    const sgr2 = {
+      ruleId: 'sgr-2',
+      groupId: 'sg-1234123f',
+      egress: true,
+      protocol: '-1',
+      cidrIpv4: '0.0.0.0/0',
+    };
+    const before = JSON.parse(ENTRY.before) as { rules: unknown[] };
+    const partWay: LedgerEntry = {
+      ...ENTRY,
+      status: 'FAILED',
+      before: JSON.stringify({ ...before, rules: [...before.rules, sgr2] }),
+      stateLeft: 'the 1 inbound rule(s) were revoked; the outbound rules are still in place',
+    };
+    stub
+      .on(
+        DescribeSecurityGroupRulesCommand,
+        {
+          Filters: [{ Name: 'group-id', Values: ['sg-1234123f'] }],
+          MaxResults: 1000,
+          NextToken: undefined,
+        },
+        true,
+      )
+      .resolves({
+        SecurityGroupRules: [
+          {
+            SecurityGroupRuleId: 'sgr-2',
+            GroupId: 'sg-1234123f',
+            IsEgress: true,
+            IpProtocol: '-1',
+            CidrIpv4: '0.0.0.0/0',
+          },
+        ],
+      });
+    stub.on(AuthorizeSecurityGroupIngressCommand, RESTORE, true).resolves({ Return: true });
+    const t = cli({ entry: partWay, answer: 'sg-1234123f' });
+
+    // Act
+    const code = await main(['rollback', ENTRY.changeId], t.deps);
+
+    // Assess
+    expect(code).toBe(0);
+    const withheld = t.out.indexOf(
+      'It will not make these, because the entry does not record that the change took their access away (it stopped part-way and left: the 1 inbound rule(s) were revoked; the outbound rules are still in place):',
+    );
+    expect(withheld).toBeGreaterThan(0);
+    expect(t.out[withheld + 1]).toBe(
+      '  - ec2:AuthorizeSecurityGroupEgress on sg-1234123f: would give back outbound rule sgr-2: all traffic to 0.0.0.0/0',
+    );
+    expect(stub).toHaveReceivedCommandTimes(AuthorizeSecurityGroupIngressCommand, 1);
+    expect(stub).toHaveReceivedCommandTimes(AuthorizeSecurityGroupEgressCommand, 0);
+    expect(t.calls).toContain('record ROLLED_BACK ROLLED_BACK');
+  });
+
+  it('refuses, before asking, a part-way change that recorded nothing it took away', async () => {
+    const t = cli({
+      entry: {
+        ...ENTRY,
+        status: 'FAILED',
+        changes: [],
+        stateLeft: 'unchanged: no rule was revoked',
+      },
+      answer: 'sg-1234123f',
+    });
+
+    expect(await main(['rollback', ENTRY.changeId], t.deps)).toBe(1);
+    expect(t.err[0]).toContain(
+      'hubfix: refused: the change stopped before recording anything it took away, so the rollback may give nothing back',
+    );
+    expect(t.calls.some((c) => c.startsWith('ask'))).toBe(false);
     expect(stub.calls()).toHaveLength(0);
   });
 

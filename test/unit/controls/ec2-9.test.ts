@@ -22,7 +22,8 @@ import {
 import type { ChangePlan, FindingContext } from '../../../lambdas/core/control';
 import { type Deadline, deadlineIn } from '../../../lambdas/core/deadline';
 import { PartialChangeError, RollbackRefusedError } from '../../../lambdas/core/errors';
-import { wideningProblems } from '../../../lambdas/core/rollback-checks';
+import { givesBackUnrecorded, wideningProblems } from '../../../lambdas/core/rollback-checks';
+import { guardClients } from '../../../lambdas/core/rollback-guard';
 import { resetStrict, serviceError, strictMock } from '../../support/aws';
 import { ec2Ref, fakeClock, findingContext, rollbackContext } from '../../support/control';
 import {
@@ -572,15 +573,43 @@ describe('EC2.9 Elastic IP path', () => {
     // Act
     const failure = await settle(ec2_9.apply(state, plan, ctx));
 
-    // Assess: the entry records the setting only; the rollback of the whole
-    // change is refused, as stateLeft says, so it points at the command instead.
+    // Assess: the entry records the setting only, so a rollback may not
+    // associate the Elastic IP (it never left) but may turn auto-assign on.
     if (!(failure instanceof PartialChangeError)) throw new Error('expected a PartialChangeError');
-    const problems = wideningProblems(
-      { changes: failure.changes, stateLeft: failure.stateLeft },
-      ec2_9.describeRollback(plan.before).calls,
-    );
+    const entry = { changes: failure.changes, stateLeft: failure.stateLeft };
+    const described = ec2_9.describeRollback(plan.before).calls;
+    const problems = wideningProblems(entry, described);
     expect(problems).toHaveLength(1);
     expect(problems[0]).toContain(`AssociateAddress on ${PRIMARY}`);
+
+    // Act: the rollback as `hubfix rollback` runs it, shown only the recorded calls
+    const shown = described.filter((call) => !givesBackUnrecorded(entry, call));
+    ec2Mock.on(DescribeAddressesCommand, { AllocationIds: [OWNER_ALLOCATION] }, true).resolves({
+      Addresses: [
+        {
+          AllocationId: OWNER_ALLOCATION,
+          AssociationId: OWNER_ASSOCIATION,
+          NetworkInterfaceId: PRIMARY,
+          PrivateIpAddress: PRIVATE_IP,
+          PublicIp: PUBLIC_IP,
+        },
+      ],
+    });
+    ec2Mock
+      .on(
+        ModifyNetworkInterfaceAttributeCommand,
+        { NetworkInterfaceId: PRIMARY, AssociatePublicIpAddress: true },
+        true,
+      )
+      .resolves({});
+    const lines = await ec2_9.rollback(plan.before, rollbackContext(guardClients(clients, shown)));
+
+    // Assess: back as it was, with no association call
+    expect(lines).toEqual([
+      `already associated: Elastic IP ${PUBLIC_IP} (${OWNER_ALLOCATION}) with ${PRIMARY} (${PRIVATE_IP})`,
+      `turned auto-assign public IPv4 on ${PRIMARY} on again`,
+    ]);
+    expect(ec2Mock).toHaveReceivedCommandTimes(AssociateAddressCommand, 0);
   });
 
   it('checks a stopped instance with the short backoff: EC2 gives stopped instances no address', async () => {
@@ -733,9 +762,24 @@ describe('EC2.9 rollback', () => {
       { NetworkInterfaceId: PRIMARY, AssociatePublicIpAddress: true },
       true,
     );
+  const readAddress = () =>
+    ec2Mock.on(DescribeAddressesCommand, { AllocationIds: [ALLOCATION] }, true);
+  const free = { Addresses: [{ AllocationId: ALLOCATION, PublicIp: PUBLIC_IP }] };
+  const onPrimary = {
+    Addresses: [
+      {
+        AllocationId: ALLOCATION,
+        PublicIp: PUBLIC_IP,
+        AssociationId: 'eipassoc-again',
+        NetworkInterfaceId: PRIMARY,
+        PrivateIpAddress: PRIVATE_IP,
+      },
+    ],
+  };
 
   it('associates the Elastic IP again, then turns auto-assign and the subnet auto-assign back on', async () => {
     // Prepare
+    readAddress().resolves(free);
     reassociate().resolves({ AssociationId: 'eipassoc-new' });
     turnOnAutoAssign().resolves({});
     ec2Mock
@@ -756,6 +800,7 @@ describe('EC2.9 rollback', () => {
       `turned on auto-assign public IPv4 address on ${SUBNET}`,
     ]);
     expect(sent(ec2Mock)).toEqual([
+      'DescribeAddressesCommand',
       'AssociateAddressCommand',
       'ModifyNetworkInterfaceAttributeCommand',
       'ModifySubnetAttributeCommand',
@@ -763,6 +808,7 @@ describe('EC2.9 rollback', () => {
   });
 
   it('leaves auto-assign alone when it was off', async () => {
+    readAddress().resolves(free);
     reassociate().resolves({ AssociationId: 'eipassoc-new' });
 
     const lines = await ec2_9.rollback(withAutoAssign('off'), rollbackContext(clients));
@@ -772,6 +818,7 @@ describe('EC2.9 rollback', () => {
   });
 
   it('does not turn on an auto-assign EC2 had not reported, and says how to', async () => {
+    readAddress().resolves(free);
     reassociate().resolves({ AssociationId: 'eipassoc-new' });
 
     const lines = await ec2_9.rollback(withAutoAssign('unreported'), rollbackContext(clients));
@@ -783,6 +830,7 @@ describe('EC2.9 rollback', () => {
   });
 
   it('says what is left when auto-assign cannot be turned on again', async () => {
+    readAddress().resolves(free);
     reassociate().resolves({ AssociationId: 'eipassoc-new' });
     turnOnAutoAssign().rejects(serviceError('UnauthorizedOperation', 'denied'));
 
@@ -794,13 +842,25 @@ describe('EC2.9 rollback', () => {
     });
   });
 
-  it('counts an Elastic IP already back on the same interface as done', async () => {
+  it('counts an Elastic IP still on the same interface as done, without associating it', async () => {
+    // Prepare: the change stopped before it disassociated the address
+    readAddress().resolves(onPrimary);
+    turnOnAutoAssign().resolves({});
+
+    // Act
+    const lines = await ec2_9.rollback(withAutoAssign('on'), rollbackContext(clients));
+
+    // Assess
+    expect(lines).toEqual([
+      `already associated: Elastic IP ${PUBLIC_IP} (${ALLOCATION}) with ${PRIMARY} (${PRIVATE_IP})`,
+      `turned auto-assign public IPv4 on ${PRIMARY} on again`,
+    ]);
+    expect(ec2Mock).toHaveReceivedCommandTimes(AssociateAddressCommand, 0);
+  });
+
+  it('counts an Elastic IP associated back on the same interface meanwhile as done', async () => {
+    readAddress().resolvesOnce(free).resolves(onPrimary);
     reassociate().rejects(serviceError('Resource.AlreadyAssociated'));
-    ec2Mock.on(DescribeAddressesCommand, { AllocationIds: [ALLOCATION] }, true).resolves({
-      Addresses: [
-        { AllocationId: ALLOCATION, NetworkInterfaceId: PRIMARY, PrivateIpAddress: PRIVATE_IP },
-      ],
-    });
 
     const lines = await ec2_9.rollback(withAutoAssign('off'), rollbackContext(clients));
 
@@ -810,10 +870,15 @@ describe('EC2.9 rollback', () => {
   });
 
   it('refuses to take an Elastic IP away from whatever has it now', async () => {
-    reassociate().rejects(serviceError('Resource.AlreadyAssociated'));
-    ec2Mock
-      .on(DescribeAddressesCommand, { AllocationIds: [ALLOCATION] }, true)
-      .resolves({ Addresses: [{ AllocationId: ALLOCATION, NetworkInterfaceId: 'eni-0other' }] });
+    readAddress().resolves({
+      Addresses: [
+        {
+          AllocationId: ALLOCATION,
+          AssociationId: 'eipassoc-other',
+          NetworkInterfaceId: 'eni-0other',
+        },
+      ],
+    });
 
     const rollback = ec2_9.rollback(elasticBefore, rollbackContext(clients));
 
@@ -821,16 +886,18 @@ describe('EC2.9 rollback', () => {
     await expect(rollback).rejects.toThrow(
       `is now associated with eni-0other; hubfix will not take it away`,
     );
+    expect(ec2Mock).toHaveReceivedCommandTimes(AssociateAddressCommand, 0);
     expect(ec2Mock).toHaveReceivedCommandTimes(ModifyNetworkInterfaceAttributeCommand, 0);
     expect(ec2Mock).toHaveReceivedCommandTimes(ModifySubnetAttributeCommand, 0);
   });
 
   it('refuses when the Elastic IP was released since', async () => {
-    reassociate().rejects(serviceError('InvalidAllocationID.NotFound'));
+    readAddress().rejects(serviceError('InvalidAllocationID.NotFound'));
 
     await expect(ec2_9.rollback(elasticBefore, rollbackContext(clients))).rejects.toThrow(
       RollbackRefusedError,
     );
+    expect(ec2Mock).toHaveReceivedCommandTimes(AssociateAddressCommand, 0);
   });
 
   it('refuses to "restore" an auto-assigned address, changing nothing and saying why', async () => {

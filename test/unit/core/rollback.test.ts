@@ -71,12 +71,35 @@ interface FakeBefore {
   readonly rules: readonly string[];
 }
 
+/** An SDK-shaped client that records what reaches it. */
+function recordingEc2() {
+  const received: string[] = [];
+  return {
+    received,
+    client: {
+      config: { serviceId: 'EC2' },
+      async send(command: { readonly input: { readonly Rule?: string } }) {
+        received.push(`${command.constructor.name} ${command.input.Rule}`);
+        return {};
+      },
+    },
+  };
+}
+
+class AuthorizeSecurityGroupIngressCommand {
+  constructor(readonly input: { readonly GroupId: string; readonly Rule: string }) {}
+}
+
+interface FakeClients {
+  readonly ec2?: ReturnType<typeof recordingEc2>['client'];
+}
+
 interface Behaviour {
-  rollback?: (before: FakeBefore) => Promise<readonly string[]>;
+  rollback?: (before: FakeBefore, clients: FakeClients) => Promise<readonly string[]>;
   checkRollback?: () => Promise<readonly string[]>;
 }
 
-function control(behaviour: Behaviour = {}): Control<unknown, FakeBefore, unknown, object> {
+function control(behaviour: Behaviour = {}): Control<unknown, FakeBefore, unknown, FakeClients> {
   return {
     id: 'EC2.2',
     title: 'fake',
@@ -101,8 +124,10 @@ function control(behaviour: Behaviour = {}): Control<unknown, FakeBefore, unknow
       })),
     }),
     ...(behaviour.checkRollback ? { checkRollback: behaviour.checkRollback } : {}),
-    rollback:
-      behaviour.rollback ?? (async (before) => before.rules.map((r) => `restored rule ${r}`)),
+    rollback: async (before, { clients }) =>
+      behaviour.rollback
+        ? behaviour.rollback(before, clients)
+        : before.rules.map((r) => `restored rule ${r}`),
   };
 }
 
@@ -114,6 +139,7 @@ function run(
     behaviour?: Behaviour;
     confirm?: (preview: RollbackPreview) => Promise<boolean>;
     scope?: { account: string; region: string };
+    clients?: FakeClients;
   } = {},
 ) {
   return rollbackChange({
@@ -125,8 +151,8 @@ function run(
     control: async (id) =>
       options.known === false || id !== 'EC2.2'
         ? undefined
-        : (control(options.behaviour) as Control<unknown, unknown, unknown, object>),
-    clients: () => ({}),
+        : (control(options.behaviour) as Control<unknown, unknown, unknown, FakeClients>),
+    clients: () => options.clients ?? {},
     confirm: options.confirm ?? (async () => true),
     log: silentLog,
     now: () => new Date(AT),
@@ -221,6 +247,92 @@ describe('rollbackChange', () => {
     });
 
     expect(outcome).toEqual({ kind: 'refused', reason: 'no change EC2.2-1 in the ledger' });
+    expect(asked).toBe(false);
+  });
+
+  it('withholds what a part-way change never took away, shows it, and gives back the rest', async () => {
+    // Prepare: the change revoked sgr-1, then stopped before sgr-2
+    const memory = memoryLedger(
+      entry({
+        status: 'FAILED',
+        changes: ['revoked inbound rule sgr-1'],
+        stateLeft: 'revoked sgr-1; sgr-2 is still there',
+      }),
+    );
+    const shown: RollbackPreview[] = [];
+    const ec2 = recordingEc2();
+
+    // Act
+    const outcome = await run(memory.ledger, {
+      clients: { ec2: ec2.client },
+      confirm: async (preview) => {
+        shown.push(preview);
+        return true;
+      },
+      behaviour: {
+        rollback: async (_before, clients) => {
+          await clients.ec2?.send(
+            new AuthorizeSecurityGroupIngressCommand({ GroupId: 'sg-1234123f', Rule: 'sgr-1' }),
+          );
+          return ['restored rule sgr-1'];
+        },
+      },
+    });
+
+    // Assess
+    expect(shown[0]?.calls.map((c) => c.parameters.Rule)).toEqual(['sgr-1']);
+    expect(shown[0]?.withheld.map((c) => c.parameters.Rule)).toEqual(['sgr-2']);
+    expect(ec2.received).toEqual(['AuthorizeSecurityGroupIngressCommand sgr-1']);
+    expect(outcome).toMatchObject({ kind: 'rolled-back', lines: ['restored rule sgr-1'] });
+  });
+
+  it('refuses a withheld call the rollback tries anyway, before it is sent', async () => {
+    // Prepare: a forged part-way entry whose before-state claims a second rule
+    const memory = memoryLedger(
+      entry({ status: 'FAILED', changes: ['revoked inbound rule sgr-1'] }),
+    );
+    const ec2 = recordingEc2();
+
+    // Act
+    const outcome = await run(memory.ledger, {
+      clients: { ec2: ec2.client },
+      behaviour: {
+        rollback: async (before, clients) => {
+          for (const rule of before.rules) {
+            await clients.ec2?.send(
+              new AuthorizeSecurityGroupIngressCommand({ GroupId: before.groupId, Rule: rule }),
+            );
+          }
+          return [];
+        },
+      },
+    });
+
+    // Assess
+    expect(outcome).toMatchObject({
+      kind: 'refused',
+      reason: expect.stringContaining('a call it did not show; it was not sent'),
+    });
+    expect(ec2.received).toEqual(['AuthorizeSecurityGroupIngressCommand sgr-1']);
+    expect(memory.current()?.status).toBe('FAILED');
+  });
+
+  it('refuses a finished change whose before-state gives back more than it recorded taking', async () => {
+    const memory = memoryLedger(entry({ changes: ['revoked inbound rule sgr-1'] }));
+    let asked = false;
+
+    const outcome = await run(memory.ledger, {
+      confirm: async () => {
+        asked = true;
+        return true;
+      },
+    });
+
+    expect(outcome).toEqual({
+      kind: 'refused',
+      reason:
+        'the rollback would give back more than the change took away: AuthorizeSecurityGroupIngress on sg-1234123f would give back "inbound rule sgr-2", but the entry does not record that its change removed sgr-2',
+    });
     expect(asked).toBe(false);
   });
 
