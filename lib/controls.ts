@@ -413,6 +413,13 @@ export const CONTROLS: readonly ControlDefinition[] = [
                 'snapshot block public access is a setting of the account and region, with no resource-level permissions',
             },
           ],
+    // Its one setting is not a boolean: the permissions table shows what turning it on adds.
+    settingVariants: [
+      {
+        when: '`blockPublicAccess` is not `off`',
+        params: { blockPublicAccess: 'block-new-sharing' },
+      },
+    ],
   }),
   defineControl({
     meta: ec2_2Meta,
