@@ -14,25 +14,26 @@
 
 import type { Clock } from './clock';
 import { systemClock } from './clock';
-import type { Control, Log, Provisioned } from './control';
+import type { Provisioned } from './control';
 import { NO_DEADLINE } from './deadline';
 import { describeError, IncompleteDeliveryError, MalformedEventError } from './errors';
 import type { Finding } from './finding';
-import { createFindingHandler, type Invocation, type PipelineResult } from './handle';
+import {
+  createFindingHandler,
+  type FindingHandlerDeps,
+  type Invocation,
+  type PipelineResult,
+} from './handle';
 import { cannotRequeue, handOnRest } from './handon';
 import { readIntake } from './intake';
 import type { Intake, IntakeItem } from './intake/types';
 import type { OrganizationScope } from './organization';
 import {
   type ChangeBudget,
-  type ChangeRecorder,
   everyTime,
   type FindingHistory,
-  type FindingStore,
   localAccess,
   type MemberAccess,
-  type MetricsPort,
-  type Notifier,
   noHistory,
   noLease,
   noOutcomeEvents,
@@ -43,27 +44,28 @@ import {
   unlimitedChanges,
 } from './ports';
 import { type CustomActionArns, onceKey, requestFor } from './request';
-import type { RuntimeSettings } from './settings';
-import type { Identity } from './trust';
 
 export type { Invocation, PipelineResult } from './handle';
 
-export interface PipelineOptions<State, Before, Params, Clients> {
-  readonly control: Control<State, Before, Params, Clients>;
-  readonly settings: RuntimeSettings<Params>;
-  readonly clients: Clients;
-  readonly self: Identity;
+/** What {@link createPipeline} fills in when it is not given. */
+type Defaulted =
+  | 'provisioned'
+  | 'events'
+  | 'clock'
+  | 'lease'
+  | 'history'
+  | 'requeue'
+  | 'organization'
+  | 'access'
+  | 'budget';
+
+export interface PipelineOptions<State, Before, Params, Clients>
+  extends Omit<FindingHandlerDeps<State, Before, Params, Clients>, Defaulted> {
   readonly actions: CustomActionArns;
   /** @default {} */
   readonly provisioned?: Provisioned;
-  readonly findings: FindingStore;
-  readonly notifier: Notifier;
   /** @default noOutcomeEvents */
   readonly events?: OutcomePublisher;
-  readonly recorder: ChangeRecorder;
-  readonly log: Log;
-  readonly metrics: MetricsPort;
-  readonly newChangeId: () => string;
   /** @default everyTime */
   readonly guard?: OnceGuard;
   /** @default systemClock */
