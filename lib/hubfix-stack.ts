@@ -20,10 +20,16 @@ import { DeadLetterQueue } from './constructs/dead-letter-queue';
 import { NotificationTopic } from './constructs/notification-topic';
 import { Reconciler } from './constructs/reconciler';
 import { CONTROLS, type ControlDefinition, controlFolder } from './controls';
-import { type MemberControl, memberTemplate, type OrganizationConfig } from './organization';
+import {
+  type MemberControl,
+  memberTemplate,
+  type OrganizationConfig,
+  scopeOf,
+} from './organization';
 import {
   functionOutputKey,
   LEDGER_TABLE_OUTPUT,
+  ORGANIZATION_SCOPE_OUTPUT,
   RECONCILER_SETTINGS_OUTPUT,
   STATE_TABLE_OUTPUT,
   TOPIC_OUTPUT,
@@ -188,6 +194,7 @@ export class HubfixStack extends Stack {
       memorySize: config.functions.memorySize,
       logRetention: config.functions.logRetentionDays,
       logRemovalPolicy,
+      ...(organization ? { organization: scopeOf(organization) } : {}),
       // With "none" nothing is reserved, the reconciler's one too.
       oneAtATime: config.functions.reservedConcurrency !== 'none',
     });
@@ -234,6 +241,12 @@ export class HubfixStack extends Stack {
       value: this.reconciler.settings,
       description: 'Read by `npx hubfix backfill`: the control functions and the grace period',
     });
+    if (this.reconciler.organization) {
+      new CfnOutput(this, ORGANIZATION_SCOPE_OUTPUT, {
+        value: this.reconciler.organization,
+        description: 'Read by `npx hubfix backfill`: the member accounts and regions it sweeps',
+      });
+    }
     new CfnOutput(this, STATE_TABLE_OUTPUT, {
       value: this.stateTable.tableName,
       description: 'Read by `npx hubfix backfill`: what hubfix last did with each finding',

@@ -12,6 +12,12 @@ export const TOPIC_OUTPUT = 'NotificationTopicArn';
 /** The reconciler's settings (control functions, grace period): `backfill`. */
 export const RECONCILER_SETTINGS_OUTPUT = 'ReconcilerSettings';
 
+/**
+ * Org mode only: the organization scope (accounts, regions) the reconciler
+ * sweeps, as JSON: `backfill` sweeps the same.
+ */
+export const ORGANIZATION_SCOPE_OUTPUT = 'OrganizationScope';
+
 /** The state table (what hubfix last did with each finding): `backfill`. */
 export const STATE_TABLE_OUTPUT = 'StateTableName';
 

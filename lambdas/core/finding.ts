@@ -76,3 +76,18 @@ export function controlIdFromGeneratorId(generatorId: string): string | undefine
 export function findingKey(ref: FindingRef): string {
   return ref.format === 'asff' ? ref.id : ref.metadataUid;
 }
+
+/**
+ * Security Hub CSPM's product (ASFF) or the new Security Hub's (OCSF). Not
+ * `securityhub-coverage` or any other product: hubfix acts on control findings only.
+ */
+const SECURITY_HUB_PRODUCT =
+  /^arn:aws[a-z-]*:securityhub:([a-z0-9-]+)::(?:product|productv2)\/aws\/securityhub$/;
+
+/**
+ * The region whose Security Hub produced a finding of this product ARN
+ * (aggregated findings keep it); undefined for any other product.
+ */
+export function securityHubRegion(productArn: string): string | undefined {
+  return SECURITY_HUB_PRODUCT.exec(productArn)?.[1];
+}

@@ -113,3 +113,16 @@ export function outOfScope(
   }
   return undefined;
 }
+
+/**
+ * The reason a finding outside the scope is refused, as the trust stage and
+ * the reconciler's sweep both say it; undefined when it is inside.
+ */
+export function scopeRefusal(
+  scope: Pick<OrganizationScope, 'accounts' | 'excludeAccounts' | 'regions'>,
+  account: string,
+  region: string,
+): string | undefined {
+  const outside = outOfScope(scope, account, region);
+  return outside === undefined ? undefined : `the finding is outside hubfix's scope: ${outside}`;
+}

@@ -9,9 +9,9 @@
  * to a change.
  */
 import { describeError } from './errors';
-import { controlIdFromGeneratorId, type Finding } from './finding';
+import { controlIdFromGeneratorId, type Finding, securityHubRegion } from './finding';
 import { lookupOf } from './intake/types';
-import { type OrganizationScope, outOfScope } from './organization';
+import { type OrganizationScope, scopeRefusal } from './organization';
 import { type Request, screen } from './policy';
 import type { FindingStore } from './ports';
 import type { ResourceRef, ResourceSpec } from './resource';
@@ -25,13 +25,6 @@ export interface Identity {
 export type TrustResult =
   | { readonly ok: true; readonly resource: ResourceRef }
   | { readonly ok: false; readonly reason: string; readonly resource: ResourceRef | undefined };
-
-/**
- * Security Hub CSPM's product (ASFF) or the new Security Hub's (OCSF). Not
- * `securityhub-coverage` or any other product: hubfix acts on control findings only.
- */
-const SECURITY_HUB_PRODUCT =
-  /^arn:(aws[a-z-]*):securityhub:([a-z0-9-]+)::(?:product|productv2)\/aws\/securityhub$/;
 
 export function assessTrust(input: {
   /** Where the event says it comes from (a direct request: the function's own account and region). */
@@ -59,11 +52,10 @@ export function assessTrust(input: {
       `the event came from ${event.account}/${event.region}, not this deployment's ${self.account}/${self.region}`,
     );
   }
-  const product = SECURITY_HUB_PRODUCT.exec(finding.productArn);
-  if (!product) {
+  const producedIn = securityHubRegion(finding.productArn);
+  if (producedIn === undefined) {
     return refuse(`the finding is not from the AWS Security Hub product (${finding.productArn})`);
   }
-  const producedIn = product[2] ?? '';
   if (organization === undefined) {
     if (producedIn !== self.region) {
       return refuse(`the finding was produced in ${producedIn}, not ${self.region}`);
@@ -73,8 +65,8 @@ export function assessTrust(input: {
     }
   } else {
     // Aggregated findings keep their own account and the region that produced them.
-    const outside = outOfScope(organization, finding.awsAccountId, producedIn);
-    if (outside !== undefined) return refuse(`the finding is outside hubfix's scope: ${outside}`);
+    const outside = scopeRefusal(organization, finding.awsAccountId, producedIn);
+    if (outside !== undefined) return refuse(outside);
   }
   /** Where the resource must be: this deployment's place, or the member finding's own. */
   const home: Identity =

@@ -6,8 +6,9 @@
  *
  * | # | the finding, and what hubfix last did with it                  | decision                     |
  * |---|----------------------------------------------------------------|------------------------------|
- * | 0 | another account, region or product; a control not deployed;    | leave: not-ours              |
- * |   | not FAILED or not ACTIVE                                       |                              |
+ * | 0 | another account, region or product (org mode: an account or    | leave: not-ours              |
+ * |   | region the organization scope leaves out); a control not       |                              |
+ * |   | deployed; not FAILED or not ACTIVE                             |                              |
  * | 1 | never handled by hubfix, workflow NEW                          | hand as imported: backfill   |
  * | 2 | never handled by hubfix, any other workflow                    | leave: not-hubfix            |
  * | 3 | workflow is not NEW and not the one hubfix last set            | leave: not-hubfix            |
@@ -23,7 +24,8 @@
  * nobody's triage: Security Hub sets it, and hubfix leaves it after a fix it
  * lets Security Hub resolve.
  */
-import type { Finding } from '../core/finding';
+import { type Finding, securityHubRegion } from '../core/finding';
+import { type OrganizationScope, scopeRefusal } from '../core/organization';
 import type { HistoryEntry } from '../core/ports';
 
 /** Why a finding is handed to its control's pipeline. */
@@ -47,13 +49,25 @@ export type SweepDecision =
     }
   | { readonly kind: 'leave'; readonly why: LeaveReason; readonly detail: string };
 
-/** What this deployment may act on: its own account, region, product and controls. */
+/**
+ * What this deployment may act on: its own account, region, product and
+ * controls; in org mode, the accounts and regions of the organization scope.
+ */
 export interface SweepScope {
+  /** This deployment's own account and region. */
   readonly account: string;
   readonly region: string;
-  /** Security Hub's own product ARNs in this region (ASFF `product/`, OCSF `productv2/`). */
+  /**
+   * Security Hub's own product ARNs (ASFF `product/`, OCSF `productv2/`) in
+   * this region, or in org mode in each allowed region.
+   */
   readonly products: readonly string[];
   readonly controls: ReadonlySet<string>;
+  /**
+   * Org mode: the member accounts and regions hubfix may act in, checked as
+   * the trust stage checks them. @default undefined — single-account mode
+   */
+  readonly organization?: Pick<OrganizationScope, 'accounts' | 'excludeAccounts' | 'regions'>;
 }
 
 export interface DecisionInput {
@@ -74,15 +88,36 @@ export function securityHubProducts(partition: string, region: string): string[]
   ];
 }
 
+/** Row 0 in org mode: is the finding of an allowed account and region, as trust asks? */
+function outsideOrganization(
+  finding: Finding,
+  scope: SweepScope,
+  organization: NonNullable<SweepScope['organization']>,
+): string | undefined {
+  // Aggregated findings keep the region that produced them in their product ARN.
+  const producedIn = securityHubRegion(finding.productArn);
+  if (producedIn === undefined) return `it is not from Security Hub (${finding.productArn})`;
+  const outside = scopeRefusal(organization, finding.awsAccountId, producedIn);
+  if (outside !== undefined) return outside;
+  if (!scope.products.includes(finding.productArn)) {
+    return `it is not from Security Hub in ${organization.regions.join(', ')} (${finding.productArn})`;
+  }
+  if (finding.region !== undefined && finding.region !== producedIn) {
+    return `it is in ${finding.region}, but Security Hub in ${producedIn} produced it`;
+  }
+  return undefined;
+}
+
 /** Row 0: why a finding is not this deployment's to hand on, or undefined when it is. */
 export function outOfScope(finding: Finding, scope: SweepScope): string | undefined {
-  if (finding.awsAccountId !== scope.account) {
+  if (scope.organization !== undefined) {
+    const outside = outsideOrganization(finding, scope, scope.organization);
+    if (outside !== undefined) return outside;
+  } else if (finding.awsAccountId !== scope.account) {
     return `it belongs to account ${finding.awsAccountId}, not ${scope.account}`;
-  }
-  if (!scope.products.includes(finding.productArn)) {
+  } else if (!scope.products.includes(finding.productArn)) {
     return `it is not from Security Hub in ${scope.region} (${finding.productArn})`;
-  }
-  if (finding.region !== undefined && finding.region !== scope.region) {
+  } else if (finding.region !== undefined && finding.region !== scope.region) {
     return `it is in ${finding.region}, not ${scope.region}`;
   }
   if (finding.controlId === undefined || !scope.controls.has(finding.controlId)) {

@@ -6,6 +6,7 @@
 
 import { ENVIRONMENT } from '../core/env';
 import { ConfigurationError, MalformedEventError } from '../core/errors';
+import { type OrganizationScope, organizationScopeSchema } from '../core/organization';
 import {
   array,
   integer,
@@ -44,6 +45,11 @@ export interface ReconcilerEnvironment {
   readonly stateTable: string;
   /** This function's name, to hand the sweep on; undefined outside Lambda. */
   readonly functionName: string | undefined;
+  /**
+   * Org mode: the member accounts and regions the sweep reads (the control
+   * functions' own HUBFIX_ORGANIZATION); undefined in single-account mode.
+   */
+  readonly organization: OrganizationScope | undefined;
 }
 
 const functionName = string({
@@ -74,6 +80,7 @@ const variablesSchema = object(
       patternName: 'a DynamoDB table name',
     }),
     [ENVIRONMENT.functionName]: optional(functionName),
+    [ENVIRONMENT.organization]: optional(string({ minLength: 2 })),
   },
   { unknownKeys: 'ignore' },
 );
@@ -85,25 +92,26 @@ export function readReconcilerEnvironment(
   const toError = (issues: ConstructorParameters<typeof ConfigurationError>[1]) =>
     new ConfigurationError(source, issues);
   const vars = parseOrThrow(variablesSchema, env, toError);
-  let json: unknown;
-  try {
-    json = JSON.parse(vars[RECONCILER_ENVIRONMENT.settings]);
-  } catch (error) {
-    throw toError([
-      { path: RECONCILER_ENVIRONMENT.settings, message: `is not JSON (${String(error)})` },
-    ]);
-  }
-  const settings = parseOrThrow(
-    reconcilerSettingsSchema,
-    json,
-    toError,
+  const readJson = <T>(name: string, text: string, schema: Schema<T>): T => {
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch (error) {
+      throw toError([{ path: name, message: `is not JSON (${String(error)})` }]);
+    }
+    return parseOrThrow(schema, json, toError, name);
+  };
+  const settings = readJson(
     RECONCILER_ENVIRONMENT.settings,
+    vars[RECONCILER_ENVIRONMENT.settings],
+    reconcilerSettingsSchema,
   );
   if (Object.keys(settings.controls).length === 0) {
     throw toError([
       { path: `${RECONCILER_ENVIRONMENT.settings}.controls`, message: 'names no control' },
     ]);
   }
+  const organizationJson = vars[ENVIRONMENT.organization];
   return {
     settings,
     topicArn: vars[ENVIRONMENT.topicArn],
@@ -112,6 +120,10 @@ export function readReconcilerEnvironment(
     partition: vars[RECONCILER_ENVIRONMENT.partition],
     stateTable: vars[ENVIRONMENT.stateTable],
     functionName: vars[ENVIRONMENT.functionName],
+    organization:
+      organizationJson === undefined
+        ? undefined
+        : readJson(ENVIRONMENT.organization, organizationJson, organizationScopeSchema),
   };
 }
 

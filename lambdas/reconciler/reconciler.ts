@@ -1,7 +1,9 @@
 /**
  * The reconciler (handler.ts exports it): one function on an EventBridge Scheduler schedule that
- * sweeps the deployed controls' failed findings (sweep.ts) and hands those
- * that need it to their control's function. Everything is built once, at
+ * sweeps the deployed controls' failed findings (sweep.ts; in org mode those
+ * of every allowed member account and region, read through this
+ * administrator account's Security Hub) and hands those that need it to
+ * their control's function. Everything is built once, at
  * cold start; the exported handler is thin, wrapped in middy and the
  * Powertools middlewares as the controls' are.
  *
@@ -40,7 +42,7 @@ import {
   SWEEP_CLAIM_PREFIX,
 } from './env';
 import { controlHandoff } from './handoff';
-import { SecurityHubSweepSource, sweepTargets } from './source';
+import { describePlaces, SecurityHubSweepSource, sweepTargets } from './source';
 import { summaryOf } from './summary';
 import {
   runSweep,
@@ -116,13 +118,7 @@ export function createReconcilerHandler(overrides: ReconcilerOverrides = {}) {
   });
   const history = overrides.history ?? stateStore;
   const claims = overrides.claims ?? stateStore;
-  const source =
-    overrides.source ??
-    new SecurityHubSweepSource(securityHub, {
-      account: env.account,
-      region: env.region,
-      partition: env.partition,
-    });
+  const source = overrides.source ?? new SecurityHubSweepSource(securityHub, env.partition);
   let lambda: Promise<AsyncInvoker> | undefined;
   const connect =
     overrides.invoker ??
@@ -136,6 +132,7 @@ export function createReconcilerHandler(overrides: ReconcilerOverrides = {}) {
   const self = env.functionName ? new LambdaAsyncSender(connect, env.functionName) : undefined;
   const notifier = new SnsNotifier(sns, env.topicArn);
   const { queries, scope } = sweepTargets(Object.keys(env.settings.controls), env);
+  const swept = env.organization ? describePlaces(env) : undefined;
 
   function count(name: string, value: number): void {
     if (value > 0) metrics.addMetric(name, MetricUnit.Count, value);
@@ -156,6 +153,7 @@ export function createReconcilerHandler(overrides: ReconcilerOverrides = {}) {
           account: env.account,
           region: env.region,
           finishedAt: new Date(clock.now()),
+          swept,
           incomplete,
         }),
       );

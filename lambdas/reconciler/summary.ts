@@ -66,6 +66,8 @@ export interface SummaryContext {
   readonly account: string;
   readonly region: string;
   readonly finishedAt: Date;
+  /** Org mode: the member accounts and regions swept, in words (source.ts describePlaces). */
+  readonly swept?: { readonly accounts: string; readonly regions: string } | undefined;
   /** Why the sweep ended early, when it did. */
   readonly incomplete?: string;
 }
@@ -109,6 +111,9 @@ export function summaryOf(run: SweepRun, context: SummaryContext): Notification 
     '',
     `Account:   ${context.account}`,
     `Region:    ${context.region}`,
+    ...(context.swept
+      ? [`Swept:     accounts ${context.swept.accounts}; regions ${context.swept.regions}`]
+      : []),
     `Sweep:     ${state.sweepId}, ${state.step + 1} invocation(s), ${tally.pages} page(s), ${duration(Number.isFinite(took) ? took : 0)}`,
     ...(incomplete ? [`Stopped:   ${incomplete}. The next sweep starts over.`] : []),
     '',

@@ -36,10 +36,21 @@ import {
 
 export type QueryForm = 'security-control-id' | 'product-fields' | 'ocsf';
 
-/** One query of the sweep: one form of finding, for up to 20 controls. */
+/** Which accounts a query reads: these, or every account but these. */
+export type AccountFilter =
+  | { readonly only: readonly string[] }
+  | { readonly except: readonly string[] };
+
+/**
+ * One query of the sweep: one form of finding, for up to 20 controls, in up
+ * to 20 accounts and 20 regions (this deployment's own one of each, or a
+ * share of the organization's).
+ */
 export interface SweepQuery {
   readonly form: QueryForm;
   readonly controls: readonly string[];
+  readonly accounts: AccountFilter;
+  readonly regions: readonly string[];
 }
 
 export type Product = 'asff' | 'ocsf';

@@ -18,13 +18,15 @@ import { awsClientOptions } from '../../lambdas/core/aws';
 import { systemClock } from '../../lambdas/core/clock';
 import type { Control } from '../../lambdas/core/control';
 import { ConfigurationError, LedgerLocationError } from '../../lambdas/core/errors';
-import { parseOrThrow } from '../../lambdas/core/schema';
+import { organizationScopeSchema } from '../../lambdas/core/organization';
+import { parseOrThrow, type Schema } from '../../lambdas/core/schema';
 import { reconcilerSettingsSchema } from '../../lambdas/reconciler/env';
 import { controlHandoff } from '../../lambdas/reconciler/handoff';
 import { SecurityHubSweepSource } from '../../lambdas/reconciler/source';
 import { controlFolder, findControl } from '../controls';
 import {
   LEDGER_TABLE_OUTPUT,
+  ORGANIZATION_SCOPE_OUTPUT,
   RECONCILER_SETTINGS_OUTPUT,
   STATE_TABLE_OUTPUT,
 } from '../stack-outputs';
@@ -131,21 +133,31 @@ export async function sweeperOfStack(
       `stack ${stack} in ${region} has no ${RECONCILER_SETTINGS_OUTPUT} or ${STATE_TABLE_OUTPUT} output: deploy this version of hubfix there (npx cdk deploy), or ${how}`,
     );
   }
-  const settings = parseOrThrow(
-    reconcilerSettingsSchema,
-    JSON.parse(json) as unknown,
-    (issues) => new ConfigurationError(`the ReconcilerSettings output of ${stack}`, issues),
-  );
+  const read = <T>(output: string, text: string, schema: Schema<T>): T => {
+    const toError = (issues: ConstructorParameters<typeof ConfigurationError>[1]) =>
+      new ConfigurationError(`the ${output} output of ${stack}`, issues);
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (error) {
+      throw toError([{ path: output, message: `is not JSON (${String(error)})` }]);
+    }
+    return parseOrThrow(schema, value, toError);
+  };
+  const settings = read(RECONCILER_SETTINGS_OUTPUT, json, reconcilerSettingsSchema);
+  // Only an org mode stack has it; without it, backfill sweeps the caller's account and region.
+  const scope = outputs[ORGANIZATION_SCOPE_OUTPUT];
+  const organization =
+    scope === undefined
+      ? undefined
+      : read(ORGANIZATION_SCOPE_OUTPUT, scope, organizationScopeSchema);
   const partition = caller.arn.split(':')[1] ?? 'aws';
   let lambda: AsyncInvoker | undefined;
   return {
     settings,
     partition,
-    source: new SecurityHubSweepSource(new SecurityHubClient(sdk), {
-      account: caller.account,
-      region,
-      partition,
-    }),
+    organization,
+    source: new SecurityHubSweepSource(new SecurityHubClient(sdk), partition),
     history: new DynamoDbStateStore(new DynamoDBClient(sdk), { tableName, historyDays: 0 }),
     handoff: controlHandoff(settings.controls, async () => {
       lambda ??= (await import('../../lambdas/core/adapters/lambda-invoke')).lambdaInvoker(sdk);

@@ -7,6 +7,7 @@ import type { CredentialsProvider } from '../../lambdas/core/aws';
 import type { Clock } from '../../lambdas/core/clock';
 import type { Control } from '../../lambdas/core/control';
 import type { LedgerEntry } from '../../lambdas/core/ledger-entry';
+import type { OrganizationScope } from '../../lambdas/core/organization';
 import type { FindingHistory, FindingStore } from '../../lambdas/core/ports';
 import type { RollbackLedger } from '../../lambdas/core/rollback';
 import type { ReconcilerSettings } from '../../lambdas/reconciler/env';
@@ -27,6 +28,11 @@ export interface CliSweeper {
   /** The deployed control functions and the grace period (the stack's ReconcilerSettings output). */
   readonly settings: ReconcilerSettings;
   readonly partition: string;
+  /**
+   * Org mode: the member accounts and regions the stack's reconciler sweeps
+   * (its OrganizationScope output); undefined for a single-account stack.
+   */
+  readonly organization: OrganizationScope | undefined;
   readonly source: SweepSource;
   /** What hubfix last did with each finding (the stack's StateTableName output). */
   readonly history: Pick<FindingHistory, 'get'>;

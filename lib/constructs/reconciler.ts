@@ -15,6 +15,7 @@ import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
 import { ENVIRONMENT } from '../../lambdas/core/env';
+import type { OrganizationScope } from '../../lambdas/core/organization';
 import {
   RECONCILE_EVENT,
   RECONCILER_ENVIRONMENT,
@@ -35,6 +36,12 @@ export interface ReconcilerProps {
   readonly topic: ITopic;
   /** Finding histories (read) and the sweep's step claims. */
   readonly stateTable: ITableV2;
+  /**
+   * Org mode: the member accounts and regions to sweep, as the control
+   * functions get them (HUBFIX_ORGANIZATION).
+   * @default undefined — single-account mode: this account and region
+   */
+  readonly organization?: OrganizationScope;
   /** @default RetentionDays.ONE_MONTH */
   readonly logRetention?: RetentionDays;
   /** @default 256 */
@@ -51,14 +58,18 @@ export interface ReconcilerProps {
 
 /**
  * The reconciler: one function on an EventBridge Scheduler schedule that
- * sweeps the deployed controls' failed findings and hands those that need
- * it to their control's function (README, "Lifecycle").
+ * sweeps the deployed controls' failed findings (in org mode those of the
+ * allowed member accounts and regions, through this account's Security
+ * Hub) and hands those that need it to their control's function (README,
+ * "Lifecycle").
  */
 export class Reconciler extends Construct {
   readonly handler: RemediationFunction;
   readonly schedule: Schedule;
   /** The sweep's settings as the function gets them (JSON): `npx hubfix backfill` reads them too. */
   readonly settings: string;
+  /** Org mode: the organization scope as the function gets it (JSON), for `backfill` too. */
+  readonly organization: string | undefined;
 
   constructor(scope: Construct, id: string, props: ReconcilerProps) {
     super(scope, id);
@@ -68,6 +79,7 @@ export class Reconciler extends Construct {
       controls: Object.fromEntries(controls.map(([controlId, fn]) => [controlId, fn.functionName])),
       graceHours: props.config.graceHours,
     });
+    this.organization = props.organization ? JSON.stringify(props.organization) : undefined;
     this.handler = new RemediationFunction(this, 'Handler', {
       entry: ENTRY,
       description: 'hubfix reconciler: backfill, drift and lapsed suppressions of failed findings',
@@ -84,6 +96,7 @@ export class Reconciler extends Construct {
         [ENVIRONMENT.topicArn]: props.topic.topicArn,
         [ENVIRONMENT.account]: stack.account,
         [ENVIRONMENT.stateTable]: props.stateTable.tableName,
+        ...(this.organization ? { [ENVIRONMENT.organization]: this.organization } : {}),
       },
     });
     const fn = this.handler.function;

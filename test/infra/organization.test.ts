@@ -14,9 +14,10 @@ import { parseConfig } from '../../lib/config';
 import { CONTROLS, controlFolder, permissionsFor, type ScopedArn } from '../../lib/controls';
 import { MEMBER_ROLES_STACK_SET_NAME } from '../../lib/hubfix-stack';
 import { placeholder, ROLLBACK_PERMISSIONS } from '../../lib/organization';
+import { ORGANIZATION_SCOPE_OUTPUT } from '../../lib/stack-outputs';
 import { ACCOUNT, REGION } from '../support/fixtures';
 import { resolveIntrinsics } from '../support/intrinsics';
-import { resourcesOf, synthesize } from '../support/stack';
+import { type Resources, resourcesOf, roleStatements, synthesize } from '../support/stack';
 
 const ORGANIZATION = {
   accounts: '*',
@@ -57,6 +58,17 @@ function resolveRoleArns(value: unknown): unknown {
   const getAtt = (value as { 'Fn::GetAtt'?: [string, string] })['Fn::GetAtt'];
   if (getAtt?.[1] === 'Arn') return `arn:aws:iam::${ACCOUNT}:role/${getAtt[0]}`;
   return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolveRoleArns(v)]));
+}
+
+/** The reconciler's logical id: the one function told the sweep's settings. */
+function reconcilerOf(of: Resources): string {
+  const found = Object.entries(of).find(
+    ([, r]) =>
+      r.Type === 'AWS::Lambda::Function' &&
+      'HUBFIX_RECONCILER' in ((r.Properties.Environment as { Variables: Json }).Variables ?? {}),
+  );
+  if (!found) throw new Error('no reconciler function');
+  return found[0];
 }
 
 function stackSet() {
@@ -299,6 +311,38 @@ describe('org mode: the central stack', () => {
     expect(findings.AwsAccountId).toEqual([{ 'anything-but': ['999999999999'] }]);
   });
 
+  it("tells the reconciler the same scope, outputs it for backfill, and grants it nothing more than a single deployment's", () => {
+    const reconcilerId = reconcilerOf(resources);
+    const variables = (
+      resources[reconcilerId]?.Properties.Environment as { Variables: Json } | undefined
+    )?.Variables;
+    const ec22 = Object.values(resources).find(
+      (r) =>
+        r.Type === 'AWS::Lambda::Function' &&
+        JSON.stringify(r.Properties).includes('"controlId\\":\\"EC2.2'),
+    );
+    const outputs = org.template.toJSON().Outputs as Record<string, { Value: unknown }>;
+    const single = resourcesOf(synthesize({ config: {} }).template);
+    // Other controls are deployed in single-account mode (EC2.6): compare the grants that are not invokes.
+    const grants = (of: Resources) =>
+      roleStatements(of, reconcilerOf(of))
+        .filter((s) => s.Action !== 'lambda:InvokeFunction')
+        .map((s) => ({ Action: s.Action, Resource: s.Resource }));
+
+    expect(variables?.[ENVIRONMENT.organization]).toBe(
+      (ec22?.Properties.Environment as { Variables: Json } | undefined)?.Variables[
+        ENVIRONMENT.organization
+      ],
+    );
+    expect(JSON.parse(String(variables?.[ENVIRONMENT.organization]))).toMatchObject({
+      accounts: '*',
+      excludeAccounts: ['999999999999'],
+      regions: ['eu-west-1', 'us-east-1'],
+    });
+    expect(outputs[ORGANIZATION_SCOPE_OUTPUT]?.Value).toBe(variables?.[ENVIRONMENT.organization]);
+    expect(grants(resources)).toEqual(grants(single));
+  });
+
   it("adds nothing billed while idle to a single deployment's resources (what the README prices)", () => {
     const single = Object.values(resourcesOf(synthesize({ config: {} }).template));
     const billed = ['AWS::KMS::Key', 'AWS::CloudWatch::Alarm', 'AWS::CloudWatch::Dashboard'];
@@ -334,7 +378,8 @@ describe('org mode: the central stack', () => {
 
 describe('single-account mode', () => {
   it('has no StackSet, no role to assume and no organization scope', () => {
-    const single = Object.values(resourcesOf(synthesize({ config: {} }).template));
+    const { template } = synthesize({ config: {} });
+    const single = Object.values(resourcesOf(template));
     const policies = single.filter((r) => r.Type === 'AWS::IAM::Policy');
     const functions = single.filter((r) => r.Type === 'AWS::Lambda::Function');
 
@@ -348,6 +393,7 @@ describe('single-account mode', () => {
     expect(
       functions.filter((r) => JSON.stringify(r.Properties).includes(ENVIRONMENT.organization)),
     ).toHaveLength(0);
+    expect(Object.keys(template.toJSON().Outputs)).not.toContain(ORGANIZATION_SCOPE_OUTPUT);
   });
 });
 

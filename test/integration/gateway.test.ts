@@ -163,7 +163,7 @@ describe.skipIf(!motoAvailable)(againstMoto('the gateway as Security Hub'), () =
   it("answers the sweep's queries: ProductFields map filters, and a composite's Operator and number filters", async () => {
     const client = new SecurityHubClient(await motoOptions());
     const scope = { account: '111111111111', region: 'us-east-1', partition: 'aws' };
-    const [, legacy, ocsf] = sweepQueries(['EC2.2', 'EC2.9']);
+    const [, legacy, ocsf] = sweepQueries(['EC2.2', 'EC2.9'], scope);
     if (!legacy || !ocsf) throw new Error('the sweep has no legacy or OCSF query');
     const failing = (n: number, controlId: string) =>
       withChanges(findingNumbered(n), {
@@ -179,10 +179,10 @@ describe.skipIf(!motoAvailable)(againstMoto('the gateway as Security Hub'), () =
     registerOcsfFindings([ocsfFailing, ocsfPassing]);
 
     const asff = await client.send(
-      new GetFindingsCommand({ Filters: asffFilters(legacy, scope), MaxResults: 100 }),
+      new GetFindingsCommand({ Filters: asffFilters(legacy, scope.partition), MaxResults: 100 }),
     );
     const v2 = await client.send(
-      new GetFindingsV2Command({ Filters: ocsfFilters(ocsf, scope), MaxResults: 100 }),
+      new GetFindingsV2Command({ Filters: ocsfFilters(ocsf, scope.partition), MaxResults: 100 }),
     );
 
     expect(asff.Findings?.map((f) => f.Id)).toEqual([

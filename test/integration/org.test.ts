@@ -6,7 +6,9 @@
  * acts as the role's account for credentials it issued for it), empties the
  * member's default group in the member's region, leaves the administrator's
  * own groups alone, and records the change with the member's account and
- * region.
+ * region. The reconciler's bundle, run with the same scope, sweeps the
+ * member's failed findings through the administrator's Security Hub and
+ * hands them to EC2.2's bundle, which fixes them the same way.
  */
 import {
   AuthorizeSecurityGroupIngressCommand,
@@ -19,6 +21,7 @@ import { describe, expect, it } from 'vitest';
 import { ENVIRONMENT } from '../../lambdas/core/env';
 import { EC2_2_FINDING, importedEvent, withChanges } from '../support/fixtures';
 import { asMember, MEMBER, MEMBER_REGION, SCOPE } from '../support/organization';
+import { RECONCILER_FUNCTION_ID } from './assembly';
 import { deploy, registerFindings, resultOf } from './deployed';
 import { againstMoto, motoAvailable } from './support';
 
@@ -144,5 +147,72 @@ describe.skipIf(!motoAvailable)(againstMoto('org mode, the deployed EC2.2 bundle
     expect(resultOf(run)).toMatchObject({ findings: [{ outcome: 'IGNORED' }] });
     expect(await ruleCount(member, groupId)).toBeGreaterThan(0);
     expect(await app.ledger.recent(5)).toEqual([]);
+  });
+
+  it("the reconciler's bundle sweeps a member account's finding, and EC2.2's fixes the member's group", async () => {
+    // Prepare: a failed, never-handled finding of the member's default group in eu-west-1,
+    // and one of the excluded account, which the sweep's query must leave out.
+    const app = await deploy();
+    const member = await memberEc2(app.options);
+    const groupId = await defaultGroupWithRule(member);
+    const finding = withChanges(asMember(EC2_2_FINDING), {
+      Region: MEMBER_REGION,
+      'Compliance.SecurityControlId': 'EC2.2',
+      GeneratorId: 'security-control/EC2.2',
+      Resources: [
+        {
+          Type: 'AwsEc2SecurityGroup',
+          Id: `arn:aws:ec2:${MEMBER_REGION}:${MEMBER}:security-group/${groupId}`,
+          Region: MEMBER_REGION,
+        },
+      ],
+    });
+    const excluded = withChanges(asMember(EC2_2_FINDING, '999999999999'), {
+      Region: MEMBER_REGION,
+    });
+    registerFindings([finding, excluded]);
+    app.lambdaInvocations.length = 0;
+
+    // Act: the schedule starts a sweep; then Lambda delivers what it handed on.
+    const sweep = await app.invoke(
+      RECONCILER_FUNCTION_ID,
+      { type: 'hubfix.reconcile', sweepId: '2026-11-30T06:00:00Z' },
+      { env: ORG_MODE.env },
+    );
+    const handedOn = [...app.lambdaInvocations];
+    const runs = [];
+    for (const { payload } of handedOn) runs.push(await app.invoke('EC2.2', payload, ORG_MODE));
+
+    // Assess
+    expect(resultOf(sweep)).toMatchObject({ status: 'finished', findings: 1, handed: 1 });
+    expect(handedOn).toEqual([
+      {
+        functionName: app.function('EC2.2').functionName,
+        payload: expect.objectContaining({
+          request: 'imported',
+          origin: 'reconciler',
+          findings: [{ format: 'asff', id: finding.Id, productArn: finding.ProductArn }],
+        }),
+      },
+    ]);
+    expect(runs.map((run) => resultOf(run))).toMatchObject([
+      { findings: [{ findingId: finding.Id, outcome: 'REMEDIATED' }] },
+    ]);
+    expect(await ruleCount(member, groupId)).toBe(0);
+    expect(await app.ledger.recent(5)).toMatchObject([
+      { status: 'REMEDIATED', controlId: 'EC2.2', account: MEMBER, region: MEMBER_REGION },
+    ]);
+    const [query] = app.securityHub.queries;
+    expect(query?.Filters).toMatchObject({
+      AwsAccountId: [{ Value: '999999999999', Comparison: 'NOT_EQUALS' }],
+      Region: [
+        { Value: 'us-east-1', Comparison: 'EQUALS' },
+        { Value: MEMBER_REGION, Comparison: 'EQUALS' },
+      ],
+    });
+    const summary = (await app.published()).find((p) => p.attributes.outcome === 'SWEPT');
+    expect(summary?.message).toContain(
+      `Swept:     accounts every account Security Hub aggregates except 999999999999; regions us-east-1, ${MEMBER_REGION}`,
+    );
   });
 });

@@ -3,7 +3,7 @@ import type { Log } from '../../../lambdas/core/control';
 import { NO_DEADLINE } from '../../../lambdas/core/deadline';
 import { UsageError } from '../../../lambdas/core/errors';
 import { HAND_REASONS } from '../../../lambdas/reconciler/decide';
-import { sweepTargets } from '../../../lambdas/reconciler/source';
+import { describePlaces, sweepTargets } from '../../../lambdas/reconciler/source';
 import { formatTable, legend, tallyLines, tallyTable } from '../../../lambdas/reconciler/summary';
 import { runSweep, type SweepState, startSweep } from '../../../lambdas/reconciler/sweep';
 import { findControl } from '../../controls';
@@ -34,10 +34,12 @@ export const backfill: Command = {
   usage: 'backfill [--plan | --apply] [--control <id>]...',
   help: [
     "Runs the reconciler's sweep with your credentials: it pages the failed, active",
-    'findings of this account and region for the deployed controls, and decides for',
-    'each whether to hand it to its control (never handled: backfill; fixed but still',
-    'failing after the grace period: drift; notified, blocked or failed: decided',
-    'again; suppressed: lifted when the tag is gone or expired).',
+    'findings of this account and region for the deployed controls (a stack in org',
+    'mode: of every member account and region it may act in, through this',
+    "account's Security Hub), and decides for each whether to hand it to its control",
+    '(never handled: backfill; fixed but still failing after the grace period:',
+    'drift; notified, blocked or failed: decided again; suppressed: lifted when the',
+    'tag is gone or expired).',
     '',
     'With --plan (the default) it only reports what it would hand on, and changes',
     'nothing. With --apply it hands those findings to their control functions,',
@@ -77,11 +79,13 @@ export const backfill: Command = {
         `${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} not deployed in stack ${context.stack} (deployed: ${deployed.join(', ')})`,
       );
     }
-    const { queries, scope } = sweepTargets(asked.length > 0 ? asked : deployed, {
+    const where = {
       account: caller.account,
       region,
       partition: sweeper.partition,
-    });
+      organization: sweeper.organization,
+    };
+    const { queries, scope } = sweepTargets(asked.length > 0 ? asked : deployed, where);
     const startedAt = deps.now();
     const progress = deps.progress;
     const run = await runSweep(
@@ -115,6 +119,10 @@ export const backfill: Command = {
         ? `hubfix backfill in ${caller.account} ${region}: handed ${tally.handed} of ${toHand} finding(s) to their controls.`
         : `hubfix backfill in ${caller.account} ${region} (plan: nothing was changed): ${toHand} finding(s) would be handed to their controls; run with --apply to do it.`,
     );
+    if (sweeper.organization) {
+      const swept = describePlaces(where);
+      context.print(`Swept: accounts ${swept.accounts}; regions ${swept.regions}.`);
+    }
     context.print('');
     for (const line of formatTable(tallyTable(tally))) context.print(line);
     context.print('');

@@ -12,6 +12,7 @@ import { main } from '../../../lib/cli/main';
 import { strictMock } from '../../support/aws';
 import { fakeCli, OPERATOR } from '../../support/cli';
 import { ACCOUNT, type Json, REGION } from '../../support/fixtures';
+import { asMember, MEMBER_REGION, SCOPE as ORGANIZATION } from '../../support/organization';
 import {
   CONTROL_FUNCTIONS,
   failedFinding,
@@ -74,11 +75,8 @@ function world(pages: readonly (readonly Json[])[], controls = ['EC2.2', 'EC2.9'
   const sweeper: CliSweeper = {
     settings: { controls: CONTROL_FUNCTIONS, graceHours: 24 },
     partition: 'aws',
-    source: new SecurityHubSweepSource(client, {
-      account: ACCOUNT,
-      region: REGION,
-      partition: 'aws',
-    }),
+    organization: undefined,
+    source: new SecurityHubSweepSource(client, 'aws'),
     history: new DynamoDbStateStore(table.client, { tableName: STATE_TABLE, historyDays: 0 }),
     handoff: controlHandoff(CONTROL_FUNCTIONS, lambda.connect),
   };
@@ -195,5 +193,97 @@ describe('npx hubfix backfill', () => {
     expect(await main(argv, t.deps)).toBe(2);
     expect(t.err[0]).toBe(message);
     expect(t.calls).toEqual([]);
+  });
+});
+
+describe('npx hubfix backfill, a stack in org mode', () => {
+  const REGIONS = [REGION, MEMBER_REGION];
+  const ORG_FILTERS = {
+    ProductArn: REGIONS.map((region) =>
+      equals(`arn:aws:securityhub:${region}::product/aws/securityhub`),
+    ),
+    AwsAccountId: [{ Value: '999999999999', Comparison: 'NOT_EQUALS' as const }],
+    Region: REGIONS.map(equals),
+    ComplianceStatus: [equals('FAILED')],
+    RecordState: [equals('ACTIVE')],
+  };
+
+  /** The org mode sweeper: Security Hub answers the organization's queries only. */
+  function orgWorld(findings: readonly Json[]) {
+    const client = new SecurityHubClient({ region: REGION });
+    const hub = strictMock(client);
+    const input = (filters: Record<string, unknown>) => ({
+      Filters: filters,
+      MaxResults: 100,
+      NextToken: undefined,
+    });
+    hub
+      .on(
+        GetFindingsCommand,
+        input({ ...ORG_FILTERS, ComplianceSecurityControlId: ['EC2.2', 'EC2.9'].map(equals) }),
+        true,
+      )
+      .resolves({ Findings: findings as never });
+    hub
+      .on(
+        GetFindingsCommand,
+        input({
+          ...ORG_FILTERS,
+          ProductFields: ['EC2.2', 'EC2.9'].map((Value) => ({
+            Key: 'ControlId',
+            Value,
+            Comparison: 'EQUALS' as const,
+          })),
+        }),
+        true,
+      )
+      .resolves({ Findings: [] });
+    hub.on(GetFindingsV2Command).resolves({ Findings: [] });
+    const table = stateTable();
+    const lambda = fakeLambda();
+    const sweeper: CliSweeper = {
+      settings: { controls: CONTROL_FUNCTIONS, graceHours: 24 },
+      partition: 'aws',
+      organization: ORGANIZATION,
+      source: new SecurityHubSweepSource(client, 'aws'),
+      history: new DynamoDbStateStore(table.client, { tableName: STATE_TABLE, historyDays: 0 }),
+      handoff: controlHandoff(CONTROL_FUNCTIONS, lambda.connect),
+    };
+    return { hub, table, lambda, sweeper };
+  }
+
+  it("sweeps the stack's accounts and regions, says which, and hands a member's finding on", async () => {
+    // Prepare: a member account's failed finding from eu-west-1.
+    const member = asMember(consolidated(1));
+    const w = orgWorld([member]);
+    const t = fakeCli({ sweeper: w.sweeper });
+
+    // Act
+    const code = await main(['backfill', '--apply'], t.deps);
+
+    // Assess
+    expect(code).toBe(0);
+    expect(t.out.slice(0, 2)).toEqual([
+      `hubfix backfill in ${ACCOUNT} ${REGION}: handed 1 of 1 finding(s) to their controls.`,
+      'Swept: accounts every account Security Hub aggregates except 999999999999; regions us-east-1, eu-west-1.',
+    ]);
+    expect(w.lambda.invocations.map((i) => [i.functionName, i.payload])).toEqual([
+      [
+        CONTROL_FUNCTIONS['EC2.2'],
+        expect.objectContaining({
+          request: 'imported',
+          origin: 'cli',
+          findings: [
+            {
+              format: 'asff',
+              id: String(member.Id),
+              productArn: `arn:aws:securityhub:${MEMBER_REGION}::product/aws/securityhub`,
+            },
+          ],
+        }),
+      ],
+    ]);
+    expect(w.table.reads).toEqual([`EC2.2#finding#${String(member.Id)}`]);
+    expect(w.hub.commandCalls(GetFindingsCommand)).toHaveLength(2);
   });
 });

@@ -13,10 +13,13 @@ import { BatchUpdateFindingsCommand, GetFindingsCommand } from '@aws-sdk/client-
 import { AssumeRoleCommand } from '@aws-sdk/client-sts';
 import { describe, expect, it } from 'vitest';
 import { ec2_7 } from '../../../lambdas/controls/ec2-7/remediate';
+import { DIRECT_REQUEST_MARKER, type DirectRequest } from '../../../lambdas/core/intake/direct';
+import type { FindingLookup } from '../../../lambdas/core/intake/types';
 import type { ChangeBudget } from '../../../lambdas/core/ports';
 import { serviceError, strictMock } from '../../support/aws';
 import { findingsOf, importedEvent, type Json, REGION, readJson } from '../../support/fixtures';
 import { controlHarness } from '../../support/handler';
+import { ocsfFinding } from '../../support/ocsf';
 import { asMember, budgetOf, MEMBER, MEMBER_REGION, SCOPE } from '../../support/organization';
 
 const [SAMPLE] = findingsOf(readJson('asr-ec2.7-imported-event.json'));
@@ -24,6 +27,9 @@ if (!SAMPLE) throw new Error('the EC2.7 sample event holds no finding');
 const FINDING = asMember(SAMPLE);
 const ROLE_ARN = `arn:aws:iam::${MEMBER}:role/hubfix-member-ec2-7`;
 const EXPIRES = new Date('2099-01-01T00:00:00Z');
+const OCSF_MEMBER_UID = String(
+  (asMember(ocsfFinding('EC2.7')).finding_info as { uid: unknown } | undefined)?.uid,
+);
 
 function setup(options: { budget?: ChangeBudget } = {}) {
   const ec2Client = new EC2Client({ region: REGION });
@@ -193,6 +199,65 @@ describe('org mode: a member account finding', () => {
       `hubfix already made 0 changes in account ${MEMBER} this hour (organization.maxChangesPerAccountPerHour)`,
     );
   });
+});
+
+/** What the reconciler hands a control for a finding it swept (lambdas/reconciler/sweep.ts). */
+function handedOn(lookup: FindingLookup): DirectRequest {
+  return {
+    type: DIRECT_REQUEST_MARKER,
+    requestId: 'reconciler-2026-11-30T12:00:00Z-0.0-EC2.7-imported-0',
+    request: 'imported',
+    origin: 'reconciler',
+    findings: [lookup],
+  };
+}
+
+describe("org mode: a member account's finding the reconciler hands on", () => {
+  it.each([
+    [
+      'ASFF, by id and product ARN',
+      FINDING,
+      { format: 'asff', id: String(FINDING.Id), productArn: String(FINDING.ProductArn) },
+      String(FINDING.Id),
+    ],
+    [
+      'OCSF, by uid',
+      asMember(ocsfFinding('EC2.7')),
+      { format: 'ocsf', uid: OCSF_MEMBER_UID },
+      OCSF_MEMBER_UID,
+    ],
+  ] as const)(
+    '%s: re-fetched from the administrator, fixed through the member role, in the member account',
+    async (_case, finding, lookup, key) => {
+      // Prepare: the administrator's Security Hub holds the member's finding.
+      const t = setup();
+      t.securityHubHas(key, finding);
+      givenMemberRole(t);
+      givenEncryptionOff(t.ec2);
+      t.ec2
+        .on(EnableEbsEncryptionByDefaultCommand, {}, true)
+        .resolves({ EbsEncryptionByDefault: true });
+
+      // Act
+      const result = await t.invoke(handedOn(lookup));
+
+      // Assess
+      expect(result.findings).toMatchObject([{ decision: 'REMEDIATE', outcome: 'REMEDIATED' }]);
+      expect(t.sts.commandCalls(AssumeRoleCommand)).toHaveLength(1);
+      expect(t.memberClients.map((c) => c.region)).toEqual([MEMBER_REGION]);
+      expect(t.records).toEqual([
+        expect.objectContaining({ account: MEMBER, region: MEMBER_REGION }),
+      ]);
+      // Written back to the member's finding through the administrator's Security Hub.
+      const updates = t.securityHub
+        .calls()
+        .map((call) => call.args[0].input as Record<string, unknown>)
+        .filter((input) => 'FindingIdentifiers' in input);
+      expect(updates).toHaveLength(1);
+      expect(JSON.stringify(updates[0])).toContain(key);
+      expect(key).toContain(MEMBER);
+    },
+  );
 });
 
 function withId(finding: Json, id: string): Json {

@@ -11,6 +11,7 @@ import {
 } from '../../../lambdas/reconciler/decide';
 import { ACCOUNT, EC2_2_FINDING, type Json, REGION, withChanges } from '../../support/fixtures';
 import { ocsfFinding } from '../../support/ocsf';
+import { asMember, MEMBER, MEMBER_REGION, SCOPE as ORGANIZATION } from '../../support/organization';
 
 const NOW = new Date('2026-11-30T12:00:00.000Z');
 const GRACE_MS = 24 * 3_600_000;
@@ -21,16 +22,24 @@ const SCOPE: SweepScope = {
   controls: new Set(['EC2.2', 'EC2.9']),
 };
 
-function asff(changes: Record<string, unknown> = {}): Finding {
-  const parsed = parseAsffFinding(withChanges(EC2_2_FINDING, changes), 0);
+function asffOf(raw: Json): Finding {
+  const parsed = parseAsffFinding(raw, 0);
   if (!parsed.ok) throw parsed.error;
   return parsed.finding;
 }
 
-function ocsf(changes: Json = {}): Finding {
-  const parsed = parseOcsfFinding(ocsfFinding('EC2.2', changes), 0);
+function ocsfOf(raw: Json): Finding {
+  const parsed = parseOcsfFinding(raw, 0);
   if (!parsed.ok) throw parsed.error;
   return parsed.finding;
+}
+
+function asff(changes: Record<string, unknown> = {}): Finding {
+  return asffOf(withChanges(EC2_2_FINDING, changes));
+}
+
+function ocsf(changes: Json = {}): Finding {
+  return ocsfOf(ocsfFinding('EC2.2', changes));
 }
 
 /** What hubfix last did, `hoursAgo` before NOW. */
@@ -281,5 +290,144 @@ describe('decideSweep', () => {
       }).why;
 
     expect([decide(4), decide(8)]).toEqual(['still-failing', 'within-grace']);
+  });
+});
+
+/** Org mode: the central deployment's scope (every account but one, two regions). */
+const ORG_SCOPE: SweepScope = {
+  account: ACCOUNT,
+  region: REGION,
+  products: [REGION, MEMBER_REGION].flatMap((region) => securityHubProducts('aws', region)),
+  controls: new Set(['EC2.2', 'EC2.9']),
+  organization: ORGANIZATION,
+};
+const LISTED_SCOPE: SweepScope = {
+  ...ORG_SCOPE,
+  organization: { ...ORGANIZATION, accounts: [ACCOUNT, MEMBER] },
+};
+
+/** Row 0 in org mode: the reason is the trust stage's own (test/unit/org/trust.test.ts). */
+const ORG_ROWS: [string, Finding, SweepScope, Pick<SweepDecision, 'kind' | 'why' | 'detail'>][] = [
+  [
+    'a member account, an allowed region',
+    asffOf(asMember(EC2_2_FINDING)),
+    ORG_SCOPE,
+    { kind: 'hand', why: 'backfill', detail: 'failed and new, and hubfix never handled it' },
+  ],
+  [
+    'a member account, an allowed region (OCSF)',
+    ocsfOf(asMember(ocsfFinding('EC2.2'))),
+    ORG_SCOPE,
+    { kind: 'hand', why: 'backfill', detail: 'failed and new, and hubfix never handled it' },
+  ],
+  [
+    "the administrator's own account",
+    asff(),
+    ORG_SCOPE,
+    { kind: 'hand', why: 'backfill', detail: 'failed and new, and hubfix never handled it' },
+  ],
+  [
+    'a listed account',
+    asffOf(asMember(EC2_2_FINDING)),
+    LISTED_SCOPE,
+    { kind: 'hand', why: 'backfill', detail: 'failed and new, and hubfix never handled it' },
+  ],
+  [
+    'an excluded account',
+    asffOf(asMember(EC2_2_FINDING, '999999999999')),
+    ORG_SCOPE,
+    {
+      kind: 'leave',
+      why: 'not-ours',
+      detail:
+        "the finding is outside hubfix's scope: account 999999999999 is excluded (organization.excludeAccounts)",
+    },
+  ],
+  [
+    'an account not listed',
+    asffOf(asMember(EC2_2_FINDING, '333333333333')),
+    LISTED_SCOPE,
+    {
+      kind: 'leave',
+      why: 'not-ours',
+      detail:
+        "the finding is outside hubfix's scope: account 333333333333 is not among the accounts hubfix may act in (organization.accounts)",
+    },
+  ],
+  [
+    'an allowed account in a region not allowed',
+    asffOf(asMember(EC2_2_FINDING, MEMBER, 'ap-southeast-2')),
+    ORG_SCOPE,
+    {
+      kind: 'leave',
+      why: 'not-ours',
+      detail:
+        "the finding is outside hubfix's scope: region ap-southeast-2 is not among the regions hubfix may act in (organization.regions: us-east-1, eu-west-1)",
+    },
+  ],
+  [
+    'another product',
+    asffOf(
+      withChanges(asMember(EC2_2_FINDING), {
+        ProductArn: `arn:aws:securityhub:${MEMBER_REGION}::product/aws/guardduty`,
+      }),
+    ),
+    ORG_SCOPE,
+    {
+      kind: 'leave',
+      why: 'not-ours',
+      detail: `it is not from Security Hub (arn:aws:securityhub:${MEMBER_REGION}::product/aws/guardduty)`,
+    },
+  ],
+  [
+    "Security Hub of another partition's allowed region",
+    asff({ ProductArn: `arn:aws-us-gov:securityhub:${REGION}::product/aws/securityhub` }),
+    ORG_SCOPE,
+    {
+      kind: 'leave',
+      why: 'not-ours',
+      detail: `it is not from Security Hub in us-east-1, eu-west-1 (arn:aws-us-gov:securityhub:${REGION}::product/aws/securityhub)`,
+    },
+  ],
+  [
+    'a Region field that is not the region which produced it',
+    asffOf(withChanges(asMember(EC2_2_FINDING), { Region: REGION })),
+    ORG_SCOPE,
+    {
+      kind: 'leave',
+      why: 'not-ours',
+      detail: `it is in ${REGION}, but Security Hub in ${MEMBER_REGION} produced it`,
+    },
+  ],
+  [
+    'a member finding of a control not deployed',
+    asffOf(
+      withChanges(asMember(EC2_2_FINDING), {
+        'ProductFields.ControlId': 'EC2.7',
+        GeneratorId: 'x/EC2.7',
+      }),
+    ),
+    ORG_SCOPE,
+    { kind: 'leave', why: 'not-ours', detail: 'control EC2.7 is not deployed' },
+  ],
+];
+
+describe('decideSweep in org mode', () => {
+  it.each(ORG_ROWS)('%s', (_name, finding, scope, expected) => {
+    expect(
+      decideSweep({ finding, history: undefined, now: NOW, graceMs: GRACE_MS, scope }),
+    ).toMatchObject(expected);
+  });
+
+  it('decides a member finding hubfix handled before by its history, as for its own', () => {
+    expect(
+      decideSweep({
+        finding: asffOf(asMember(EC2_2_FINDING)),
+        history: history('REMEDIATED', 30),
+        now: NOW,
+        graceMs: GRACE_MS,
+        scope: ORG_SCOPE,
+      }),
+    ).toMatchObject({ kind: 'hand', request: 'reconcile', why: 'still-failing' });
   });
 });

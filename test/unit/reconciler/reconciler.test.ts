@@ -7,12 +7,14 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import type { Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { ConfigurationError } from '../../../lambdas/core/errors';
+import { readReconcilerEnvironment } from '../../../lambdas/reconciler/env';
 import { createReconcilerHandler } from '../../../lambdas/reconciler/reconciler';
 import { strictMock } from '../../support/aws';
 import { fakeClock } from '../../support/control';
 import { ACCOUNT, type Json, REGION } from '../../support/fixtures';
 import { LAMBDA_CONTEXT } from '../../support/handler';
 import { ocsfFinding } from '../../support/ocsf';
+import { asMember, MEMBER, MEMBER_REGION, SCOPE as ORGANIZATION } from '../../support/organization';
 import {
   CONTROL_FUNCTIONS,
   failedFinding,
@@ -95,7 +97,9 @@ function findingId(n: number): string {
  * fake clock's; each GetFindings call takes `pageMs` of it, so a sweep can
  * run out of time as a real one does.
  */
-function reconciler(options: { pageMs?: number; timeoutMs?: number } = {}) {
+function reconciler(
+  options: { pageMs?: number; timeoutMs?: number; env?: Record<string, string | undefined> } = {},
+) {
   const { clock, sleeps } = fakeClock(NOW);
   const securityHub = new SecurityHubClient({ region: REGION });
   const hub = strictMock(securityHub);
@@ -105,7 +109,7 @@ function reconciler(options: { pageMs?: number; timeoutMs?: number } = {}) {
   const table = stateTable();
   const lambda = fakeLambda();
   const handler = createReconcilerHandler({
-    env: reconcilerEnv(),
+    env: reconcilerEnv(options.env),
     securityHub,
     sns,
     dynamodb: table.client,
@@ -124,7 +128,7 @@ function reconciler(options: { pageMs?: number; timeoutMs?: number } = {}) {
       };
       const command = (v2 ? GetFindingsV2Command : GetFindingsCommand) as typeof GetFindingsCommand;
       const tail = index < answers.length - 1 ? { NextToken: `token-${index + 1}` } : {};
-      hub.on(command, input).callsFake(async () => {
+      hub.on(command, input, true).callsFake(async () => {
         if (pageMs > 0) await clock.sleep(pageMs);
         if (answer instanceof Error) throw answer;
         return { Findings: answer, ...tail };
@@ -452,5 +456,152 @@ describe('the reconciler', () => {
     expect(() =>
       createReconcilerHandler({ env: reconcilerEnv({ HUBFIX_STATE_TABLE: undefined }) }),
     ).toThrow(/HUBFIX_STATE_TABLE/);
+  });
+
+  it('reads the organization scope at cold start, as the control functions read it', () => {
+    const scope = { accounts: ['222222222222'], regions: ['eu-west-1'] };
+
+    const env = readReconcilerEnvironment(
+      reconcilerEnv({ HUBFIX_ORGANIZATION: JSON.stringify(scope) }),
+    );
+
+    expect(env.organization).toEqual({
+      accounts: ['222222222222'],
+      excludeAccounts: [],
+      regions: ['eu-west-1'],
+      memberRoleName: 'hubfix-member',
+      maxChangesPerAccountPerHour: 20,
+    });
+    expect(readReconcilerEnvironment(reconcilerEnv()).organization).toBeUndefined();
+  });
+
+  it('fails its cold start on an organization scope it cannot read', () => {
+    expect(() =>
+      createReconcilerHandler({ env: reconcilerEnv({ HUBFIX_ORGANIZATION: '{"accounts":' }) }),
+    ).toThrow(/HUBFIX_ORGANIZATION: is not JSON/);
+    expect(() =>
+      createReconcilerHandler({
+        env: reconcilerEnv({
+          HUBFIX_ORGANIZATION: JSON.stringify({ ...ORGANIZATION, regions: [] }),
+        }),
+      }),
+    ).toThrow(ConfigurationError);
+  });
+});
+
+/** Org mode: every account but 999999999999, in us-east-1 and eu-west-1. */
+const ORG_ENV = { HUBFIX_ORGANIZATION: JSON.stringify(ORGANIZATION) };
+const ORG_REGIONS = [REGION, MEMBER_REGION];
+const ORG_SCOPE_FILTERS = {
+  ProductArn: ORG_REGIONS.map((region) =>
+    equals(`arn:aws:securityhub:${region}::product/aws/securityhub`),
+  ),
+  AwsAccountId: [{ Value: '999999999999', Comparison: 'NOT_EQUALS' }],
+  Region: ORG_REGIONS.map(equals),
+  ComplianceStatus: [equals('FAILED')],
+  RecordState: [equals('ACTIVE')],
+};
+const ORG_CONSOLIDATED = {
+  ...ORG_SCOPE_FILTERS,
+  ComplianceSecurityControlId: [equals('EC2.2'), equals('EC2.9')],
+};
+const ORG_LEGACY = { ...ORG_SCOPE_FILTERS, ProductFields: LEGACY.ProductFields };
+const ORG_OCSF = {
+  CompositeOperator: 'AND',
+  CompositeFilters: [
+    {
+      Operator: 'AND',
+      NumberFilters: [{ FieldName: 'compliance.status_id', Filter: { Eq: 3 } }],
+    },
+    {
+      Operator: 'OR',
+      StringFilters: ORG_REGIONS.map((region) => ({
+        FieldName: 'metadata.product.uid',
+        Filter: equals(`arn:aws:securityhub:${region}::productv2/aws/securityhub`),
+      })),
+    },
+    {
+      Operator: 'OR',
+      StringFilters: ORG_REGIONS.map((region) => ({
+        FieldName: 'cloud.region',
+        Filter: equals(region),
+      })),
+    },
+    {
+      Operator: 'AND',
+      StringFilters: [
+        {
+          FieldName: 'cloud.account.uid',
+          Filter: { Value: '999999999999', Comparison: 'NOT_EQUALS' },
+        },
+      ],
+    },
+    OCSF.CompositeFilters[1],
+  ],
+};
+
+describe('the reconciler in org mode', () => {
+  it("sweeps the organization's accounts and regions and hands a member's finding to its control", async () => {
+    // Prepare: a member account's finding from eu-west-1, and the administrator's own.
+    const r = reconciler({ env: ORG_ENV });
+    const member = asMember(consolidated(1));
+    const own = consolidated(2);
+    r.pages(ORG_CONSOLIDATED, [[member, own]]);
+    r.pages(ORG_LEGACY, [[]]);
+    r.pages(ORG_OCSF, [[]], true);
+
+    // Act
+    const result = await r.invoke(START);
+
+    // Assess
+    expect(result).toMatchObject({ status: 'finished', findings: 2, handed: 2 });
+    expect(r.handed()).toEqual([
+      {
+        functionName: CONTROL_FUNCTIONS['EC2.2'],
+        payload: {
+          type: 'hubfix.finding-request',
+          requestId: `reconciler-${SWEEP_ID}-0.0-EC2.2-imported-0`,
+          request: 'imported',
+          origin: 'reconciler',
+          findings: [
+            {
+              format: 'asff',
+              id: String(member.Id),
+              productArn: `arn:aws:securityhub:${MEMBER_REGION}::product/aws/securityhub`,
+            },
+            { format: 'asff', id: findingId(2), productArn: PRODUCT },
+          ],
+        },
+      },
+    ]);
+    expect(String(member.Id)).toContain(`:${MEMBER_REGION}:${MEMBER}:`);
+    expect(r.table.reads).toEqual([
+      `EC2.2#finding#${String(member.Id)}`,
+      `EC2.2#finding#${findingId(2)}`,
+    ]);
+    const [summary] = r.summaries();
+    expect(summary?.Subject).toBe(
+      `hubfix sweep: 2 failed findings, 2 handed on (${ACCOUNT} ${REGION})`,
+    );
+    expect(summary?.Message).toContain(
+      'Swept:     accounts every account Security Hub aggregates except 999999999999; regions us-east-1, eu-west-1',
+    );
+  });
+
+  it('leaves a finding of an account outside the scope as not its own, and reads no history for it', async () => {
+    // Prepare: Security Hub answers a finding of the excluded account all the same.
+    const r = reconciler({ env: ORG_ENV });
+    r.pages(ORG_CONSOLIDATED, [[asMember(consolidated(1), '999999999999')]]);
+    r.pages(ORG_LEGACY, [[]]);
+    r.pages(ORG_OCSF, [[]], true);
+
+    // Act
+    const result = await r.invoke(START);
+
+    // Assess
+    expect(result).toMatchObject({ status: 'finished', findings: 1, handed: 0 });
+    expect(r.handed()).toEqual([]);
+    expect(r.table.reads).toEqual([]);
+    expect(r.summaries()[0]?.Message).toMatch(/\nEC2\.2\s+1(\s+0){7}\s+1\n/);
   });
 });
