@@ -13,6 +13,7 @@ import {
   memberRoleNameFor,
   memberRoleNameSchema,
   type OrganizationScope,
+  placeholder,
   ROLLBACK_ROLE_NAME,
   regionSchema,
 } from '../lambdas/core/organization';
@@ -103,31 +104,30 @@ export interface MemberControl {
 type Json = Record<string, unknown>;
 
 /**
- * `${name}`: an IAM policy variable or a CloudFormation Fn::Sub placeholder,
- * spelt so that it does not read as a JavaScript template.
- */
-export function placeholder(name: string): string {
-  return `$\{${name}}`;
-}
-
-/**
  * A registry ARN in the member account: its account and partition are the
  * member's (the member stack's pseudo parameters); its region any, because
  * the role is global and `aws:RequestedRegion` narrows where it may act.
  */
 function memberArn(arn: ScopedArn): Json {
   const region = arn.region === undefined ? '*' : arn.region;
+  // EBS snapshot ARNs carry no account: '' stays ''.
+  const account = arn.account === undefined ? placeholder('AWS::AccountId') : arn.account;
   // As the central stack's formatArn renders it: `<resource>/<resourceName>`.
   return {
-    'Fn::Sub': `arn:${placeholder('AWS::Partition')}:${arn.service}:${region}:${placeholder('AWS::AccountId')}:${arn.resource}/${arn.resourceName}`,
+    'Fn::Sub': `arn:${placeholder('AWS::Partition')}:${arn.service}:${region}:${account}:${arn.resource}/${arn.resourceName}`,
   };
 }
 
-/** A regional action may only be used in the regions hubfix acts in; IAM has no region to narrow. */
+/**
+ * A regional action may only be used in the regions hubfix acts in; IAM has
+ * no region to narrow. A permission's `memberResources`, when it has them,
+ * are what it is limited to here.
+ */
 function statementOf(permission: Permission, regions: readonly string[]): Json {
-  const resources = permission.resources === '*' ? '*' : permission.resources.map(memberArn);
-  const global =
-    permission.resources !== '*' && permission.resources.every((arn) => arn.region === '');
+  const scoped =
+    permission.resources === '*' ? '*' : (permission.memberResources ?? permission.resources);
+  const resources = scoped === '*' ? '*' : scoped.map(memberArn);
+  const global = scoped !== '*' && scoped.every((arn) => arn.region === '');
   const conditions: Record<string, Record<string, unknown>> = {};
   for (const [operator, values] of Object.entries(permission.conditions ?? {})) {
     conditions[operator] = { ...values };
@@ -198,6 +198,8 @@ export function memberTemplate(options: {
         ],
       },
     };
+    // What the control needs besides its role (EC2.6's flow-log delivery role).
+    Object.assign(resources, control.definition.provision?.inMembers(organization).resources);
   }
   resources[ROLLBACK_ROLE_ID] = {
     Type: 'AWS::IAM::Role',
@@ -234,7 +236,7 @@ export function memberTemplate(options: {
   return {
     AWSTemplateFormatVersion: '2010-09-09',
     Description:
-      'hubfix member roles: one per control, each trusting only its central function, and the rollback role. IAM only.',
+      "hubfix member roles: one per control, each trusting only its central function, what a control needs besides (EC2.6's flow-log delivery role), and the rollback role. IAM only.",
     Resources: resources,
   };
 }
