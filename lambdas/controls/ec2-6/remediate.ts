@@ -7,8 +7,11 @@
  * `/hubfix/vpc-flow-logs/<vpc-id>` (reusing it if it exists) with the
  * configured retention, and a flow log into it, delivered by the role
  * provisioned for this control in the VPC's account: the stack's, or in org
- * mode the one the member roles' StackSet made in every member account.
- * CreateFlowLogs does not create the group, so hubfix does, beforehand.
+ * mode the one the member roles' StackSet made in every member account
+ * (the VPC User Guide: "The IAM role must belong to your AWS account").
+ * CreateFlowLogs takes "a new or existing" group, but a group the delivery
+ * role made would keep records forever; hubfix makes it first, with the
+ * retention, so the delivery role needs no logs:CreateLogGroup.
  *
  * The log group is part of the end state, not a temporary resource: if the
  * flow log cannot be created, the (empty) group stays and the next attempt
