@@ -205,6 +205,33 @@ describe('EC2.6 preflight', () => {
 });
 
 describe('EC2.6 apply', () => {
+  it("in org mode, names the delivery role in the VPC's own account, told only its name", async () => {
+    // Prepare: a member account's VPC, and the function's environment as the central stack sets it.
+    const member = { ...EMPTY, account: '222222222222', partition: 'aws-us-gov' };
+    const central = findingContext(clients, params, {
+      provisioned: { deliveryRoleName: 'hubfix-ec2-6-flow-logs' },
+    });
+    const memberRole = 'arn:aws-us-gov:iam::222222222222:role/hubfix-ec2-6-flow-logs';
+    givenLogGroupCreated();
+    ec2Mock
+      .on(
+        CreateFlowLogsCommand,
+        { ...CREATE_FLOW_LOGS, DeliverLogsPermissionArn: memberRole },
+        true,
+      )
+      .resolves({ FlowLogIds: ['fl-1'] });
+
+    // Act
+    const plan = changePlan(member, central);
+    const blockers = await ec2_6.preflight(member, central);
+    await ec2_6.apply(member, plan, central);
+
+    // Assess
+    expect(plan.steps[1]).toContain(`(${memberRole})`);
+    expect(blockers).toEqual([]);
+    expect(ec2Mock.commandCalls(CreateFlowLogsCommand)).toHaveLength(1);
+  });
+
   it('reuses an existing log group', async () => {
     logsMock
       .on(CreateLogGroupCommand, { logGroupName: GROUP }, true)
