@@ -14,6 +14,8 @@ import { ec2_6Meta } from '../lambdas/controls/ec2-6/meta';
 import {
   FLOW_LOG_DELIVERY_ROLE_NAME,
   FLOW_LOGS_SERVICE,
+  MEMBER_FLOW_LOG_DELIVERY_ROLE_NAME,
+  memberFlowLogDeliveryRole,
   provisionFlowLogDeliveryRole,
 } from '../lambdas/controls/ec2-6/provision';
 import { ec2_7Meta } from '../lambdas/controls/ec2-7/meta';
@@ -25,6 +27,7 @@ import { ec2_19Meta } from '../lambdas/controls/ec2-19/meta';
 import { ec2_24Meta } from '../lambdas/controls/ec2-24/meta';
 import { ecs_2Meta } from '../lambdas/controls/ecs-2/meta';
 import { ECS_TASKS_SERVICE, ecs_16Meta } from '../lambdas/controls/ecs-16/meta';
+import type { Provisioned } from '../lambdas/core/control';
 import type { ObjectSchema } from '../lambdas/core/schema';
 import type { Mode } from '../lambdas/core/settings';
 import { REPLACES_TAG } from '../lambdas/services/replaces-tag';
@@ -67,6 +70,40 @@ export interface Permission {
   readonly conditions?: Readonly<
     Record<string, Readonly<Record<string, string | readonly string[]>>>
   >;
+  /**
+   * Org mode: what the actions are limited to in a member account, when that
+   * differs from `resources` (a resource `provision` makes is named
+   * otherwise there).
+   * @default resources
+   */
+  readonly memberResources?: readonly ScopedArn[];
+}
+
+/** Resources of the member roles' template, by logical id (CloudFormation JSON). */
+export type MemberResources = Readonly<Record<string, unknown>>;
+
+/**
+ * What a control needs besides its function (a role for a service to
+ * assume, say), in both modes: a control that needs something cannot act in
+ * an account that lacks it.
+ */
+export interface Provision {
+  /**
+   * Single-account mode: makes it in the stack and grants the function what
+   * it needs on it. The values returned reach the control as
+   * `ctx.provisioned`.
+   */
+  inStack(scope: Construct, grantee: IRole): Provisioned;
+  /**
+   * Org mode: the same in every member account, as IAM resources of the
+   * member roles' template (nothing billed: a member account pays nothing),
+   * and the values the function gets in place of `inStack`'s. Values are
+   * known before any member account is (names, not ARNs).
+   */
+  inMembers(organization: { readonly regions: readonly string[] }): {
+    readonly resources: MemberResources;
+    readonly provisioned: Provisioned;
+  };
 }
 
 export interface ControlMeta<Params = unknown> {
@@ -108,12 +145,11 @@ export interface ControlDefinition<Params = unknown> {
   /** @default Duration.minutes(5) — a custom action may carry many findings. */
   readonly timeout?: Duration;
   /**
-   * Makes what the control needs besides its function (a role for a service
-   * to assume, say) and grants the function what it needs on it. The values
-   * returned reach the control as `ctx.provisioned`.
+   * What the control needs besides its function, in the stack or in every
+   * member account.
    * @default nothing is provisioned
    */
-  readonly provision?: (scope: Construct, grantee: IRole) => Readonly<Record<string, string>>;
+  readonly provision?: Provision;
 }
 
 const DESCRIBE_ONLY = 'EC2 Describe* actions support no resource-level permissions';
@@ -488,8 +524,9 @@ export const CONTROLS: readonly ControlDefinition[] = [
         ],
       },
       {
-        // CreateFlowLogs hands the delivery role the stack provisions to VPC
-        // flow logs: only that role, and only to that service.
+        // CreateFlowLogs hands the delivery role hubfix provisions to VPC
+        // flow logs: only that role, and only to that service. A member
+        // account has one delivery role for every region (provision.ts).
         actions: ['iam:PassRole'],
         resources: [
           {
@@ -499,10 +536,18 @@ export const CONTROLS: readonly ControlDefinition[] = [
             resourceName: FLOW_LOG_DELIVERY_ROLE_NAME,
           },
         ],
+        memberResources: [
+          {
+            service: 'iam',
+            region: '',
+            resource: 'role',
+            resourceName: MEMBER_FLOW_LOG_DELIVERY_ROLE_NAME,
+          },
+        ],
         conditions: { StringEquals: { 'iam:PassedToService': FLOW_LOGS_SERVICE } },
       },
     ],
-    provision: provisionFlowLogDeliveryRole,
+    provision: { inStack: provisionFlowLogDeliveryRole, inMembers: memberFlowLogDeliveryRole },
   },
   {
     meta: ec2_7Meta,

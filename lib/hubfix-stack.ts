@@ -1,12 +1,4 @@
-import {
-  Annotations,
-  Aws,
-  CfnOutput,
-  CfnStackSet,
-  RemovalPolicy,
-  Stack,
-  type StackProps,
-} from 'aws-cdk-lib';
+import { Aws, CfnOutput, CfnStackSet, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import { AttributeType, Billing, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import type { Construct } from 'constructs';
 import { LEDGER_INDEX } from '../lambdas/core/adapters/ledger';
@@ -144,15 +136,6 @@ export class HubfixStack extends Stack {
     const { organization } = config;
     const controls = new Map<string, ControlRemediation>();
     for (const control of props.controls ?? CONTROLS) {
-      if (organization && control.provision) {
-        // What it provisions (EC2.6's flow-log delivery role) would have to
-        // exist in every member account; the member template does not make it yet.
-        Annotations.of(this).addWarningV2(
-          `hubfix:org-mode-${controlFolder(control.meta.id)}`,
-          `${control.meta.id} is not deployed in org mode: it needs resources of its own in each member account, which the member roles' StackSet does not make yet.`,
-        );
-        continue;
-      }
       controls.set(
         control.meta.id,
         new ControlRemediation(this, `Control-${controlFolder(control.meta.id)}`, {

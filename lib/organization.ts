@@ -5,6 +5,8 @@
  * control's central function role, plus the rollback role operators assume.
  * IAM only, so a member account pays nothing for it.
  */
+
+import { ECS_TASKS_SERVICE } from '../lambdas/controls/ecs-16/meta';
 import {
   accountSelectionSchema,
   DEFAULT_MAX_CHANGES_PER_ACCOUNT_PER_HOUR,
@@ -13,6 +15,7 @@ import {
   memberRoleNameFor,
   memberRoleNameSchema,
   type OrganizationScope,
+  placeholder,
   ROLLBACK_ROLE_NAME,
   regionSchema,
 } from '../lambdas/core/organization';
@@ -26,6 +29,7 @@ import {
   string,
 } from '../lambdas/core/schema';
 import { accountIdSchema } from '../lambdas/core/settings';
+import { REPLACES_TAG } from '../lambdas/services/replaces-tag';
 import { type ControlDefinition, controlFolder, type Permission, type ScopedArn } from './controls';
 
 /** An organizational unit (`ou-…`) or the organization's root (`r-…`), as StackSets take them. */
@@ -103,31 +107,30 @@ export interface MemberControl {
 type Json = Record<string, unknown>;
 
 /**
- * `${name}`: an IAM policy variable or a CloudFormation Fn::Sub placeholder,
- * spelt so that it does not read as a JavaScript template.
- */
-export function placeholder(name: string): string {
-  return `$\{${name}}`;
-}
-
-/**
  * A registry ARN in the member account: its account and partition are the
  * member's (the member stack's pseudo parameters); its region any, because
  * the role is global and `aws:RequestedRegion` narrows where it may act.
  */
 function memberArn(arn: ScopedArn): Json {
   const region = arn.region === undefined ? '*' : arn.region;
+  // EBS snapshot ARNs carry no account: '' stays ''.
+  const account = arn.account === undefined ? placeholder('AWS::AccountId') : arn.account;
   // As the central stack's formatArn renders it: `<resource>/<resourceName>`.
   return {
-    'Fn::Sub': `arn:${placeholder('AWS::Partition')}:${arn.service}:${region}:${placeholder('AWS::AccountId')}:${arn.resource}/${arn.resourceName}`,
+    'Fn::Sub': `arn:${placeholder('AWS::Partition')}:${arn.service}:${region}:${account}:${arn.resource}/${arn.resourceName}`,
   };
 }
 
-/** A regional action may only be used in the regions hubfix acts in; IAM has no region to narrow. */
+/**
+ * A regional action may only be used in the regions hubfix acts in; IAM has
+ * no region to narrow. A permission's `memberResources`, when it has them,
+ * are what it is limited to here.
+ */
 function statementOf(permission: Permission, regions: readonly string[]): Json {
-  const resources = permission.resources === '*' ? '*' : permission.resources.map(memberArn);
-  const global =
-    permission.resources !== '*' && permission.resources.every((arn) => arn.region === '');
+  const scoped =
+    permission.resources === '*' ? '*' : (permission.memberResources ?? permission.resources);
+  const resources = scoped === '*' ? '*' : scoped.map(memberArn);
+  const global = scoped !== '*' && scoped.every((arn) => arn.region === '');
   const conditions: Record<string, Record<string, unknown>> = {};
   for (const [operator, values] of Object.entries(permission.conditions ?? {})) {
     conditions[operator] = { ...values };
@@ -198,6 +201,8 @@ export function memberTemplate(options: {
         ],
       },
     };
+    // What the control needs besides its role (EC2.6's flow-log delivery role).
+    Object.assign(resources, control.definition.provision?.inMembers(organization).resources);
   }
   resources[ROLLBACK_ROLE_ID] = {
     Type: 'AWS::IAM::Role',
@@ -234,7 +239,7 @@ export function memberTemplate(options: {
   return {
     AWSTemplateFormatVersion: '2010-09-09',
     Description:
-      'hubfix member roles: one per control, each trusting only its central function, and the rollback role. IAM only.',
+      "hubfix member roles: one per control, each trusting only its central function, what a control needs besides (EC2.6's flow-log delivery role), and the rollback role. IAM only.",
     Resources: resources,
   };
 }
@@ -245,33 +250,75 @@ const SECURITY_GROUPS: ScopedArn = {
   resourceName: '*',
 };
 const SUBNETS: ScopedArn = { service: 'ec2', resource: 'subnet', resourceName: '*' };
+const INSTANCES: ScopedArn = { service: 'ec2', resource: 'instance', resourceName: '*' };
+const NETWORK_INTERFACES: ScopedArn = {
+  service: 'ec2',
+  resource: 'network-interface',
+  resourceName: '*',
+};
+const DESCRIBE_ONLY = 'EC2 Describe* actions support no resource-level permissions';
 
 /**
- * What a control's rollback may call in a member account, beyond the reads
- * its registry permissions hold: the mutating calls its describeRollback
- * names (lambdas/controls/<id>/remediate.ts and lambdas/services/). A
- * notify-only control changes nothing, so it has nothing to undo.
+ * Everything a control's rollback calls in a member account, and nothing
+ * else: the reads its `checkRollback` and `rollback` make, and the calls
+ * its `describeRollback` may show (lambdas/controls/<id>/remediate.ts and
+ * lambdas/services/), for every variant a control records, whatever the
+ * settings it is deployed with now (a change made under other settings may
+ * still be rolled back). A notify-only control changes nothing, so it has
+ * nothing to undo. test/unit/org/rollback-permissions.test.ts proves the
+ * table both ways: each described call and each read of a sample rollback
+ * of every variant is covered, and each grant is needed by one of them.
  */
 export const ROLLBACK_PERMISSIONS: Readonly<Record<string, readonly Permission[]>> = {
   'EC2.1': [
     {
-      actions: [
-        'ec2:ModifySnapshotAttribute',
-        'ec2:EnableSnapshotBlockPublicAccess',
-        'ec2:DisableSnapshotBlockPublicAccess',
-      ],
+      actions: ['ec2:DisableSnapshotBlockPublicAccess', 'ec2:EnableSnapshotBlockPublicAccess'],
       resources: '*',
       reason:
-        'snapshot ARNs carry no account, and snapshot block public access is an account setting',
+        'snapshot block public access is a setting of the account and region, with no resource-level permissions',
+    },
+    {
+      actions: ['ec2:ModifySnapshotAttribute'],
+      resources: [{ service: 'ec2', account: '', resource: 'snapshot', resourceName: '*' }],
+      reason:
+        "EBS snapshot ARNs carry no account; EC2 lets only its owner change a snapshot's permissions",
     },
   ],
   'EC2.2': [
     {
-      actions: ['ec2:AuthorizeSecurityGroupIngress', 'ec2:AuthorizeSecurityGroupEgress'],
+      // The rules the group has now (a recorded rule still there is not sent again); with `migrate`, the replacement and the interfaces too.
+      actions: [
+        'ec2:DescribeSecurityGroupRules',
+        'ec2:DescribeSecurityGroups',
+        'ec2:DescribeNetworkInterfaces',
+      ],
+      resources: '*',
+      reason: DESCRIBE_ONLY,
+    },
+    {
+      // Revoke only after `migrate`: the rules for the replacement, in any group that referenced the default group.
+      actions: [
+        'ec2:AuthorizeSecurityGroupIngress',
+        'ec2:AuthorizeSecurityGroupEgress',
+        'ec2:RevokeSecurityGroupIngress',
+        'ec2:RevokeSecurityGroupEgress',
+      ],
       resources: [SECURITY_GROUPS],
+    },
+    {
+      // `migrate`: each interface gets the default group back (EC2 authorizes the interface, its instance and every group of the new list).
+      actions: ['ec2:ModifyNetworkInterfaceAttribute'],
+      resources: [NETWORK_INTERFACES, INSTANCES, SECURITY_GROUPS],
+    },
+    {
+      // `migrate`: the replacement goes when nothing uses it; only a group carrying hubfix's tag.
+      actions: ['ec2:DeleteSecurityGroup'],
+      resources: [SECURITY_GROUPS],
+      conditions: { Null: { [`aws:ResourceTag/${REPLACES_TAG}`]: 'false' } },
     },
   ],
   'EC2.6': [
+    { actions: ['ec2:DescribeFlowLogs'], resources: '*', reason: DESCRIBE_ONLY },
     {
       actions: ['ec2:DeleteFlowLogs'],
       resources: [{ service: 'ec2', resource: 'vpc-flow-log', resourceName: '*' }],
@@ -284,72 +331,85 @@ export const ROLLBACK_PERMISSIONS: Readonly<Record<string, readonly Permission[]
       reason: 'EBS encryption by default is an account setting',
     },
   ],
-  'EC2.8': [
-    {
-      actions: ['ec2:ModifyInstanceMetadataOptions'],
-      resources: [{ service: 'ec2', resource: 'instance', resourceName: '*' }],
-    },
-  ],
+  'EC2.8': [{ actions: ['ec2:ModifyInstanceMetadataOptions'], resources: [INSTANCES] }],
   'EC2.9': [
+    {
+      // The instance's primary interface, before anything; where the Elastic IP is, before associating it.
+      actions: ['ec2:DescribeInstances', 'ec2:DescribeAddresses'],
+      resources: '*',
+      reason: DESCRIBE_ONLY,
+    },
     {
       actions: ['ec2:AssociateAddress'],
       resources: [
         { service: 'ec2', resource: 'elastic-ip', resourceName: '*' },
-        { service: 'ec2', resource: 'network-interface', resourceName: '*' },
-        { service: 'ec2', resource: 'instance', resourceName: '*' },
+        NETWORK_INTERFACES,
+        INSTANCES,
       ],
     },
+    {
+      // Auto-assign back on, on the interface only: ec2:Attribute holds it to that.
+      actions: ['ec2:ModifyNetworkInterfaceAttribute'],
+      resources: [NETWORK_INTERFACES],
+      conditions: { StringEquals: { 'ec2:Attribute/AssociatePublicIpAddress': 'true' } },
+    },
+    { actions: ['ec2:ModifyNetworkInterfaceAttribute'], resources: [INSTANCES] },
     { actions: ['ec2:ModifySubnetAttribute'], resources: [SUBNETS] },
   ],
   'EC2.15': [{ actions: ['ec2:ModifySubnetAttribute'], resources: [SUBNETS] }],
-  'EC2.18': [{ actions: ['ec2:AuthorizeSecurityGroupIngress'], resources: [SECURITY_GROUPS] }],
-  'EC2.19': [{ actions: ['ec2:AuthorizeSecurityGroupIngress'], resources: [SECURITY_GROUPS] }],
+  'EC2.18': [
+    // The rules the group has now: a recorded rule still there is not sent again.
+    { actions: ['ec2:DescribeSecurityGroupRules'], resources: '*', reason: DESCRIBE_ONLY },
+    { actions: ['ec2:AuthorizeSecurityGroupIngress'], resources: [SECURITY_GROUPS] },
+  ],
+  'EC2.19': [
+    { actions: ['ec2:DescribeSecurityGroupRules'], resources: '*', reason: DESCRIBE_ONLY },
+    { actions: ['ec2:AuthorizeSecurityGroupIngress'], resources: [SECURITY_GROUPS] },
+  ],
   'EC2.24': [],
   'ECS.2': [
     {
-      actions: ['ecs:UpdateService'],
+      actions: ['ecs:DescribeServices', 'ecs:UpdateService'],
       resources: [{ service: 'ecs', resource: 'service', resourceName: '*' }],
     },
   ],
   'ECS.16': [
     {
-      actions: ['ecs:CreateTaskSet', 'ecs:DeleteTaskSet', 'ecs:TagResource'],
+      actions: ['ecs:DescribeTaskSets', 'ecs:CreateTaskSet', 'ecs:DeleteTaskSet'],
       resources: [{ service: 'ecs', resource: 'task-set', resourceName: '*/*/*' }],
+    },
+    {
+      // The recorded task set's tags go on as CreateTaskSet makes its twin, and only then.
+      actions: ['ecs:TagResource'],
+      resources: [{ service: 'ecs', resource: 'task-set', resourceName: '*/*/*' }],
+      conditions: { StringEquals: { 'ecs:CreateAction': 'CreateTaskSet' } },
     },
     {
       actions: ['ecs:UpdateServicePrimaryTaskSet'],
       resources: [{ service: 'ecs', resource: 'service', resourceName: '*/*' }],
     },
     {
+      // The task definition's task and execution roles, which a task set of the service runs now (checkRollback).
       actions: ['iam:PassRole'],
       resources: [{ service: 'iam', region: '', resource: 'role', resourceName: '*' }],
-      conditions: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
+      conditions: { StringEquals: { 'iam:PassedToService': ECS_TASKS_SERVICE } },
     },
   ],
 };
 
-const READ_ACTION = /:(Describe|Get|List)[A-Z]/;
-
 /**
- * The rollback role's grants for these controls: the reads of each control's
- * registry permissions (a rollback checks the live state first) and the
- * calls its rollback makes.
+ * The rollback role's grants for these controls: each control's whole
+ * entry, whatever its settings (a change recorded under other settings may
+ * still be rolled back).
  * @throws Error when a control has no entry in ROLLBACK_PERMISSIONS, so a new control is not forgotten.
  */
 export function rollbackPermissionsFor(controls: readonly MemberControl[]): Permission[] {
-  return controls.flatMap(({ definition, params }) => {
+  return controls.flatMap(({ definition }) => {
     const { id } = definition.meta;
     const undo = ROLLBACK_PERMISSIONS[id];
     if (undo === undefined) {
       throw new Error(`${id} has no entry in ROLLBACK_PERMISSIONS (lib/organization.ts)`);
     }
-    const reads = [
-      ...definition.permissions,
-      ...(definition.settingPermissions?.(params) ?? []),
-    ].flatMap((permission) => {
-      const actions = permission.actions.filter((action) => READ_ACTION.test(action));
-      return actions.length > 0 ? [{ ...permission, actions }] : [];
-    });
-    return [...reads, ...undo];
+    return [...undo];
   });
 }

@@ -89,6 +89,14 @@ export function memberRoleNameFor(prefix: string, controlId: string): string {
   return `${prefix}-${controlId.toLowerCase().replace(/\./g, '-')}`;
 }
 
+/**
+ * `${name}`: an IAM policy variable or a CloudFormation Fn::Sub placeholder,
+ * spelt so that it does not read as a JavaScript template.
+ */
+export function placeholder(name: string): string {
+  return `$\{${name}}`;
+}
+
 export function roleArn(partition: string, account: string, roleName: string): string {
   return `arn:${partition}:iam::${account}:role/${roleName}`;
 }

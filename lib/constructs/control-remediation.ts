@@ -10,7 +10,7 @@ import { Construct } from 'constructs';
 import { BUDGET_KEY_PREFIX } from '../../lambdas/core/adapters/change-budget';
 import { OUTCOME_EVENT_SOURCE } from '../../lambdas/core/adapters/events';
 import { ENVIRONMENT } from '../../lambdas/core/env';
-import { memberRoleNameFor } from '../../lambdas/core/organization';
+import { memberRoleNameFor, placeholder } from '../../lambdas/core/organization';
 import type { RuntimeSettings } from '../../lambdas/core/settings';
 import { encodeSettings } from '../config';
 import {
@@ -26,7 +26,7 @@ import {
   importedFindingsPattern,
   importedV2FindingsPattern,
 } from '../event-patterns';
-import { type OrganizationConfig, placeholder, scopeOf } from '../organization';
+import { type OrganizationConfig, scopeOf } from '../organization';
 import type { IActionTarget } from './action-target';
 import type { DeadLetterQueue } from './dead-letter-queue';
 import type { NotificationTopic } from './notification-topic';
@@ -126,7 +126,12 @@ export class ControlRemediation extends Construct {
           : {}),
       },
     });
-    const provisioned = control.provision?.(this, this.handler.role) ?? {};
+    // In org mode the control acts in member accounts, where the StackSet
+    // made what it needs: the central account gets none of it.
+    const provisioned =
+      (props.organization
+        ? control.provision?.inMembers(props.organization).provisioned
+        : control.provision?.inStack(this, this.handler.role)) ?? {};
     if (Object.keys(provisioned).length > 0) {
       this.handler.function.addEnvironment(
         ENVIRONMENT.provisioned,

@@ -70,6 +70,11 @@ function row(control: string, permission: Permission, note?: string): string {
   const reason = permission.reason ?? defaultReason(permission);
   const why = [
     ...(note ? [note] : []),
+    ...(permission.memberResources
+      ? [
+          `in org mode, in each member account: ${permission.memberResources.map(resourceText).join(', ')}`,
+        ]
+      : []),
     ...(permission.conditions ? [`condition: ${conditionText(permission.conditions)}`] : []),
     ...(reason ? [reason] : []),
   ].join('. ');

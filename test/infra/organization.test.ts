@@ -3,21 +3,35 @@
  * member roles within the organization, its rules route member findings, and
  * the member roles' StackSet holds IAM roles only, one per control, each
  * with exactly its control's registry permissions and trusting only its
- * control's central function role.
+ * control's central function role, and what controls need besides (EC2.6's
+ * flow-log delivery role).
  */
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import type { CfnRole } from 'aws-cdk-lib/aws-iam';
 import { describe, expect, it } from 'vitest';
 import { ENVIRONMENT } from '../../lambdas/core/env';
 import { ConfigurationError } from '../../lambdas/core/errors';
+import { placeholder } from '../../lambdas/core/organization';
 import { parseConfig } from '../../lib/config';
-import { CONTROLS, controlFolder, permissionsFor, type ScopedArn } from '../../lib/controls';
+import {
+  CONTROLS,
+  controlFolder,
+  type Permission,
+  permissionsFor,
+  type ScopedArn,
+} from '../../lib/controls';
 import { MEMBER_ROLES_STACK_SET_NAME } from '../../lib/hubfix-stack';
-import { placeholder, ROLLBACK_PERMISSIONS } from '../../lib/organization';
+import { ROLLBACK_PERMISSIONS } from '../../lib/organization';
 import { ORGANIZATION_SCOPE_OUTPUT } from '../../lib/stack-outputs';
 import { ACCOUNT, REGION } from '../support/fixtures';
 import { resolveIntrinsics } from '../support/intrinsics';
-import { type Resources, resourcesOf, roleStatements, synthesize } from '../support/stack';
+import {
+  controlFunctionId,
+  type Resources,
+  resourcesOf,
+  roleStatements,
+  synthesize,
+} from '../support/stack';
 
 const ORGANIZATION = {
   accounts: '*',
@@ -32,7 +46,8 @@ const org = synthesize({
   nag: true,
 });
 const resources = resourcesOf(org.template);
-const deployed = CONTROLS.filter((c) => c.provision === undefined);
+const deployed = CONTROLS;
+const DELIVERY_ROLE = 'hubfix-ec2-6-flow-logs';
 
 type Json = Record<string, unknown>;
 interface Statement {
@@ -96,7 +111,42 @@ function memberRole(name: string): MemberRole {
 /** A registry ARN as the member template renders it: the member's partition and account, any region. */
 function memberArnOf(arn: ScopedArn) {
   return {
-    'Fn::Sub': `arn:${placeholder('AWS::Partition')}:${arn.service}:${arn.region ?? '*'}:${placeholder('AWS::AccountId')}:${arn.resource}/${arn.resourceName}`,
+    'Fn::Sub': `arn:${placeholder('AWS::Partition')}:${arn.service}:${arn.region ?? '*'}:${arn.account ?? placeholder('AWS::AccountId')}:${arn.resource}/${arn.resourceName}`,
+  };
+}
+
+function sub(text: string) {
+  return {
+    'Fn::Sub': text
+      .replaceAll('<partition>', placeholder('AWS::Partition'))
+      .replaceAll('<account>', placeholder('AWS::AccountId')),
+  };
+}
+
+/** A registry permission as a member role's policy holds it: regional actions only in the allowed regions. */
+function memberStatementOf(permission: Permission) {
+  const resources =
+    permission.resources === '*' ? '*' : (permission.memberResources ?? permission.resources);
+  const global = resources !== '*' && resources.every((a) => a.region === '');
+  return {
+    Effect: 'Allow',
+    Action: [...permission.actions],
+    Resource: resources === '*' ? '*' : resources.map(memberArnOf),
+    ...(global && !permission.conditions
+      ? {}
+      : {
+          Condition: {
+            ...permission.conditions,
+            ...(global
+              ? {}
+              : {
+                  StringEquals: {
+                    ...permission.conditions?.StringEquals,
+                    'aws:RequestedRegion': ORGANIZATION.regions,
+                  },
+                }),
+          },
+        }),
   };
 }
 
@@ -130,17 +180,104 @@ describe('org mode: the member roles StackSet', () => {
     });
   });
 
-  it('holds IAM roles only: one per deployed control and the rollback role', () => {
+  it("holds IAM roles only: one per deployed control, EC2.6's delivery role and the rollback role", () => {
     const types = Object.values(member.Resources).map((r) => r.Type);
 
     expect(new Set(types)).toEqual(new Set(['AWS::IAM::Role']));
-    expect(types).toHaveLength(deployed.length + 1);
+    expect(types).toHaveLength(deployed.length + 2);
     expect(Object.values(member.Resources).map((r) => r.Properties.RoleName)).toEqual([
-      ...deployed.map((c) => `hubfix-member-${controlFolder(c.meta.id)}`),
+      ...deployed.flatMap((c) => [
+        `hubfix-member-${controlFolder(c.meta.id)}`,
+        ...(c.meta.id === 'EC2.6' ? [DELIVERY_ROLE] : []),
+      ]),
       'hubfix-rollback',
     ]);
     // CloudFormation's limit for TemplateBody.
-    expect(templateBody.length).toBeLessThan(51_200);
+    expect(Buffer.byteLength(templateBody)).toBeLessThan(51_200);
+  });
+
+  it('stays within the TemplateBody limit with every region and every setting that grants more', () => {
+    const regions = [
+      ...['us-east-1', 'us-east-2', 'us-west-1', 'us-west-2', 'ca-central-1', 'sa-east-1'],
+      ...['eu-west-1', 'eu-west-2', 'eu-west-3', 'eu-central-1', 'eu-north-1'],
+      ...['ap-south-1', 'ap-northeast-1', 'ap-northeast-2', 'ap-northeast-3'],
+      ...['ap-southeast-1', 'ap-southeast-2'],
+    ];
+    const wide = synthesize({
+      config: {
+        organization: { ...ORGANIZATION, regions },
+        controls: {
+          'EC2.2': { strategy: 'migrate' },
+          'EC2.9': { disableSubnetAutoAssign: true },
+        },
+      },
+    });
+    const set = Object.values(resourcesOf(wide.template)).find(
+      (r) => r.Type === 'AWS::CloudFormation::StackSet',
+    );
+    const body = String(resolveIntrinsics(resolveRoleArns(set?.Properties.TemplateBody)));
+
+    expect(Buffer.byteLength(body)).toBeLessThan(51_200);
+  });
+
+  it('makes one flow-log delivery role for every allowed region, assumable only by flow logs of the member account there, writing only into hubfix log groups', () => {
+    const role = memberRole(DELIVERY_ROLE);
+    const inRegions = (resource: string) =>
+      ORGANIZATION.regions.map((region) =>
+        sub(`arn:<partition>:${resource.replace('<region>', region)}`),
+      );
+
+    expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual([
+      {
+        Effect: 'Allow',
+        Principal: { Service: 'vpc-flow-logs.amazonaws.com' },
+        Action: 'sts:AssumeRole',
+        Condition: {
+          StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+          ArnLike: { 'aws:SourceArn': inRegions('ec2:<region>:<account>:vpc-flow-log/*') },
+        },
+      },
+    ]);
+    expect(role.Properties.Policies).toEqual([
+      {
+        PolicyName: 'hubfix-ec2-6-flow-logs',
+        PolicyDocument: {
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Effect: 'Allow',
+              Action: ['logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'],
+              Resource: sub('arn:<partition>:logs:*:<account>:log-group:/hubfix/vpc-flow-logs/*'),
+            },
+            {
+              Effect: 'Allow',
+              Action: 'logs:DescribeLogGroups',
+              Resource: sub('arn:<partition>:logs:*:<account>:log-group:*'),
+            },
+          ],
+        },
+      },
+    ]);
+  });
+
+  it("lets EC2.6's role pass only the member's delivery role, only to VPC flow logs, and create only hubfix's log groups", () => {
+    const statements =
+      memberRole('hubfix-member-ec2-6').Properties.Policies[0]?.PolicyDocument.Statement ?? [];
+
+    expect(statements.filter((s) => [s.Action].flat().includes('iam:PassRole'))).toEqual([
+      {
+        Effect: 'Allow',
+        Action: ['iam:PassRole'],
+        Resource: [sub(`arn:<partition>:iam::<account>:role/${DELIVERY_ROLE}`)],
+        Condition: { StringEquals: { 'iam:PassedToService': 'vpc-flow-logs.amazonaws.com' } },
+      },
+    ]);
+    expect(statements.filter((s) => [s.Action].flat().includes('logs:CreateLogGroup'))).toEqual([
+      expect.objectContaining({
+        Resource: [sub('arn:<partition>:logs:*:<account>:log-group:/hubfix/vpc-flow-logs/*')],
+        Condition: { StringEquals: { 'aws:RequestedRegion': ORGANIZATION.regions } },
+      }),
+    ]);
   });
 
   it.each(deployed.map((c) => [c.meta.id, c] as const))(
@@ -150,32 +287,7 @@ describe('org mode: the member roles StackSet', () => {
       const statements = memberRole(`hubfix-member-${controlFolder(controlId)}`).Properties
         .Policies[0]?.PolicyDocument.Statement;
 
-      expect(statements).toEqual(
-        permissionsFor(control, params).map((permission) => {
-          const global =
-            permission.resources !== '*' && permission.resources.every((a) => a.region === '');
-          return {
-            Effect: 'Allow',
-            Action: [...permission.actions],
-            Resource: permission.resources === '*' ? '*' : permission.resources.map(memberArnOf),
-            ...(global && !permission.conditions
-              ? {}
-              : {
-                  Condition: {
-                    ...permission.conditions,
-                    ...(global
-                      ? {}
-                      : {
-                          StringEquals: {
-                            ...permission.conditions?.StringEquals,
-                            'aws:RequestedRegion': ORGANIZATION.regions,
-                          },
-                        }),
-                  },
-                }),
-          };
-        }),
-      );
+      expect(statements).toEqual(permissionsFor(control, params).map(memberStatementOf));
     },
   );
 
@@ -203,9 +315,8 @@ describe('org mode: the member roles StackSet', () => {
     },
   );
 
-  it("makes the rollback role trust the administrator account, with reads and each control's undo calls", () => {
+  it("makes the rollback role trust the administrator account, with exactly each deployed control's rollback grants", () => {
     const role = memberRole('hubfix-rollback');
-    const actions = role.Properties.Policies[0]?.PolicyDocument.Statement.flatMap((s) => s.Action);
 
     expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual([
       {
@@ -214,17 +325,10 @@ describe('org mode: the member roles StackSet', () => {
         Action: 'sts:AssumeRole',
       },
     ]);
-    for (const control of deployed) {
-      for (const undo of ROLLBACK_PERMISSIONS[control.meta.id] ?? []) {
-        expect(actions).toEqual(expect.arrayContaining([...undo.actions]));
-      }
-    }
-    expect(actions).toContain('ec2:DescribeSecurityGroups');
-    expect(
-      actions?.filter(
-        (a) => /:(Revoke|Enable|Create|Delete)/.test(a) && !/TaskSet|Snapshot/.test(a),
-      ),
-    ).toEqual([]);
+    // What each grant is needed for: test/unit/org/rollback-permissions.test.ts.
+    expect(role.Properties.Policies[0]?.PolicyDocument.Statement).toEqual(
+      deployed.flatMap((c) => ROLLBACK_PERMISSIONS[c.meta.id] ?? []).map(memberStatementOf),
+    );
   });
 
   it('names a rollback for every registered control, so a new control is not forgotten', () => {
@@ -355,14 +459,26 @@ describe('org mode: the central stack', () => {
     expect(count(Object.values(resources), 'AWS::CloudWatch::Alarm')).toBe(3);
   });
 
-  it('does not deploy EC2.6, whose flow-log role members would need, and says so', () => {
-    expect(org.stack.controls.has('EC2.6')).toBe(false);
+  it('deploys EC2.6, telling it the name of the delivery role in the member accounts and making none here', () => {
+    const fnId = controlFunctionId(resources, 'EC2.6');
+    const environment = resources[fnId]?.Properties.Environment as
+      | { Variables: Record<string, unknown> }
+      | undefined;
+    const variables = environment?.Variables ?? {};
+
+    expect(org.stack.controls.has('EC2.6')).toBe(true);
+    expect(JSON.parse(String(variables[ENVIRONMENT.provisioned]))).toEqual({
+      deliveryRoleName: DELIVERY_ROLE,
+    });
     expect(
-      Annotations.fromStack(org.stack).findWarning(
-        '*',
-        Match.stringLikeRegexp('EC2.6 is not deployed in org mode'),
+      Object.values(resources).filter(
+        (r) =>
+          r.Type === 'AWS::IAM::Role' && JSON.stringify(r.Properties).includes('vpc-flow-logs'),
       ),
-    ).toHaveLength(1);
+    ).toEqual([]);
+    expect(
+      Annotations.fromStack(org.stack).findWarning('*', Match.stringLikeRegexp('org mode')),
+    ).toEqual([]);
   });
 
   it('is cdk-nag clean', () => {

@@ -55,7 +55,7 @@ function provisionedActions(control: ControlDefinition): string[] {
   const role = new Role(probe, 'Function', {
     assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
   });
-  control.provision(probe, role);
+  control.provision.inStack(probe, role);
   const policies = Object.values(resourcesOf(Template.fromStack(probe))).filter(
     (r) =>
       r.Type === 'AWS::IAM::Policy' &&

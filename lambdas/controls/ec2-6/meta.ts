@@ -19,6 +19,15 @@ export const EC2_6_TRAFFIC_TYPES = ['REJECT', 'ALL'] as const;
 /** The log group prefix hubfix owns; the delivery role and IAM grants are scoped to it. */
 export const FLOW_LOG_GROUP_PREFIX = '/hubfix/vpc-flow-logs/';
 
+/** Single-account mode: the ARN of the delivery role the stack made (HUBFIX_PROVISIONED). */
+export const DELIVERY_ROLE_KEY = 'deliveryRoleArn';
+
+/**
+ * Org mode: the name of the delivery role the StackSet made in every member
+ * account (HUBFIX_PROVISIONED); the function names it in each finding's account.
+ */
+export const DELIVERY_ROLE_NAME_KEY = 'deliveryRoleName';
+
 export const ec2_6Params = object({
   logRetentionDays: optional(
     oneOf(FLOW_LOG_RETENTION_DAYS, {

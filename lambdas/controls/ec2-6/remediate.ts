@@ -5,8 +5,13 @@
  * already satisfies the control, whoever made it and wherever it delivers.
  * Otherwise hubfix creates the CloudWatch Logs group
  * `/hubfix/vpc-flow-logs/<vpc-id>` (reusing it if it exists) with the
- * configured retention, and a flow log into it, delivered by the role the
- * stack provisioned for this control.
+ * configured retention, and a flow log into it, delivered by the role
+ * provisioned for this control in the VPC's account: the stack's, or in org
+ * mode the one the member roles' StackSet made in every member account
+ * (the VPC User Guide: "The IAM role must belong to your AWS account").
+ * CreateFlowLogs takes "a new or existing" group, but a group the delivery
+ * role made would keep records forever; hubfix makes it first, with the
+ * retention, so the delivery role needs no logs:CreateLogGroup.
  *
  * The log group is part of the end state, not a temporary resource: if the
  * flow log cannot be created, the (empty) group stays and the next attempt
@@ -29,14 +34,22 @@ import {
   type Filter,
   type UnsuccessfulItem,
 } from '@aws-sdk/client-ec2';
-import { type Control, foundAtRunTime, provisionedValue } from '../../core/control';
-import { describeError, PartialChangeError } from '../../core/errors';
+import { type Control, foundAtRunTime, type Provisioned } from '../../core/control';
+import { ConfigurationError, describeError, PartialChangeError } from '../../core/errors';
+import { roleArn } from '../../core/organization';
 import { array, integer, object, oneOf, string } from '../../core/schema';
 import { vpcResource } from '../../services/ec2/resources';
 import { tagsOf } from '../../services/ec2/tags';
 import { collectAll } from '../../services/paging';
 import { verifyEventually } from '../../services/wait';
-import { EC2_6_TRAFFIC_TYPES, type Ec2_6Params, ec2_6Meta, FLOW_LOG_GROUP_PREFIX } from './meta';
+import {
+  DELIVERY_ROLE_KEY,
+  DELIVERY_ROLE_NAME_KEY,
+  EC2_6_TRAFFIC_TYPES,
+  type Ec2_6Params,
+  ec2_6Meta,
+  FLOW_LOG_GROUP_PREFIX,
+} from './meta';
 
 export interface Ec2_6Clients {
   readonly ec2: EC2Client;
@@ -53,6 +66,9 @@ export interface FlowLogRecord {
 
 export interface VpcFlowLogState {
   readonly vpcId: string;
+  /** The VPC's account and partition, where its flow log's delivery role must be. */
+  readonly account: string;
+  readonly partition: string;
   readonly flowLogs: readonly FlowLogRecord[];
 }
 
@@ -73,7 +89,23 @@ export interface Ec2_6Before {
   readonly existingFlowLogIds: readonly string[];
 }
 
-export const DELIVERY_ROLE_KEY = 'deliveryRoleArn';
+export { DELIVERY_ROLE_KEY, DELIVERY_ROLE_NAME_KEY } from './meta';
+
+/**
+ * The delivery role in the VPC's own account: flow logs take a role of the
+ * account they are made in. In org mode the function is told the role's
+ * name (the same in every member account), never the central account's
+ * role; in single-account mode the stack's role, in the only account there is.
+ */
+function deliveryRoleOf(
+  provisioned: Provisioned,
+  vpc: Pick<VpcFlowLogState, 'account' | 'partition'>,
+): string | undefined {
+  const name = provisioned[DELIVERY_ROLE_NAME_KEY];
+  return name ? roleArn(vpc.partition, vpc.account, name) : provisioned[DELIVERY_ROLE_KEY];
+}
+
+const NOT_PROVISIONED = `HUBFIX_PROVISIONED has neither ${DELIVERY_ROLE_KEY} nor ${DELIVERY_ROLE_NAME_KEY}`;
 
 function hasName(error: unknown, ...names: string[]): boolean {
   return error instanceof Error && names.includes(error.name);
@@ -155,7 +187,12 @@ export const ec2_6: Control<VpcFlowLogState, Ec2_6Before, Ec2_6Params, Ec2_6Clie
     if (!vpc) return { kind: 'not-applicable', reason: `${ref.id} no longer exists` };
     return {
       kind: 'found',
-      state: { vpcId: ref.id, flowLogs: await listFlowLogs(ec2, byVpc(ref.id)) },
+      state: {
+        vpcId: ref.id,
+        account: ref.account,
+        partition: ref.partition,
+        flowLogs: await listFlowLogs(ec2, byVpc(ref.id)),
+      },
       tags: tagsOf(vpc.Tags),
     };
   },
@@ -171,14 +208,14 @@ export const ec2_6: Control<VpcFlowLogState, Ec2_6Before, Ec2_6Params, Ec2_6Clie
     }
     const { trafficType, logRetentionDays } = ctx.params;
     const logGroupName = flowLogGroupName(vpcId);
-    const role = ctx.provisioned[DELIVERY_ROLE_KEY] ?? '(not provisioned)';
+    const role = deliveryRoleOf(ctx.provisioned, state) ?? '(not provisioned)';
     const others = flowLogs.map(describeFlowLog);
     return {
       kind: 'change',
       summary: `turn on flow logs (${trafficType}) for ${vpcId} into CloudWatch Logs group ${logGroupName}`,
       steps: [
         `create the CloudWatch Logs group ${logGroupName} unless it exists, and set its retention to ${logRetentionDays} days`,
-        `create a flow log for ${vpcId} recording ${trafficType} traffic into ${logGroupName}, delivered by the role hubfix's stack made for it (${role}). CloudWatch Logs charges for the records ingested and stored`,
+        `create a flow log for ${vpcId} recording ${trafficType} traffic into ${logGroupName}, delivered by the role hubfix made for it (${role}). CloudWatch Logs charges for the records ingested and stored`,
         ...(others.length > 0
           ? [`leave the VPC's other flow logs as they are: ${others.join(', ')}`]
           : []),
@@ -198,18 +235,23 @@ export const ec2_6: Control<VpcFlowLogState, Ec2_6Before, Ec2_6Params, Ec2_6Clie
     };
   },
 
-  async preflight(_state, ctx) {
-    return ctx.provisioned[DELIVERY_ROLE_KEY]
+  async preflight(state, ctx) {
+    return deliveryRoleOf(ctx.provisioned, state)
       ? []
       : [
-          'the stack did not provision the flow-log delivery role (HUBFIX_PROVISIONED.deliveryRoleArn); deploy hubfix again so the EC2.6 function gets it',
+          `the stack did not provision the flow-log delivery role (${NOT_PROVISIONED}); deploy hubfix again so the EC2.6 function gets it`,
         ];
   },
 
-  async apply(_state, plan, ctx) {
+  async apply(state, plan, ctx) {
     const { ec2, logs } = ctx.clients;
     const { vpcId, logGroupName, trafficType, retentionDays } = plan.before;
-    const deliveryRoleArn = provisionedValue(ctx, DELIVERY_ROLE_KEY);
+    const deliveryRoleArn = deliveryRoleOf(ctx.provisioned, state);
+    if (!deliveryRoleArn) {
+      throw new ConfigurationError('the function environment', [
+        { path: 'HUBFIX_PROVISIONED', message: NOT_PROVISIONED },
+      ]);
+    }
     const changes: string[] = [];
 
     let created: boolean;

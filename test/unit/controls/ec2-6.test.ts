@@ -28,6 +28,7 @@ import { ConfigurationError, PartialChangeError } from '../../../lambdas/core/er
 import { resetStrict, serviceError, strictMock } from '../../support/aws';
 import { ec2Ref, fakeClock, findingContext, rollbackContext } from '../../support/control';
 
+const ACCOUNT = '111111111111';
 const VPC = 'vpc-e5b8f483';
 const GROUP = `/hubfix/vpc-flow-logs/${VPC}`;
 const ROLE = 'arn:aws:iam::111111111111:role/Hubfix-FlowLogsDeliveryRole';
@@ -43,7 +44,7 @@ const params: Ec2_6Params = { logRetentionDays: 365, trafficType: 'REJECT' };
 const ctx: FindingContext<Ec2_6Clients, Ec2_6Params> = findingContext(clients, params, {
   provisioned: { deliveryRoleArn: ROLE },
 });
-const EMPTY: VpcFlowLogState = { vpcId: VPC, flowLogs: [] };
+const EMPTY: VpcFlowLogState = { vpcId: VPC, account: ACCOUNT, partition: 'aws', flowLogs: [] };
 
 const CREATE_FLOW_LOGS: CreateFlowLogsCommandInput = {
   ResourceIds: [VPC],
@@ -121,7 +122,7 @@ describe('EC2.6 happy path', () => {
     expect(plan.summary).toBe(
       `turn on flow logs (REJECT) for ${VPC} into CloudWatch Logs group ${GROUP}`,
     );
-    expect(plan.steps[1]).toContain(`delivered by the role hubfix's stack made for it (${ROLE})`);
+    expect(plan.steps[1]).toContain(`delivered by the role hubfix made for it (${ROLE})`);
     expect(plan.before).toEqual({
       vpcId: VPC,
       logGroupName: GROUP,
@@ -155,7 +156,7 @@ describe('EC2.6 readState and plan', () => {
 
   it('does not count an ACCEPT-only flow log, which records no rejected traffic, and leaves it alone', () => {
     const plan = changePlan({
-      vpcId: VPC,
+      ...EMPTY,
       flowLogs: [
         { flowLogId: 'fl-2', status: 'ACTIVE', trafficType: 'ACCEPT', destination: 'other' },
       ],
@@ -189,7 +190,7 @@ describe('EC2.6 preflight', () => {
     const bare = findingContext(clients, params);
 
     expect(await ec2_6.preflight(EMPTY, bare)).toEqual([
-      'the stack did not provision the flow-log delivery role (HUBFIX_PROVISIONED.deliveryRoleArn); deploy hubfix again so the EC2.6 function gets it',
+      'the stack did not provision the flow-log delivery role (HUBFIX_PROVISIONED has neither deliveryRoleArn nor deliveryRoleName); deploy hubfix again so the EC2.6 function gets it',
     ]);
   });
 
@@ -204,6 +205,33 @@ describe('EC2.6 preflight', () => {
 });
 
 describe('EC2.6 apply', () => {
+  it("in org mode, names the delivery role in the VPC's own account, told only its name", async () => {
+    // Prepare: a member account's VPC, and the function's environment as the central stack sets it.
+    const member = { ...EMPTY, account: '222222222222', partition: 'aws-us-gov' };
+    const central = findingContext(clients, params, {
+      provisioned: { deliveryRoleName: 'hubfix-ec2-6-flow-logs' },
+    });
+    const memberRole = 'arn:aws-us-gov:iam::222222222222:role/hubfix-ec2-6-flow-logs';
+    givenLogGroupCreated();
+    ec2Mock
+      .on(
+        CreateFlowLogsCommand,
+        { ...CREATE_FLOW_LOGS, DeliverLogsPermissionArn: memberRole },
+        true,
+      )
+      .resolves({ FlowLogIds: ['fl-1'] });
+
+    // Act
+    const plan = changePlan(member, central);
+    const blockers = await ec2_6.preflight(member, central);
+    await ec2_6.apply(member, plan, central);
+
+    // Assess
+    expect(plan.steps[1]).toContain(`(${memberRole})`);
+    expect(blockers).toEqual([]);
+    expect(ec2Mock.commandCalls(CreateFlowLogsCommand)).toHaveLength(1);
+  });
+
   it('reuses an existing log group', async () => {
     logsMock
       .on(CreateLogGroupCommand, { logGroupName: GROUP }, true)
