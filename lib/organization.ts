@@ -122,11 +122,18 @@ function memberArn(arn: ScopedArn): Json {
 }
 
 /**
+ * The member template's one parameter: the regions hubfix acts in. Every
+ * regional statement names it rather than the list, so the template (inline,
+ * at most 51,200 bytes) does not grow with each region listed.
+ */
+export const MEMBER_REGIONS_PARAMETER = 'HubfixRegions';
+
+/**
  * A regional action may only be used in the regions hubfix acts in; IAM has
  * no region to narrow. A permission's `memberResources`, when it has them,
  * are what it is limited to here.
  */
-function statementOf(permission: Permission, regions: readonly string[]): Json {
+function statementOf(permission: Permission): Json {
   const scoped =
     permission.resources === '*' ? '*' : (permission.memberResources ?? permission.resources);
   const resources = scoped === '*' ? '*' : scoped.map(memberArn);
@@ -136,7 +143,10 @@ function statementOf(permission: Permission, regions: readonly string[]): Json {
     conditions[operator] = { ...values };
   }
   if (!global) {
-    conditions.StringEquals = { ...conditions.StringEquals, 'aws:RequestedRegion': [...regions] };
+    conditions.StringEquals = {
+      ...conditions.StringEquals,
+      'aws:RequestedRegion': { Ref: MEMBER_REGIONS_PARAMETER },
+    };
   }
   return {
     Effect: 'Allow',
@@ -195,7 +205,7 @@ export function memberTemplate(options: {
             PolicyName: `hubfix-${controlFolder(id)}`,
             PolicyDocument: {
               Version: '2012-10-17',
-              Statement: permissions.map((p) => statementOf(p, organization.regions)),
+              Statement: permissions.map(statementOf),
             },
           },
         ],
@@ -228,9 +238,7 @@ export function memberTemplate(options: {
           PolicyName: 'hubfix-rollback',
           PolicyDocument: {
             Version: '2012-10-17',
-            Statement: rollbackPermissionsFor(controls).map((p) =>
-              statementOf(p, organization.regions),
-            ),
+            Statement: rollbackPermissionsFor(controls).map(statementOf),
           },
         },
       ],
@@ -240,6 +248,14 @@ export function memberTemplate(options: {
     AWSTemplateFormatVersion: '2010-09-09',
     Description:
       "hubfix member roles: one per control, each trusting only its central function, what a control needs besides (EC2.6's flow-log delivery role), and the rollback role. IAM only.",
+    Parameters: {
+      [MEMBER_REGIONS_PARAMETER]: {
+        Type: 'CommaDelimitedList',
+        Default: organization.regions.join(','),
+        Description:
+          'The regions hubfix acts in (organization.regions): regional actions are allowed only there',
+      },
+    },
     Resources: resources,
   };
 }

@@ -21,7 +21,7 @@ import {
   type ScopedArn,
 } from '../../lib/controls';
 import { MEMBER_ROLES_STACK_SET_NAME } from '../../lib/hubfix-stack';
-import { ROLLBACK_PERMISSIONS } from '../../lib/organization';
+import { MEMBER_REGIONS_PARAMETER, ROLLBACK_PERMISSIONS } from '../../lib/organization';
 import { ORGANIZATION_SCOPE_OUTPUT } from '../../lib/stack-outputs';
 import { ACCOUNT, REGION } from '../support/fixtures';
 import { resolveIntrinsics } from '../support/intrinsics';
@@ -142,7 +142,7 @@ function memberStatementOf(permission: Permission) {
               : {
                   StringEquals: {
                     ...permission.conditions?.StringEquals,
-                    'aws:RequestedRegion': ORGANIZATION.regions,
+                    'aws:RequestedRegion': { Ref: MEMBER_REGIONS_PARAMETER },
                   },
                 }),
           },
@@ -196,12 +196,25 @@ describe('org mode: the member roles StackSet', () => {
     expect(Buffer.byteLength(templateBody)).toBeLessThan(51_200);
   });
 
-  it('stays within the TemplateBody limit with every region and every setting that grants more', () => {
+  it('names the allowed regions once, as the parameter every regional statement refers to', () => {
+    expect(JSON.parse(templateBody).Parameters).toEqual({
+      [MEMBER_REGIONS_PARAMETER]: {
+        Type: 'CommaDelimitedList',
+        Default: ORGANIZATION.regions.join(','),
+        Description: expect.stringContaining('organization.regions'),
+      },
+    });
+  });
+
+  it('stays within the TemplateBody limit with every commercial region and every setting that grants more', () => {
     const regions = [
-      ...['us-east-1', 'us-east-2', 'us-west-1', 'us-west-2', 'ca-central-1', 'sa-east-1'],
-      ...['eu-west-1', 'eu-west-2', 'eu-west-3', 'eu-central-1', 'eu-north-1'],
-      ...['ap-south-1', 'ap-northeast-1', 'ap-northeast-2', 'ap-northeast-3'],
-      ...['ap-southeast-1', 'ap-southeast-2'],
+      ...['us-east-1', 'us-east-2', 'us-west-1', 'us-west-2', 'ca-central-1', 'ca-west-1'],
+      ...['mx-central-1', 'sa-east-1', 'af-south-1', 'il-central-1', 'me-south-1'],
+      ...['me-central-1', 'eu-west-1', 'eu-west-2', 'eu-west-3', 'eu-central-1'],
+      ...['eu-central-2', 'eu-north-1', 'eu-south-1', 'eu-south-2', 'ap-south-1'],
+      ...['ap-south-2', 'ap-east-1', 'ap-east-2', 'ap-northeast-1', 'ap-northeast-2'],
+      ...['ap-northeast-3', 'ap-southeast-1', 'ap-southeast-2', 'ap-southeast-3'],
+      ...['ap-southeast-4', 'ap-southeast-5', 'ap-southeast-7'],
     ];
     const wide = synthesize({
       config: {
@@ -275,7 +288,7 @@ describe('org mode: the member roles StackSet', () => {
     expect(statements.filter((s) => [s.Action].flat().includes('logs:CreateLogGroup'))).toEqual([
       expect.objectContaining({
         Resource: [sub('arn:<partition>:logs:*:<account>:log-group:/hubfix/vpc-flow-logs/*')],
-        Condition: { StringEquals: { 'aws:RequestedRegion': ORGANIZATION.regions } },
+        Condition: { StringEquals: { 'aws:RequestedRegion': { Ref: MEMBER_REGIONS_PARAMETER } } },
       }),
     ]);
   });
