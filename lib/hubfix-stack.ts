@@ -164,6 +164,7 @@ export class HubfixStack extends Stack {
           memorySize: config.functions.memorySize,
           logRetention: config.functions.logRetentionDays,
           logRemovalPolicy,
+          tracing: config.functions.tracing,
           ...(organization ? { organization } : {}),
         }),
       );
@@ -188,6 +189,7 @@ export class HubfixStack extends Stack {
       memorySize: config.functions.memorySize,
       logRetention: config.functions.logRetentionDays,
       logRemovalPolicy,
+      tracing: config.functions.tracing,
       // With "none" nothing is reserved, the reconciler's one too.
       oneAtATime: config.functions.reservedConcurrency !== 'none',
     });

@@ -183,7 +183,7 @@ describe.each(CONTROLS.map((c) => [c.meta.id, c] as const))('control %s', (contr
       Runtime: 'nodejs24.x',
       Architectures: ['arm64'],
       Handler: 'index.handler',
-      TracingConfig: { Mode: 'Active' },
+      TracingConfig: { Mode: 'PassThrough' },
       ReservedConcurrentExecutions: 3,
       LoggingConfig: { LogGroup: { Ref: expect.any(String) } },
     });
