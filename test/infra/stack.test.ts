@@ -122,11 +122,13 @@ describe('the stack', () => {
         ],
         GlobalSecondaryIndexes: [
           Match.objectLike({
-            IndexName: 'byTime',
+            IndexName: 'byTimeKeys',
             KeySchema: [
               { AttributeName: 'entity', KeyType: 'HASH' },
               { AttributeName: 'createdAt', KeyType: 'RANGE' },
             ],
+            // Keys only: writing a change's result or drift costs no index write.
+            Projection: { ProjectionType: 'KEYS_ONLY' },
           }),
         ],
       }),
