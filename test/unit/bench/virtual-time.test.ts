@@ -1,3 +1,4 @@
+import { setTimeout as timersSetTimeout } from 'node:timers';
 import { afterEach, describe, expect, it } from 'vitest';
 import { VirtualTime } from '../../../bench/virtual-time';
 
@@ -6,18 +7,23 @@ const real = {
   clearTimeout: globalThis.clearTimeout,
   now: Date.now,
 };
+let installed: VirtualTime | undefined;
+
+function install(): VirtualTime {
+  installed = new VirtualTime();
+  installed.install();
+  return installed;
+}
 
 afterEach(() => {
-  globalThis.setTimeout = real.setTimeout;
-  globalThis.clearTimeout = real.clearTimeout;
-  Date.now = real.now;
+  installed?.uninstall();
+  installed = undefined;
 });
 
 describe('simulated time for the burst', () => {
   it('runs hours of waits in order, at once, and moves Date.now with them', async () => {
     // Prepare
-    const time = new VirtualTime();
-    time.install();
+    const time = install();
     const start = Date.now();
     const seen: string[] = [];
 
@@ -37,5 +43,56 @@ describe('simulated time for the burst', () => {
     // Assess
     expect(seen).toEqual(['short at 60000', 'again at 120000', 'long at 21600000']);
     expect(time.now).toBe(6 * 3600_000);
+  });
+
+  it('also drives timers set with the setTimeout a module imported from node:timers (middy does)', async () => {
+    // Prepare
+    const time = install();
+    const start = Date.now();
+    let fired = 0;
+
+    // Act: a five-minute guard, as middy arms for a function's timeout.
+    timersSetTimeout(() => {
+      fired = Date.now() - start;
+    }, 300_000);
+    const cleared = timersSetTimeout(() => {
+      fired = -1;
+    }, 1000);
+    clearTimeout(cleared);
+    await time.run();
+
+    // Assess
+    expect(fired).toBe(300_000);
+    expect(time.pending).toBe(0);
+  });
+
+  it('cancels a real timer with the real clearTimeout, and no simulated timer in its place', async () => {
+    // Prepare: a real timer made before simulated time, and simulated ones after.
+    let realFired = false;
+    const realTimer = real.setTimeout(() => {
+      realFired = true;
+    }, 20);
+    const time = install();
+    const woke: number[] = [];
+    for (const ms of [1000, 2000, 3000]) void time.sleep(ms).then(() => woke.push(ms));
+
+    // Act
+    clearTimeout(realTimer);
+    await time.run();
+    time.uninstall();
+    await new Promise((resolve) => real.setTimeout(resolve, 40));
+
+    // Assess
+    expect(woke).toEqual([1000, 2000, 3000]);
+    expect(realFired).toBe(false);
+  });
+
+  it('puts the real timers and Date.now back', () => {
+    const time = install();
+    time.uninstall();
+
+    expect(globalThis.setTimeout).toBe(real.setTimeout);
+    expect(globalThis.clearTimeout).toBe(real.clearTimeout);
+    expect(Date.now).toBe(real.now);
   });
 });
