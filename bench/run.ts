@@ -346,8 +346,14 @@ function fixVerdict(row: Row): string {
   const cost = row.costs.remediate;
   if (!cost) return 'n/a';
   if (cost.per1000 <= BUDGETS.per1000Fixes) return 'PASS';
-  return row.typicalWaitSeconds > 0
-    ? `over: waits ${row.typicalWaitSeconds} s for AWS to settle`
+  if (row.typicalWaitSeconds > 0)
+    return `over: waits ${row.typicalWaitSeconds} s for AWS to settle`;
+  // A preflight that reads CloudWatch for its evidence (EC2.8: has the instance used IMDSv1?).
+  const evidence = cost.lines
+    .filter((l) => l.service === 'CloudWatch GetMetricData')
+    .reduce((n, l) => n + l.per1000, 0);
+  return evidence > 0 && cost.per1000 - evidence <= BUDGETS.per1000Fixes
+    ? `over: ${usd(evidence)} of it is the CloudWatch metric its preflight reads as evidence; ${usd(cost.per1000 - evidence)} without`
     : 'over budget';
 }
 
