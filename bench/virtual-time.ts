@@ -18,6 +18,28 @@ import { syncBuiltinESMExports } from 'node:module';
 import timers from 'node:timers';
 import type { Clock } from '../lambdas/core/clock';
 
+/** Node's longest timer; a delay above it, below 1 ms, or not a number becomes 1 ms, as in Node. */
+const TIMEOUT_MAX = 2 ** 31 - 1;
+export interface VirtualTimeOptions {
+  /**
+   * Timers fired without time moving before the simulation calls itself stuck.
+   * @default 1,000,000
+   */
+  readonly stallLimit?: number;
+  /**
+   * Simulated milliseconds after which the simulation calls itself stuck: a
+   * loop that keeps waiting and never ends.
+   * @default 30 days
+   */
+  readonly horizonMs?: number;
+}
+
+/** The delay Node's setTimeout really waits for `ms`. */
+export function nodeDelay(ms: unknown): number {
+  const after = Number(ms);
+  return after >= 1 && after <= TIMEOUT_MAX ? after : 1;
+}
+
 interface Timer {
   readonly id: number;
   readonly at: number;
@@ -53,6 +75,13 @@ export class VirtualTime {
   private serial = 0;
   private readonly epoch = Date.UTC(2026, 0, 1);
   private replaced: Replaced | undefined;
+  private readonly stallLimit: number;
+  private readonly horizonMs: number;
+
+  constructor(options: VirtualTimeOptions = {}) {
+    this.stallLimit = options.stallLimit ?? 1_000_000;
+    this.horizonMs = options.horizonMs ?? 30 * 24 * 3600_000;
+  }
 
   /** Simulated timers still to fire. */
   get pending(): number {
@@ -71,7 +100,9 @@ export class VirtualTime {
     this.replaced = replaced;
     const schedule = (fire: () => void, ms: number): VirtualHandle => {
       this.serial -= 1;
-      const timer = { id: this.serial, at: this.now + Math.max(0, ms || 0), fire };
+      // Node waits at least 1 ms: code that polls with setTimeout(fn, 0) (the
+      // SDK's rate limiter, with a tiny delay) sees time move, as it does there.
+      const timer = { id: this.serial, at: this.now + nodeDelay(ms), fire };
       // Keep the list ordered by time, then by order of scheduling.
       let i = this.timers.length;
       while (i > 0 && (this.timers[i - 1]?.at ?? 0) > timer.at) i -= 1;
@@ -115,7 +146,8 @@ export class VirtualTime {
     timers.clearTimeout = simulatedClearTimeout;
     // Modules that imported these by name see the new ones (live ESM bindings).
     syncBuiltinESMExports();
-    Date.now = () => this.epoch + this.now;
+    // Whole milliseconds, as the real one gives.
+    Date.now = () => this.epoch + Math.floor(this.now);
   }
 
   /** Puts the real timers and Date.now back. */
@@ -140,9 +172,14 @@ export class VirtualTime {
     sleep: (ms: number) => this.sleep(ms),
   } as Clock;
 
-  /** Runs until no timer is left. */
+  /**
+   * Runs until no timer is left.
+   * @throws Error when timers keep firing without time moving, or time runs
+   * past the horizon: a loop that would spin forever, rather than a result.
+   */
   async run(): Promise<void> {
     const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+    let still = 0;
     for (;;) {
       await turn();
       const next = this.timers.shift();
@@ -150,6 +187,17 @@ export class VirtualTime {
         await turn();
         if (this.timers.length === 0) return;
         continue;
+      }
+      still = next.at > this.now ? 0 : still + 1;
+      if (still > this.stallLimit) {
+        throw new Error(
+          `simulated time stalled at ${this.now} ms: timers keep firing and time never moves`,
+        );
+      }
+      if (next.at > this.horizonMs) {
+        throw new Error(
+          `simulated time ran past ${this.horizonMs} ms with timers still waiting: a loop that never ends`,
+        );
       }
       this.now = Math.max(this.now, next.at);
       next.fire();

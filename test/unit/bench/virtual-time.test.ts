@@ -1,6 +1,6 @@
 import { setTimeout as timersSetTimeout } from 'node:timers';
 import { afterEach, describe, expect, it } from 'vitest';
-import { VirtualTime } from '../../../bench/virtual-time';
+import { nodeDelay, VirtualTime } from '../../../bench/virtual-time';
 
 const real = {
   setTimeout: globalThis.setTimeout,
@@ -9,8 +9,8 @@ const real = {
 };
 let installed: VirtualTime | undefined;
 
-function install(): VirtualTime {
-  installed = new VirtualTime();
+function install(options?: ConstructorParameters<typeof VirtualTime>[0]): VirtualTime {
+  installed = new VirtualTime(options);
   installed.install();
   return installed;
 }
@@ -85,6 +85,53 @@ describe('simulated time for the burst', () => {
     // Assess
     expect(woke).toEqual([1000, 2000, 3000]);
     expect(realFired).toBe(false);
+  });
+
+  it('waits at least 1 ms, as Node does, so a loop polling with a tiny delay sees time move', async () => {
+    // Prepare: a rate limiter's loop, as the SDK's adaptive retry has:
+    // wait for the next token, then look at the clock again.
+    const time = install();
+    const start = Date.now();
+    let tokens = 0.9999999;
+    let polls = 0;
+
+    // Act
+    const waited = (async () => {
+      while (tokens < 1) {
+        polls += 1;
+        await new Promise((resolve) => setTimeout(resolve, (1 - tokens) * 1000 * 1e-6));
+        tokens += (Date.now() - start) * 0.001;
+      }
+    })();
+    await time.run();
+    await waited;
+
+    // Assess
+    expect(polls).toBe(1);
+    expect(Date.now() - start).toBe(1);
+    expect([0, -5, Number.NaN, undefined, 2 ** 31].map(nodeDelay)).toEqual([1, 1, 1, 1, 1]);
+    expect(nodeDelay(2.5)).toBe(2.5);
+  });
+
+  it('says so, rather than spin forever, when timers keep firing and time never moves', async () => {
+    // Prepare: more timers due at one moment than the limit allows.
+    const time = install({ stallLimit: 100 });
+    for (let i = 0; i < 102; i += 1) setTimeout(() => {}, 5);
+
+    // Act, Assess
+    await expect(time.run()).rejects.toThrow('simulated time stalled at 5 ms');
+  });
+
+  it('says so when a loop keeps waiting past the horizon', async () => {
+    // Prepare: a poller that never stops.
+    const time = install({ horizonMs: 10_000 });
+    const poll = () => {
+      setTimeout(poll, 1000);
+    };
+    poll();
+
+    // Act, Assess
+    await expect(time.run()).rejects.toThrow('simulated time ran past 10000 ms');
   });
 
   it('puts the real timers and Date.now back', () => {
