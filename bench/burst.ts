@@ -9,19 +9,24 @@
  * latency and every finding its measured CPU time; EC2 answers
  * RequestLimitExceeded when the call's per-API token bucket is empty
  * (bench/token-bucket.ts), and the SDK's real adaptive retry strategy
- * (hubfix's 5 attempts) backs off and slows down; an invocation that throws
- * is retried by Lambda twice (after 1 and 2 minutes), then goes to the
- * dead-letter queue, as does an event still queued after 6 hours.
+ * (hubfix's 5 attempts) backs off and slows down; a finding whose calls stay
+ * throttled is deferred by the pipeline and handed on again by the
+ * reconciler at its next sweep; an invocation that throws is retried by
+ * Lambda twice (after 1 and 2 minutes), then goes to the dead-letter queue,
+ * as does an event still queued after 6 hours (bench/burst-model.ts); middy's
+ * early-timeout guard runs on the same simulated clock.
  *
  * Not modelled: other traffic on the account's EC2 buckets, Lambda's own
  * throttling back-off when it polls its queue, cold starts, lease contention
- * (every finding names the scenario's one resource; conditions are not
- * evaluated), Security Hub, DynamoDB, SNS and EventBridge limits (their
- * answers always succeed), and the hand-on of batches (one finding per event).
+ * (conditions are not evaluated), Security Hub, DynamoDB, SNS and
+ * EventBridge limits (their answers always succeed), and the hand-on of
+ * batches (one finding per event).
  */
 import { writeFileSync } from 'node:fs';
 import { loadControl } from '../lib/cli/aws';
+import { DEFAULT_RECONCILE } from '../lib/config';
 import { controlFolder } from '../lib/controls';
+import { type ActionCalls, AsyncQueue, CallCounter, MAX_EVENT_AGE_MS } from './burst-model';
 import { CallLog } from './canned';
 import { COST_ASSUMPTIONS } from './fix-cost';
 import { benchContext, benchHandler, benchTables, FindingSource } from './harness';
@@ -29,9 +34,13 @@ import type { Scenario } from './scenario';
 import { ApiBuckets, EC2_BUCKETS, ec2BucketFor } from './token-bucket';
 import { VirtualTime } from './virtual-time';
 
-export const MAX_EVENT_AGE_MS = 6 * 3600 * 1000;
-/** Lambda's waits before its two retries of a failed asynchronous invocation. */
-const LAMBDA_RETRY_DELAYS_MS = [60_000, 120_000] as const;
+/** The reconciler's default schedule, rate(6 hours), in milliseconds. */
+const SWEEP_EVERY_MS = (() => {
+  const hours = /^rate\((\d+) hours?\)$/.exec(DEFAULT_RECONCILE.schedule)?.[1];
+  if (!hours)
+    throw new Error(`the burst reads only rate(N hours), not ${DEFAULT_RECONCILE.schedule}`);
+  return Number(hours) * 3600_000;
+})();
 
 export interface BurstResult {
   readonly controlId: string;
@@ -40,17 +49,22 @@ export interface BurstResult {
   readonly cpuMsPerFinding: number;
   readonly apiLatencyMs: number;
   readonly buckets: typeof EC2_BUCKETS;
-  /** Simulated seconds until the last finding was handled. */
+  readonly maxEventAgeHours: number;
+  readonly sweepEveryHours: number;
+  /** Simulated seconds until the first pass over the burst ended (every event taken once). */
+  readonly firstPassSeconds: number;
+  /** Simulated seconds until the last finding was handled, deferred ones handed on again included. */
   readonly seconds: number;
+  /** Outcomes of every invocation, a deferred finding's later one included. */
   readonly outcomes: Readonly<Record<string, number>>;
+  /** Findings left deferred when the simulation ended: none, unless a sweep deferred them again. */
+  readonly deferredAtEnd: number;
+  readonly handedOnBySweep: number;
   readonly deadLetters: number;
   readonly lambdaRetries: number;
   readonly ec2Calls: number;
   readonly throttled: number;
-  /** Highest EC2 calls in one simulated second, per action. */
-  readonly peakPerSecond: Readonly<Record<string, number>>;
-  /** Mean EC2 calls per second over the run, per action. */
-  readonly meanPerSecond: Readonly<Record<string, number>>;
+  readonly perAction: Readonly<Record<string, ActionCalls>>;
 }
 
 class RequestLimitExceeded extends Error {
@@ -78,42 +92,34 @@ async function main(): Promise<void> {
   process.env.AWS_ACCESS_KEY_ID = 'bench';
   process.env.AWS_SECRET_ACCESS_KEY = 'bench';
   // Logs and metrics are printed as in production; the burst does not need them.
+  const write = process.stdout.write.bind(process.stdout);
   process.stdout.write = (() => true) as typeof process.stdout.write;
 
   const loaded = control;
-  const time = new VirtualTime();
+  // A burst not over after a week of sweeps is a simulation stuck in a loop.
+  const time = new VirtualTime({ horizonMs: 7 * 24 * 3600_000 });
   time.install();
   const buckets = new ApiBuckets(ec2BucketFor);
-  const perSecond = new Map<string, Map<number, number>>();
-  let ec2Calls = 0;
-  let throttled = 0;
+  const counter = new CallCounter();
   const around = async (call: string, answer: () => Promise<object>): Promise<object> => {
     await time.sleep(COST_ASSUMPTIONS.apiLatencyMs);
     const [service, action = ''] = call.split(':');
     if (service === 'ec2') {
-      ec2Calls += 1;
-      const second = Math.floor(time.now / 1000);
-      const counts = perSecond.get(action) ?? new Map<number, number>();
-      counts.set(second, (counts.get(second) ?? 0) + 1);
-      perSecond.set(action, counts);
-      if (!buckets.take(action, time.now / 1000)) {
-        throttled += 1;
-        throw new RequestLimitExceeded('Request limit exceeded.');
-      }
+      const accepted = buckets.take(action, time.now / 1000);
+      counter.record(action, time.now, accepted);
+      if (!accepted) throw new RequestLimitExceeded('Request limit exceeded.');
     }
     return answer();
   };
 
   const tables = benchTables();
   const findings = new FindingSource(scenario, true);
-  const events = Array.from({ length: count }, () => ({
-    event: findings.next(),
-    availableAt: 0,
-    attempts: 0,
-  }));
+  const queue = new AsyncQueue<object>(SWEEP_EVERY_MS);
+  for (let i = 0; i < count; i += 1) queue.add(findings.next(), 0);
   const outcomes: Record<string, number> = {};
-  let deadLetters = 0;
-  let lambdaRetries = 0;
+  const deferredNow = new Set<object>();
+  let taken = 0;
+  let firstPass = 0;
   let finished = 0;
 
   async function environment(): Promise<void> {
@@ -131,19 +137,16 @@ async function main(): Promise<void> {
       clock: time.clock,
     });
     for (;;) {
-      const ready = events.findIndex((e) => e.availableAt <= time.now);
-      if (ready < 0) {
-        if (events.length === 0) return;
-        const soonest = Math.min(...events.map((e) => e.availableAt));
-        await time.sleep(soonest - time.now);
+      const item = queue.take(time.now);
+      if (!item) {
+        const soonest = queue.soonest();
+        if (soonest === undefined) return;
+        await time.sleep(Math.max(1, soonest - time.now));
         continue;
       }
-      const [item] = events.splice(ready, 1);
-      if (!item) continue;
-      if (time.now > MAX_EVENT_AGE_MS) {
-        deadLetters += 1;
-        continue;
-      }
+      taken += 1;
+      if (taken === count) firstPass = time.now;
+      // Answer lists (read, then verify) start again for each finding.
       log.reset();
       await time.sleep(cpuMs);
       const started = time.now;
@@ -152,33 +155,26 @@ async function main(): Promise<void> {
           ...benchContext(),
           getRemainingTimeInMillis: () => timeoutMs - (time.now - started),
         });
-        for (const f of result.findings) outcomes[f.outcome] = (outcomes[f.outcome] ?? 0) + 1;
+        for (const f of result.findings) {
+          outcomes[f.outcome] = (outcomes[f.outcome] ?? 0) + 1;
+          if (f.outcome === 'DEFERRED') {
+            deferredNow.add(item.event);
+            queue.deferred(item, time.now);
+          } else deferredNow.delete(item.event);
+        }
         finished = time.now;
       } catch {
-        if (item.attempts < LAMBDA_RETRY_DELAYS_MS.length) {
-          lambdaRetries += 1;
-          events.push({
-            ...item,
-            availableAt: time.now + (LAMBDA_RETRY_DELAYS_MS[item.attempts] ?? 0),
-            attempts: item.attempts + 1,
-          });
-        } else {
-          deadLetters += 1;
-        }
+        queue.failed(item, time.now);
       }
     }
   }
   const runs = Array.from({ length: concurrency }, () => environment());
   await time.run();
   await Promise.all(runs);
+  time.uninstall();
+  process.stdout.write = write;
 
-  const peak: Record<string, number> = {};
-  const mean: Record<string, number> = {};
-  for (const [action, counts] of perSecond) {
-    peak[action] = Math.max(...counts.values());
-    const total = [...counts.values()].reduce((n, c) => n + c, 0);
-    mean[action] = total / Math.max(1, finished / 1000);
-  }
+  const { calls, throttled } = counter.total;
   const result: BurstResult = {
     controlId,
     findings: count,
@@ -186,20 +182,20 @@ async function main(): Promise<void> {
     cpuMsPerFinding: cpuMs,
     apiLatencyMs: COST_ASSUMPTIONS.apiLatencyMs,
     buckets: EC2_BUCKETS,
+    maxEventAgeHours: MAX_EVENT_AGE_MS / 3600_000,
+    sweepEveryHours: SWEEP_EVERY_MS / 3600_000,
+    firstPassSeconds: (firstPass || finished) / 1000,
     seconds: finished / 1000,
     outcomes,
-    deadLetters,
-    lambdaRetries,
-    ec2Calls,
+    deferredAtEnd: deferredNow.size,
+    handedOnBySweep: queue.handedOnBySweep,
+    deadLetters: queue.deadLetters,
+    lambdaRetries: queue.lambdaRetries,
+    ec2Calls: calls,
     throttled,
-    peakPerSecond: peak,
-    meanPerSecond: mean,
+    perAction: counter.summary((firstPass || finished) / 1000),
   };
   writeFileSync(outFile, JSON.stringify(result, null, 2));
 }
 
 await main();
-// middy arms a real timer per invocation (its early-timeout guard, from
-// node:timers/promises, which simulated time does not replace); nothing is
-// left to do once the result is written.
-process.exit(0);

@@ -12,8 +12,12 @@
  * write request unit (WRU) per KB (rounded up) of the larger of the item
  * before and after; a strongly consistent read 1 read request unit (RRU) per
  * 4 KB, an eventually consistent one half of that; a read that finds nothing
- * still consumes the minimum. A write to an item a global secondary index
- * projects is also a write to the index.
+ * still consumes the minimum. A write to the table is also a write to a
+ * global secondary index when it changes what the index holds of the item
+ * (Developer Guide, "Using global secondary indexes", GSI.html#GSI.Writes): an
+ * item entering or leaving the index, or a change to an attribute the index
+ * projects; an index of keys only is not written by a change to other
+ * attributes. A change to an index key is two index writes (out, then in).
  */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 
@@ -60,10 +64,57 @@ export interface TableUsage {
   largestItem: number;
 }
 
+export interface IndexShape {
+  /** The index's partition key, and sort key if any: an item lacking one is not in the index. */
+  readonly keys: readonly string[];
+  /** ALL, KEYS_ONLY, or the non-key attributes of an INCLUDE projection. */
+  readonly projection: 'ALL' | 'KEYS_ONLY' | { readonly include: readonly string[] };
+}
+
 export interface TableShape {
   readonly key: string;
-  /** Global secondary indexes projecting ALL, by their partition key attribute. */
-  readonly indexKeys?: readonly string[];
+  readonly indexes?: readonly IndexShape[];
+}
+
+/**
+ * What an index holds of an item (undefined when the item is not in it):
+ * the table's key, the index's keys, and the projected attributes.
+ */
+export function indexEntry(
+  tableKey: string,
+  index: IndexShape,
+  item: Item | undefined,
+): Item | undefined {
+  if (!item || index.keys.some((k) => item[k] === undefined)) return undefined;
+  if (index.projection === 'ALL') return item;
+  const names = [
+    tableKey,
+    ...index.keys,
+    ...(index.projection === 'KEYS_ONLY' ? [] : index.projection.include),
+  ];
+  return Object.fromEntries(
+    names.flatMap((name) => {
+      const value = item[name];
+      return value === undefined ? [] : [[name, value] as const];
+    }),
+  );
+}
+
+/** Write request units one table write costs an index, from what it held of the item before and after. */
+export function indexWriteUnits(
+  tableKey: string,
+  index: IndexShape,
+  before: Item | undefined,
+  after: Item | undefined,
+): number {
+  const was = indexEntry(tableKey, index, before);
+  const is = indexEntry(tableKey, index, after);
+  if (!was && !is) return 0;
+  if (was && is && JSON.stringify(was) === JSON.stringify(is)) return 0;
+  const keysMoved =
+    was && is && index.keys.some((k) => JSON.stringify(was[k]) !== JSON.stringify(is[k]));
+  if (keysMoved) return writeUnits(itemSize(was)) + writeUnits(itemSize(is));
+  return writeUnits(Math.max(was ? itemSize(was) : 0, is ? itemSize(is) : 0));
 }
 
 /**
@@ -117,12 +168,14 @@ export class MemoryTables {
     this.usage.set(table, usage);
     usage.commands[command] = (usage.commands[command] ?? 0) + 1;
     const keyOf = (item: Item) => JSON.stringify(item[shape.key]);
-    const indexWrites = (item: Item | undefined) =>
-      (shape.indexKeys ?? []).filter((k) => item?.[k] !== undefined).length;
     const wrote = (before: Item | undefined, after: Item | undefined) => {
       const bytes = Math.max(before ? itemSize(before) : 0, after ? itemSize(after) : 0);
-      const units = writeUnits(bytes);
-      usage.wru += units * (1 + Math.max(indexWrites(before), indexWrites(after)));
+      usage.wru +=
+        writeUnits(bytes) +
+        (shape.indexes ?? []).reduce(
+          (n, index) => n + indexWriteUnits(shape.key, index, before, after),
+          0,
+        );
       usage.largestItem = Math.max(usage.largestItem, bytes);
     };
     switch (command) {

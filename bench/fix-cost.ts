@@ -20,9 +20,18 @@ export const COST_ASSUMPTIONS = {
   platformLogLines: 3,
   /** CloudWatch Logs counts 26 bytes per log event on top of its message. */
   logEventOverheadBytes: 26,
-  /** Active tracing; the default sampling rule records the first request each second and 5% after: 1 is the worst case. */
-  tracesPerInvocation: 1,
+  /**
+   * Traces recorded per invocation, by the functions' tracing mode. Active:
+   * Lambda records the first invocation each second and 5% of the rest
+   * ("Using AWS Lambda with AWS X-Ray"; not configurable for Lambda), so
+   * findings that arrive apart are each traced: 1 is the worst case and the
+   * usual one. Pass-through: only a caller's sampled trace is recorded, and
+   * neither Security Hub nor EventBridge sends one.
+   */
+  tracesPerInvocation: { active: 1, 'pass-through': 0 },
 } as const;
+
+export type TracingMode = keyof typeof COST_ASSUMPTIONS.tracesPerInvocation;
 
 export interface TableUse {
   readonly wru: number;
@@ -33,6 +42,15 @@ export interface FixUsage {
   readonly cpuMs: number;
   /** Every AWS API call the invocation made, bookkeeping included. */
   readonly apiCalls: number;
+  /**
+   * Time the invocation spent waiting for those calls, each taking
+   * COST_ASSUMPTIONS.apiLatencyMs: calls made at once overlap, so this is
+   * their critical path (bench/measure.ts runs the handler in simulated time).
+   * @default apiCalls × apiLatencyMs: every call one after the other
+   */
+  readonly apiWaitMs?: number;
+  /** The functions' X-Ray tracing mode, as deployed. */
+  readonly tracing: TracingMode;
   /** Time a real fix waits for AWS to settle (canned answers settle at once). */
   readonly waitSeconds: number;
   readonly memoryMb: number;
@@ -59,11 +77,10 @@ export interface FixCost {
 
 export function fixCost(use: FixUsage): FixCost {
   const a = COST_ASSUMPTIONS;
+  const apiWaitMs = use.apiWaitMs ?? use.apiCalls * a.apiLatencyMs;
   const durationMs =
-    use.cpuMs +
-    use.apiCalls * a.apiLatencyMs +
-    a.coldStartShare * a.coldStartInitMs +
-    use.waitSeconds * 1000;
+    use.cpuMs + apiWaitMs + a.coldStartShare * a.coldStartInitMs + use.waitSeconds * 1000;
+  const traces = a.tracesPerInvocation[use.tracing];
   const gbSeconds = (durationMs / 1000) * (use.memoryMb / 1024);
   const logEvents = use.logLines + a.platformLogLines;
   const logBytes = use.logBytes + a.platformLogBytes + logEvents * a.logEventOverheadBytes;
@@ -72,7 +89,7 @@ export function fixCost(use: FixUsage): FixCost {
   const lines: CostLine[] = [
     {
       service: 'Lambda duration',
-      detail: `${durationMs.toFixed(0)} ms × ${use.memoryMb} MB`,
+      detail: `${durationMs.toFixed(0)} ms × ${use.memoryMb} MB (${use.apiCalls} calls, ${apiWaitMs.toFixed(0)} ms waiting on them)`,
       per1000: 1000 * gbSeconds * PRICES.lambda.perGbSecond,
     },
     {
@@ -104,8 +121,8 @@ export function fixCost(use: FixUsage): FixCost {
     },
     {
       service: 'X-Ray',
-      detail: `${a.tracesPerInvocation} trace`,
-      per1000: 1000 * a.tracesPerInvocation * PRICES.xray.perTraceRecorded,
+      detail: `${traces} trace (tracing ${use.tracing})`,
+      per1000: 1000 * traces * PRICES.xray.perTraceRecorded,
     },
     ...(use.metricsRequested > 0
       ? [

@@ -27,10 +27,13 @@ export const TABLES = {
   state: 'hubfix-state',
 } as const;
 
-/** The stack's tables (lib/hubfix-stack.ts): keys, and the ledger's one index (ALL projected). */
+/** The stack's tables (lib/hubfix-stack.ts): keys, and the ledger's time index (keys only). */
 export function benchTables(): MemoryTables {
   return new MemoryTables({
-    [TABLES.ledger]: { key: 'changeId', indexKeys: ['entity'] },
+    [TABLES.ledger]: {
+      key: 'changeId',
+      indexes: [{ keys: ['entity', 'createdAt'], projection: 'KEYS_ONLY' }],
+    },
     [TABLES.idempotency]: { key: 'id' },
     [TABLES.state]: { key: 'pk' },
   });

@@ -5,18 +5,22 @@
  *
  * - bundle size, raw and gzip, of the real esbuild output (lib/bundling);
  * - cold import cost of the bundle as CPU time, as a ratio to a baseline
- *   bundle holding only the AWS SDK code the handler uses, with the spread
- *   of its repeats (bench/import-cost.ts); a verdict only beyond the spread;
+ *   bundle holding only the AWS SDK code the handler uses, measured in pairs
+ *   (bench/import-cost.ts), with the spread of its repeats and how far it
+ *   moved from the run before (bench/run-to-run.ts); a verdict only beyond
+ *   both;
  * - per outcome, the API calls and what every billed service consumes,
  *   through the whole pipeline with canned SDK answers (bench/measure.ts),
  *   priced per 1,000 findings (bench/fix-cost.ts, bench/prices.ts);
  * - the idle cost a month, walked from the synthesized template (bench/idle-cost.ts);
- * - a burst of findings for one control in simulated time (bench/burst.ts).
+ * - a burst of findings for one control in simulated time (bench/burst.ts),
+ *   at the deployed reserved concurrency and at a higher one.
  *
  * Writes bench/results.json and bench/results.md.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { ENVIRONMENT } from '../lambdas/core/env';
@@ -25,29 +29,41 @@ import { DEFAULT_CONFIG_PATH } from '../lib/config';
 import { CONTROLS, controlFolder, handlerEntry } from '../lib/controls';
 import { resourcesOf, synthesize } from '../test/support/stack';
 import type { BurstResult } from './burst';
-import { COST_ASSUMPTIONS, type FixCost, fixCost } from './fix-cost';
+import { COST_ASSUMPTIONS, type FixCost, fixCost, type TracingMode } from './fix-cost';
 import { type IdleCost, idleCost, idleCostByType } from './idle-cost';
 import {
   type ImportFigure,
   importCpuMs,
-  measureImports,
+  measurePairs,
+  pinnedCpu,
   type RatioFigure,
-  ratioOf,
 } from './import-cost';
 import type { Measurement, OutcomeCalls, OutcomeUsage } from './measure';
-import { PRICE_REGION, PRICES, PRICES_AS_OF } from './prices';
+import { PRICE_REGION, PRICE_SOURCES, PRICES, PRICES_AS_OF } from './prices';
+import { type ImportRun, importRunOf, runToRun } from './run-to-run';
 import type { MinimumCalls, Scenario } from './scenario';
 import { type Verdict, verdictAgainst } from './stats';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const BIOME = path.join(ROOT, 'node_modules', '.bin', 'biome');
 const OUT = path.join(ROOT, 'bench', 'out');
-/** Fresh processes per bundle in each repeat, and repeats per run. */
-const IMPORT_SAMPLES = Number(process.env.BENCH_IMPORT_SAMPLES ?? 12);
-const IMPORT_REPEATS = Number(process.env.BENCH_IMPORT_REPEATS ?? 2);
+/**
+ * Pairs of imports (handler, baseline) per repeat; at least 2 repeats, and
+ * more, up to the limit, while the repeats' ratios spread more than the target.
+ */
+const IMPORT = {
+  pairsPerRepeat: Number(process.env.BENCH_IMPORT_PAIRS ?? 16),
+  minRepeats: 2,
+  maxRepeats: Number(process.env.BENCH_IMPORT_MAX_REPEATS ?? 4),
+  targetSpread: 0.03,
+} as const;
 const CPU_ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 400);
 const BURST_FINDINGS = Number(process.env.BENCH_BURST_FINDINGS ?? 10_000);
 const BURST_CONTROL = process.env.BENCH_BURST_CONTROL ?? 'EC2.18';
+/** A reserved concurrency above the default, where EC2's mutating bucket throttles. */
+const BURST_HIGH_CONCURRENCY = Number(process.env.BENCH_BURST_HIGH_CONCURRENCY ?? 20);
+/** Run to run, the import ratio should move less than this. */
+const RUN_TO_RUN_GOAL = 0.05;
 
 export const BUDGETS = {
   bundleBytes: 1024 * 1024,
@@ -63,6 +79,7 @@ interface Deployed {
   readonly memoryMb: number;
   readonly reservedConcurrency: number;
   readonly timeoutSeconds: number;
+  readonly tracing: TracingMode;
 }
 
 interface CallsRow {
@@ -85,7 +102,11 @@ interface Row {
     readonly handler: ImportFigure;
     /** The AWS SDK code the handler uses: its clients and the commands it sends. */
     readonly baseline: ImportFigure;
+    /** Interquartile mean of the pairs' handler / baseline, per repeat, spread. */
     readonly ratio: RatioFigure;
+    readonly pairs: number;
+    /** (this − the run before) / the run before, when bench/results.json held one. */
+    readonly runToRun: number | undefined;
     readonly sdkClients: readonly string[];
     readonly sdkCommands: number;
     readonly verdict: Verdict;
@@ -192,6 +213,8 @@ async function measureControl(
   controlId: string,
   scenario: Scenario,
   deployed: Deployed,
+  cpu: string | undefined,
+  previous: ImportRun | undefined,
 ): Promise<Row> {
   const { minimum } = scenario;
   const dir = path.join(OUT, controlFolder(controlId));
@@ -214,10 +237,10 @@ async function measureControl(
   const baselineFile = await sdkOnlyBundle(usage, baselineDir, true);
 
   const env = HANDLER_ENV(controlId);
-  const figures = await measureImports(
+  const imports = await measurePairs(
     { handler: handlerFile, baseline: baselineFile },
-    { samplesPerRepeat: IMPORT_SAMPLES, repeats: IMPORT_REPEATS },
-    (file) => importCpuMs(file, env),
+    IMPORT,
+    (file) => importCpuMs(file, env, cpu),
   );
 
   const measured = path.join(dir, 'measure.json');
@@ -270,21 +293,28 @@ async function measureControl(
         made.publishes +
         made.bookkeeping.length +
         use.eventBytes.length,
+      apiWaitMs: use.apiWaitMs,
       waitSeconds: outcome === 'remediate' ? waitSeconds : 0,
       memoryMb: deployed.memoryMb,
+      tracing: deployed.tracing,
     });
   }
-  const ratio = ratioOf(figures.handler, figures.baseline);
+  const { ratio } = imports;
+  const moved = runToRun([{ controlId, ratio: ratio.ratio }], previous).get(controlId);
+  // The measurement's spread is the larger of its own repeats' and how far it moved since the run before.
+  const spread = Math.max(ratio.spread, Math.abs(moved ?? 0));
   const row: Omit<Row, 'pass'> = {
     controlId,
     bundle: { raw, gzip, pass: raw <= BUDGETS.bundleBytes },
     importTime: {
-      handler: figures.handler,
-      baseline: figures.baseline,
+      handler: imports.handler,
+      baseline: imports.baseline,
       ratio,
+      pairs: imports.pairs.length,
+      runToRun: moved,
       sdkClients: usage.map((u) => u.pkg),
       sdkCommands: usage.reduce((n, u) => n + u.commands.length, 0),
-      verdict: verdictAgainst(ratio.ratio, BUDGETS.importRatio, ratio.spread),
+      verdict: verdictAgainst(ratio.ratio, BUDGETS.importRatio, spread),
     },
     cpu: measurement.cpu,
     calls,
@@ -306,6 +336,8 @@ const pct = (share: number) => `${(share * 100).toFixed(1)}%`;
 /** A figure with half the range of its repeats: value ± (max − min) / 2. */
 const ms = (f: ImportFigure) => `${f.ms.toFixed(1)} ms ±${pct(f.spread / 2)}`;
 const times = (f: RatioFigure) => `x${f.ratio.toFixed(3)} ±${pct(f.spread / 2)}`;
+const signed = (share: number | undefined) =>
+  share === undefined ? 'n/a' : `${share >= 0 ? '+' : '−'}${pct(Math.abs(share))}`;
 const kb = (bytes: number) => `${(bytes / 1024).toFixed(0)} KB`;
 const usd = (value: number, digits = 4) => `$${value.toFixed(digits)}`;
 const verdict = (pass: boolean) => (pass ? 'PASS' : 'over budget');
@@ -314,8 +346,14 @@ function fixVerdict(row: Row): string {
   const cost = row.costs.remediate;
   if (!cost) return 'n/a';
   if (cost.per1000 <= BUDGETS.per1000Fixes) return 'PASS';
-  return row.typicalWaitSeconds > 0
-    ? `over: waits ${row.typicalWaitSeconds} s for AWS to settle`
+  if (row.typicalWaitSeconds > 0)
+    return `over: waits ${row.typicalWaitSeconds} s for AWS to settle`;
+  // A preflight that reads CloudWatch for its evidence (EC2.8: has the instance used IMDSv1?).
+  const evidence = cost.lines
+    .filter((l) => l.service === 'CloudWatch GetMetricData')
+    .reduce((n, l) => n + l.per1000, 0);
+  return evidence > 0 && cost.per1000 - evidence <= BUDGETS.per1000Fixes
+    ? `over: ${usd(evidence)} of it is the CloudWatch metric its preflight reads as evidence; ${usd(cost.per1000 - evidence)} without`
     : 'over budget';
 }
 
@@ -325,7 +363,7 @@ function printRow(row: Row): void {
     [
       `${row.controlId.padEnd(7)} ${verdict(row.pass)}`,
       `  bundle    ${kb(row.bundle.raw)} raw, ${kb(row.bundle.gzip)} gzip (budget ${kb(BUDGETS.bundleBytes)})  ${verdict(row.bundle.pass)}`,
-      `  import    ${ms(row.importTime.handler)} vs ${ms(row.importTime.baseline)} of CPU for the AWS SDK code it uses (${row.importTime.sdkCommands} commands): ${times(row.importTime.ratio)} (budget x${BUDGETS.importRatio})  ${row.importTime.verdict}`,
+      `  import    ${ms(row.importTime.handler)} vs ${ms(row.importTime.baseline)} of CPU for the AWS SDK code it uses (${row.importTime.sdkCommands} commands): ${times(row.importTime.ratio)} over ${row.importTime.pairs} pairs, ${signed(row.importTime.runToRun)} since the run before (budget x${BUDGETS.importRatio})  ${row.importTime.verdict}`,
       `  cpu       ${row.cpu.medianMs.toFixed(2)} ms per finding (median of ${row.cpu.iterations}; p95 ${row.cpu.p95Ms.toFixed(2)} ms)`,
       ...OUTCOMES.map((o) => {
         const c = calls[o];
@@ -349,17 +387,24 @@ function deployedSettings(): { byControl: Map<string, Deployed>; idle: IdleCost 
     const p = resource.Properties;
     const controlId = /^hubfix (\S+):/.exec(String(p.Description ?? ''))?.[1];
     if (!controlId) continue;
+    const tracing = (p.TracingConfig as { Mode?: string } | undefined)?.Mode;
     byControl.set(controlId, {
       memoryMb: Number(p.MemorySize),
       reservedConcurrency: Number(p.ReservedConcurrentExecutions),
       timeoutSeconds: Number(p.Timeout),
+      tracing: tracing === 'Active' ? 'active' : 'pass-through',
     });
   }
   return { byControl, idle: idleCost(resources) };
 }
 
-function runBurst(controlId: string, cpuMs: number, deployed: Deployed): BurstResult {
-  const out = path.join(OUT, 'burst.json');
+function runBurst(
+  controlId: string,
+  cpuMs: number,
+  deployed: Deployed,
+  concurrency: number,
+): BurstResult {
+  const out = path.join(OUT, `burst-${concurrency}.json`);
   const child = spawnSync(
     process.execPath,
     [
@@ -369,7 +414,7 @@ function runBurst(controlId: string, cpuMs: number, deployed: Deployed): BurstRe
       controlId,
       out,
       String(BURST_FINDINGS),
-      String(deployed.reservedConcurrency),
+      String(concurrency),
       String(cpuMs),
       String(deployed.timeoutSeconds),
     ],
@@ -385,25 +430,74 @@ const table = (header: readonly string[], rows: readonly (readonly string[])[]) 
   ...rows.map((r) => `| ${r.join(' | ')} |`),
 ];
 
+interface RunInfo {
+  readonly startedAt: Date;
+  readonly seconds: number;
+  readonly load: { readonly start: number; readonly end: number };
+  readonly cpu: string | undefined;
+}
+
+/** Remediate cost per 1,000 of a run kept for comparison, by control. */
+interface CostBaseline {
+  readonly generatedAt: string;
+  readonly note: string;
+  readonly per1000: Readonly<Record<string, number>>;
+}
+
+const IMPORT_METHOD = `pairs of fresh processes (handler, baseline; then baseline, handler), pinned to one CPU; the figure is the interquartile mean of the pairs' ratios; ${IMPORT.pairsPerRepeat} pairs a repeat, ${IMPORT.minRepeats} to ${IMPORT.maxRepeats} repeats (another while the repeats spread more than ${pct(IMPORT.targetSpread)})`;
+
+function importRunOfRows(rows: readonly Row[], info: RunInfo): ImportRun {
+  return {
+    generatedAt: info.startedAt.toISOString(),
+    load: info.load,
+    method: IMPORT_METHOD,
+    rows: rows.map((r) => ({
+      controlId: r.controlId,
+      ratio: r.importTime.ratio.ratio,
+      spread: r.importTime.ratio.spread,
+      repeats: r.importTime.ratio.repeats,
+      handlerMs: r.importTime.handler.ms,
+      baselineMs: r.importTime.baseline.ms,
+      samples: r.importTime.pairs,
+      verdict: r.importTime.verdict,
+    })),
+  };
+}
+
+const when = (iso: string) => `${iso.slice(0, 16).replace('T', ' ')} UTC`;
+const loadText = (load: ImportRun['load']) =>
+  load
+    ? `load average ${load.start.toFixed(2)} at the start, ${load.end.toFixed(2)} at the end`
+    : 'load not recorded';
+
 function markdown(
   rows: readonly Row[],
   idle: IdleCost,
-  burst: BurstResult | undefined,
+  bursts: readonly BurstResult[],
   summary: string,
+  info: RunInfo,
+  previous: ImportRun | undefined,
+  baseline: CostBaseline | undefined,
 ): string {
   const a = COST_ASSUMPTIONS;
   const first = rows[0];
   const byType = idleCostByType(idle);
+  const moved = rows.flatMap((r) =>
+    r.importTime.runToRun === undefined ? [] : [{ id: r.controlId, by: r.importTime.runToRun }],
+  );
+  const within = moved.filter((m) => Math.abs(m.by) <= RUN_TO_RUN_GOAL);
+  const worst = [...moved].sort((x, y) => Math.abs(y.by) - Math.abs(x.by))[0];
+  const tracing = first?.deployed.tracing ?? 'pass-through';
   return [
     '# hubfix benchmark',
     '',
-    `Generated by \`npm run bench\` on ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, Node ${process.version}, ${process.arch}. ${summary}`,
+    `Generated by \`npm run bench\` on ${when(info.startedAt.toISOString())}, Node ${process.version}, ${process.arch}, ${info.cpu === undefined ? 'imports not pinned (no taskset)' : `imports pinned to CPU ${info.cpu}`}; the run took ${(info.seconds / 60).toFixed(1)} min; ${loadText(info.load)} (2 shared cores). ${summary}`,
     '',
     `Budgets: bundle ≤ ${kb(BUDGETS.bundleBytes)} raw; cold import ≤ x${BUDGETS.importRatio} of a bundle holding only the AWS SDK code the handler uses; API calls ≤ the minimum + ${BUDGETS.extraCalls}; ≤ $${BUDGETS.per1000Fixes} per 1,000 fixes, every billed service counted; ≤ $${BUDGETS.idleMonthly} a month while idle (single-account mode, per account and region).`,
     '',
     '## Cold import',
     '',
-    `Import cost is the CPU time (user + system) a fresh Node process spends in \`import()\` of the bundle, not wall time: on a shared machine wall time mostly measures the neighbours. The handler's bundle and its baseline (a bundle built the same way holding only the AWS SDK clients the handler uses and the commands it sends, read from esbuild's metafile) are imported in turn (A B, B A, ...) in fresh processes, ${IMPORT_SAMPLES} times each per repeat, ${IMPORT_REPEATS} repeats; each figure is the mean of the lowest 30% of its samples (contention only ever adds CPU time to the same work: the low end is the work). "±" is half the range of the repeats' figures: the run's own spread. A verdict is given only where the ratio is farther from the budget than that spread ("within noise" otherwise).`,
+    `Import cost is the CPU time (user + system) a fresh Node process spends in \`import()\` of the bundle, not wall time: on a shared machine wall time mostly measures the neighbours. CPU time still grows when a neighbour shares the core (here by up to x1.5 under load), and by a different factor from one second to the next. So the handler's bundle and its baseline (a bundle built the same way holding only the AWS SDK clients the handler uses and the commands it sends, read from esbuild's metafile) are measured in pairs, one right after the other in fresh processes (handler first, then baseline first, in turn), pinned to one CPU: the two of a pair see the same neighbours, and their ratio cancels the slowdown. The figure is the interquartile mean of the pairs' ratios (a spike in either import of a pair is trimmed, whichever way it moves the ratio); ${IMPORT.pairsPerRepeat} pairs a repeat, at least ${IMPORT.minRepeats} repeats, and another, up to ${IMPORT.maxRepeats}, while the repeats' ratios spread more than ${pct(IMPORT.targetSpread)}. "±" is half the range of the repeats' figures. The handler and baseline milliseconds are each bundle's lowest 30% of samples, for scale (the ratio is not their quotient). "Since the run before" is how far the ratio moved from the previous \`npm run bench\` (below); a verdict is given only where the ratio is farther from the budget than both the run's own spread and that move ("within noise" otherwise).`,
     '',
     ...table(
       [
@@ -414,6 +508,8 @@ function markdown(
         'its SDK code',
         'ratio',
         'ratio per repeat',
+        'pairs',
+        'since the run before',
         'verdict',
         'CPU per finding (median)',
         'REMEDIATE calls',
@@ -428,6 +524,8 @@ function markdown(
         ms(r.importTime.baseline),
         times(r.importTime.ratio),
         r.importTime.ratio.repeats.map((x) => `x${x.toFixed(3)}`).join(', '),
+        String(r.importTime.pairs),
+        signed(r.importTime.runToRun),
         r.importTime.verdict,
         `${r.cpu.medianMs.toFixed(2)} ms`,
         `${r.calls.remediate.made} / min ${r.calls.remediate.minimum}`,
@@ -438,19 +536,52 @@ function markdown(
       ]),
     ),
     '',
+    ...(previous
+      ? [
+          `**Run to run:** ${within.length} of ${moved.length} controls within ±${pct(RUN_TO_RUN_GOAL)} of the run before${worst ? `; the largest move ${worst.id} ${signed(worst.by)}` : ''}.`,
+          '',
+          `The run before, ${when(previous.generatedAt)}, ${loadText(previous.load)}; ${previous.method}:`,
+          '',
+          ...table(
+            ['control', 'ratio', 'ratio per repeat', 'handler', 'its SDK code', 'verdict'],
+            previous.rows.map((r) => [
+              r.controlId,
+              `x${r.ratio.toFixed(3)} ±${pct(r.spread / 2)}`,
+              r.repeats.map((x) => `x${x.toFixed(3)}`).join(', '),
+              `${r.handlerMs.toFixed(1)} ms`,
+              `${r.baselineMs.toFixed(1)} ms`,
+              r.verdict,
+            ]),
+          ),
+          '',
+        ]
+      : ['No run before this one to compare with (bench/results.json held none).', '']),
     "Calls count the resource's own API calls plus one finding update and one publish. Each outcome also re-fetches the finding from Security Hub, puts one outcome event on the default bus, and makes DynamoDB bookkeeping calls (idempotency, ledger, lease, history), all counted in the costs below.",
     '',
     '## Cost per 1,000 findings, every billed service',
     '',
-    `List prices of ${PRICE_REGION} as recorded on ${PRICES_AS_OF} (bench/prices.ts): Lambda arm64 $${PRICES.lambda.perGbSecond} per GB-second and $${PRICES.lambda.perRequest * 1e6} per million requests; DynamoDB on-demand $${PRICES.dynamodb.perWriteRequestUnit * 1e6} per million write and $${PRICES.dynamodb.perReadRequestUnit * 1e6} per million read request units; SNS $${PRICES.sns.perPublishChunk * 1e6} per million publishes (64 KB chunks); EventBridge $${PRICES.eventBridge.perEventChunk * 1e6} per million custom events (64 KB chunks; Security Hub's own events are free); CloudWatch Logs $${PRICES.logs.perGbIngested} per GB ingested; X-Ray $${PRICES.xray.perTraceRecorded * 1e6} per million traces; CloudWatch GetMetricData $${PRICES.cloudWatch.perMetricRequested * 1000} per 1,000 metrics. First tiers, before any free tier. Security Hub GetFindings and BatchUpdateFindings are not billed per call (Security Hub bills checks and findings ingested from integrations); the EC2 and ECS APIs are free. Email deliveries from the topic are $${PRICES.sns.perEmailDelivery * 1e5} per 100,000 per subscribed address, on top (none are subscribed by default).`,
+    `List prices of ${PRICE_REGION} as recorded on ${PRICES_AS_OF} (bench/prices.ts): Lambda arm64 $${PRICES.lambda.perGbSecond} per GB-second and $${PRICES.lambda.perRequest * 1e6} per million requests; DynamoDB on-demand $${PRICES.dynamodb.perWriteRequestUnit * 1e6} per million write and $${PRICES.dynamodb.perReadRequestUnit * 1e6} per million read request units; SNS $${PRICES.sns.perPublishChunk * 1e6} per million publishes (64 KB chunks); EventBridge $${PRICES.eventBridge.perEventChunk * 1e6} per million custom events (64 KB chunks; Security Hub's own events are free); CloudWatch Logs $${PRICES.logs.perGbIngested} per GB ingested; X-Ray $${PRICES.xray.perTraceRecorded * 1e6} per million traces; CloudWatch GetMetricData $${PRICES.cloudWatch.perMetricRequested * 1000} per 1,000 metrics. First tiers, before any free tier. Security Hub GetFindings and BatchUpdateFindings are not billed per call (Security Hub bills checks and findings ingested from integrations); the EC2 and ECS APIs are free. Email deliveries from the topic are $${PRICES.sns.perEmailDelivery * 1e5} per 100,000 per subscribed address, on top (none are subscribed by default). Where each price was checked:`,
     '',
-    `Model (bench/fix-cost.ts): duration = CPU per finding measured here + every API call × ${a.apiLatencyMs} ms + ${a.coldStartShare * 100}% cold starts × ${a.coldStartInitMs} ms + the time a fix waits for AWS to settle (ECS.16: ${rows.find((r) => r.typicalWaitSeconds > 0)?.typicalWaitSeconds ?? 0} s for its replacement task set; the others do not wait), at the deployed memory (${first?.deployed.memoryMb ?? '?'} MB, from the synthesized template). DynamoDB request units from the items the pipeline really wrote and read, sized by DynamoDB's rules, the ledger's index included. Logs: the bytes the handler wrote (log lines and EMF metrics), plus Lambda's START/END/REPORT lines (${a.platformLogBytes} B) and ${a.logEventOverheadBytes} B per log event. X-Ray: ${a.tracesPerInvocation} trace per invocation (the worst case of the default sampling).`,
+    ...table(
+      ['price', 'confirmed by', 'source'],
+      PRICE_SOURCES.map((p) => [
+        p.price,
+        p.confirmed === 'aws'
+          ? "AWS's pricing page"
+          : p.confirmed === 'secondary'
+            ? 'third-party pages quoting it'
+            : 'not confirmed',
+        p.source,
+      ]),
+    ),
+    '',
+    `Model (bench/fix-cost.ts): duration = CPU per finding measured here + the time the invocation waits for its API calls, each taking ${a.apiLatencyMs} ms, measured by running the handler once more in simulated time (calls the pipeline or the control makes at once overlap, as they do in Lambda) + ${a.coldStartShare * 100}% cold starts × ${a.coldStartInitMs} ms + the time a fix waits for AWS to settle (ECS.16: ${rows.find((r) => r.typicalWaitSeconds > 0)?.typicalWaitSeconds ?? 0} s for its replacement task set; the others do not wait), at the deployed memory (${first?.deployed.memoryMb ?? '?'} MB, from the synthesized template). DynamoDB request units from the items the pipeline really wrote and read, sized by DynamoDB's rules, the ledger's time index (keys only) included where a write changes what it holds. Logs: the bytes the handler wrote (log lines and EMF metrics), plus Lambda's START/END/REPORT lines (${a.platformLogBytes} B) and ${a.logEventOverheadBytes} B per log event. X-Ray: tracing \`${tracing}\` as deployed (\`functions.tracing\`), ${a.tracesPerInvocation[tracing]} trace per invocation; with \`active\`, Lambda traces the first invocation each second and 5% of the rest, which for findings arriving apart is every one: +$${(1000 * a.tracesPerInvocation.active * PRICES.xray.perTraceRecorded).toFixed(4)} per 1,000.`,
     '',
     ...table(
       [
         'control',
         'outcome',
-        'duration',
+        'duration (API wait)',
         'Lambda',
         'DynamoDB (WRU / RRU)',
         'SNS',
@@ -475,7 +606,7 @@ function markdown(
             [
               r.controlId,
               r.calls[o]?.detail.outcome ?? o,
-              `${cost.durationMs.toFixed(0)} ms`,
+              `${cost.durationMs.toFixed(0)} ms (${use.apiWaitMs.toFixed(0)} ms)`,
               usd(sum('Lambda')),
               `${usd(sum('DynamoDB'))} (${tables.reduce((n, t) => n + t.wru, 0)} / ${tables.reduce((n, t) => n + t.rru, 0)})`,
               usd(sum('SNS')),
@@ -509,6 +640,23 @@ function markdown(
       ),
     ),
     '',
+    ...(baseline
+      ? [
+          `Per 1,000 fixes (REMEDIATED; EC2.24: NOTIFIED), now and in the run of ${when(baseline.generatedAt)} (${baseline.note}):`,
+          '',
+          ...table(
+            ['control', 'then', 'now', 'change'],
+            rows.flatMap((r) => {
+              const then = baseline.per1000[r.controlId];
+              const now = r.costs.remediate?.per1000;
+              return then === undefined || now === undefined
+                ? []
+                : [[r.controlId, usd(then), usd(now), signed((now - then) / then)]];
+            }),
+          ),
+          '',
+        ]
+      : []),
     '## Fixed cost while idle',
     '',
     `Walked from the template \`cdk synth\` makes of remediation.config.json (bench/idle-cost.ts): every resource is priced or free with its reason; a type the walker does not know is listed, not priced at $0. Single-account mode, per account and region, a month with no findings: **${usd(idle.monthly, 2)}** (budget $${BUDGETS.idleMonthly}; ${idle.monthly <= BUDGETS.idleMonthly + 1e-9 ? 'PASS' : 'over budget'}), plus ${usd(idle.dashboardsBeyondFree, 2)} for the dashboard only if the account already has ${PRICES.cloudWatch.freeDashboardsPerAccount} others. ${idle.unpriced.length === 0 ? 'No resource type is unpriced.' : `Unpriced: ${idle.unpriced.map((u) => `${u.logicalId} (${u.type})`).join(', ')}.`} Org mode (per member account, goal $0) is not on main yet: pending.`,
@@ -520,55 +668,99 @@ function markdown(
     '',
     '## A burst',
     '',
-    ...(burst ? burstSection(burst) : ['Not run (only some controls were measured).']),
+    ...(bursts.length > 0 ? burstSection(bursts) : ['Not run (only some controls were measured).']),
     '',
   ].join('\n');
 }
 
-function burstSection(b: BurstResult): string[] {
-  const minutes = (b.seconds / 60).toFixed(1);
+function burstSection(bursts: readonly BurstResult[]): string[] {
+  const [b] = bursts;
+  if (!b) return [];
+  const hours = (seconds: number) =>
+    seconds >= 3600 ? `${(seconds / 3600).toFixed(1)} h` : `${(seconds / 60).toFixed(1)} min`;
+  const revoke = (r: BurstResult) =>
+    Object.entries(r.perAction).filter(([action]) => !/^(Describe|Get|List)/.test(action));
   return [
-    `${b.findings.toLocaleString('en-US')} ${b.controlId} findings arrive at once (a large account's first scan), run through the real handler with canned answers in simulated time (bench/burst.ts). Reserved concurrency ${b.concurrency} (from the synthesized template), ${b.cpuMsPerFinding.toFixed(2)} ms of CPU per finding (measured above), ${b.apiLatencyMs} ms per API call. EC2 throttles per API with token buckets (EC2 Developer Guide, "Request throttling for the Amazon EC2 API"): non-mutating actions ${b.buckets.nonMutating.capacity} tokens refilled at ${b.buckets.nonMutating.refillPerSecond} a second, mutating ${b.buckets.mutating.capacity} at ${b.buckets.mutating.refillPerSecond} a second. The SDK's own adaptive retry strategy (5 attempts, client-side rate limiter per execution environment) answers the throttles. Lambda retries a failed invocation twice (after 1 and 2 minutes), then sends it to the dead-letter queue, as it does any event older than 6 hours.`,
+    `${b.findings.toLocaleString('en-US')} ${b.controlId} findings arrive at once (a large account's first scan), each about its own security group, run through the real handler with canned answers in simulated time (bench/burst.ts), at the reserved concurrency the template deploys and at a higher one. ${b.cpuMsPerFinding.toFixed(2)} ms of CPU per finding (measured above), ${b.apiLatencyMs} ms per API call. EC2 throttles each API with its own token bucket (EC2 Developer Guide, "Request throttling for the Amazon EC2 API", https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-throttling.html): non-mutating actions ${b.buckets.nonMutating.capacity} tokens refilled at ${b.buckets.nonMutating.refillPerSecond} a second (the page's own example, DescribeHosts, confirmed there); mutating actions ${b.buckets.mutating.capacity} tokens at ${b.buckets.mutating.refillPerSecond} a second (the page's table of request token limits, from memory: its stored copy does not reach the table). The SDK's own adaptive retry strategy (5 attempts, a client-side rate limiter per execution environment) answers the throttles; a finding whose calls stay throttled is deferred (nothing changed) and the reconciler hands it on at its next sweep (every ${b.sweepEveryHours} h; the first assumed ${b.sweepEveryHours} h after the burst began); an invocation that throws is retried by Lambda twice (after 1 and 2 minutes), then sent to the dead-letter queue, as is any event older than ${b.maxEventAgeHours} hours.`,
     '',
     ...table(
       [
-        'all handled after',
+        'reserved concurrency',
+        'first pass',
+        'all fixed after',
         'outcomes',
+        'deferred, handed on by a sweep',
         'dead-letter queue',
         'Lambda retries',
-        'EC2 calls',
-        'throttled',
-        'peak EC2 calls in one second, per API',
-        'mean per second',
+        'EC2 calls (throttled)',
+        'mutating API: calls, throttled, accepted a second (mean / peak)',
+        'peak calls in one second, per API',
       ],
-      [
-        [
-          `${minutes} min`,
-          Object.entries(b.outcomes)
-            .map(([k, v]) => `${k} ${v}`)
-            .join(', '),
-          String(b.deadLetters),
-          String(b.lambdaRetries),
-          String(b.ec2Calls),
-          String(b.throttled),
-          Object.entries(b.peakPerSecond)
-            .map(([k, v]) => `${k} ${v}`)
-            .join(', '),
-          Object.entries(b.meanPerSecond)
-            .map(([k, v]) => `${k} ${v.toFixed(1)}`)
-            .join(', '),
-        ],
-      ],
+      bursts.map((r) => [
+        String(r.concurrency),
+        hours(r.firstPassSeconds),
+        hours(r.seconds),
+        Object.entries(r.outcomes)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', '),
+        String(r.handedOnBySweep),
+        String(r.deadLetters),
+        String(r.lambdaRetries),
+        `${r.ec2Calls} (${r.throttled})`,
+        revoke(r)
+          .map(
+            ([action, c]) =>
+              `${action}: ${c.calls}, ${c.throttled}, ${c.meanAcceptedPerSecond.toFixed(1)} / ${c.peakAcceptedPerSecond}`,
+          )
+          .join('; '),
+        Object.entries(r.perAction)
+          .map(([action, c]) => `${action} ${c.peakPerSecond}`)
+          .join(', '),
+      ]),
     ),
     '',
-    "Not modelled: other traffic on the account's EC2 buckets (it shares them), Lambda's own back-off when it polls a throttled queue, cold starts, lease contention (every finding names the scenario's one resource), limits of Security Hub, DynamoDB, SNS and EventBridge (they always answer), and real latency spread.",
+    "Not modelled: other traffic on the account's EC2 buckets (it shares them), Lambda's own back-off when it polls a throttled queue, cold starts, lease contention (conditions are not evaluated), limits of Security Hub, DynamoDB, SNS and EventBridge (they always answer), and real latency spread.",
   ];
 }
 
+/** The remediate cost per 1,000 fixes of the run before, kept from the first run this bench compared with. */
+function costBaselineOf(results: unknown): CostBaseline | undefined {
+  if (typeof results !== 'object' || results === null) return undefined;
+  // results.json as an earlier run of this file wrote it; every field is checked before use.
+  const r = results as { costBaseline?: CostBaseline; generatedAt?: unknown; rows?: unknown };
+  if (r.costBaseline) return r.costBaseline;
+  if (typeof r.generatedAt !== 'string' || !Array.isArray(r.rows)) return undefined;
+  const per1000: Record<string, number> = {};
+  for (const row of r.rows as {
+    controlId?: unknown;
+    costs?: { remediate?: { per1000?: unknown } };
+  }[]) {
+    const cost = row.costs?.remediate?.per1000;
+    if (typeof row.controlId === 'string' && typeof cost === 'number')
+      per1000[row.controlId] = cost;
+  }
+  return Object.keys(per1000).length === 0
+    ? undefined
+    : {
+        generatedAt: r.generatedAt,
+        note: "X-Ray active tracing counted at a trace per fix, the ledger's time index projecting every attribute, API calls one after the other",
+        per1000,
+      };
+}
+
 async function main(): Promise<void> {
+  const startedAt = new Date();
+  const loadStart = loadavg()[0] ?? Number.NaN;
   const only = process.argv.slice(2);
   const controls = CONTROLS.filter((c) => only.length === 0 || only.includes(c.meta.id));
   mkdirSync(OUT, { recursive: true });
+  const resultsJson = path.join(ROOT, 'bench', 'results.json');
+  const before: unknown = existsSync(resultsJson)
+    ? JSON.parse(readFileSync(resultsJson, 'utf8'))
+    : undefined;
+  const previous = importRunOf(before);
+  const baseline = costBaselineOf(before);
+  const cpu = pinnedCpu();
   const { byControl, idle } = deployedSettings();
   const rows: Row[] = [];
   for (const control of controls) {
@@ -577,48 +769,75 @@ async function main(): Promise<void> {
     };
     const deployed = byControl.get(control.meta.id);
     if (!deployed) throw new Error(`${control.meta.id} is not in the synthesized template`);
-    const row = await measureControl(control.meta.id, scenario, deployed);
+    const row = await measureControl(control.meta.id, scenario, deployed, cpu, previous);
     printRow(row);
     rows.push(row);
   }
   const burstRow = rows.find((r) => r.controlId === BURST_CONTROL);
-  const burst = burstRow
-    ? runBurst(BURST_CONTROL, burstRow.cpu.medianMs, burstRow.deployed)
-    : undefined;
-  if (burst) {
+  const bursts = burstRow
+    ? [burstRow.deployed.reservedConcurrency, BURST_HIGH_CONCURRENCY].map((concurrency) =>
+        runBurst(BURST_CONTROL, burstRow.cpu.medianMs, burstRow.deployed, concurrency),
+      )
+    : [];
+  for (const burst of bursts) {
     process.stdout.write(
-      `burst     ${burst.findings} ${burst.controlId} findings handled in ${(burst.seconds / 60).toFixed(1)} min; ${burst.deadLetters} to the dead-letter queue; ${burst.throttled} throttled EC2 calls of ${burst.ec2Calls}\n`,
+      `burst     ${burst.findings} ${burst.controlId} findings at concurrency ${burst.concurrency}: first pass ${(burst.firstPassSeconds / 60).toFixed(1)} min, all fixed after ${(burst.seconds / 60).toFixed(1)} min; ${burst.handedOnBySweep} deferred and handed on by a sweep; ${burst.deadLetters} to the dead-letter queue; ${burst.throttled} throttled EC2 calls of ${burst.ec2Calls}\n`,
     );
   }
   process.stdout.write(
     `idle      $${idle.monthly.toFixed(2)} a month (budget $${BUDGETS.idleMonthly})\n`,
   );
   const over = rows.filter((r) => !r.pass).map((r) => r.controlId);
-  const summary =
+  const moved = rows.filter(
+    (r) => r.importTime.runToRun !== undefined && Math.abs(r.importTime.runToRun) > RUN_TO_RUN_GOAL,
+  );
+  const compared = rows.filter((r) => r.importTime.runToRun !== undefined).length;
+  const summary = [
     over.length === 0
       ? `All ${rows.length} controls within their size, import and call budgets.`
-      : `${over.length} of ${rows.length} controls over a size, import or call budget: ${over.join(', ')}.`;
+      : `${over.length} of ${rows.length} controls over a size, import or call budget: ${over.join(', ')}.`,
+    compared > 0
+      ? `Import ratios within ±${pct(RUN_TO_RUN_GOAL)} of the run before: ${compared - moved.length} of ${compared}${moved.length > 0 ? ` (moved more: ${moved.map((r) => `${r.controlId} ${signed(r.importTime.runToRun)}`).join(', ')})` : ''}.`
+      : '',
+  ]
+    .filter(Boolean)
+    .join(' ');
   process.stdout.write(`${summary}\n`);
+  const info: RunInfo = {
+    startedAt,
+    seconds: (Date.now() - startedAt.getTime()) / 1000,
+    load: { start: loadStart, end: loadavg()[0] ?? Number.NaN },
+    cpu,
+  };
+  process.stdout.write(`took      ${(info.seconds / 60).toFixed(1)} min\n`);
   if (only.length === 0) {
-    const resultsJson = path.join(ROOT, 'bench', 'results.json');
     writeFileSync(
       resultsJson,
       JSON.stringify({
-        generatedAt: new Date().toISOString(),
+        generatedAt: startedAt.toISOString(),
         node: process.version,
         budgets: BUDGETS,
-        prices: { asOf: PRICES_AS_OF, region: PRICE_REGION, PRICES },
+        prices: { asOf: PRICES_AS_OF, region: PRICE_REGION, PRICES, sources: PRICE_SOURCES },
         costAssumptions: COST_ASSUMPTIONS,
+        importRuns: [importRunOfRows(rows, info), ...(previous ? [previous] : [])],
+        ...(baseline ? { costBaseline: baseline } : {}),
         rows,
         idle,
-        burst,
+        bursts,
       }),
     );
-    writeFileSync(path.join(ROOT, 'bench', 'results.md'), markdown(rows, idle, burst, summary));
+    writeFileSync(
+      path.join(ROOT, 'bench', 'results.md'),
+      markdown(rows, idle, bursts, summary, info, previous, baseline),
+    );
     // Committed results pass `npm run lint` as written, with no exception for them.
     const format = spawnSync(BIOME, ['format', '--write', resultsJson], { encoding: 'utf8' });
     if (format.status !== 0) throw new Error(`formatting ${resultsJson} failed:\n${format.stderr}`);
-  } else writeFileSync(path.join(OUT, 'results.md'), markdown(rows, idle, burst, summary));
+  } else
+    writeFileSync(
+      path.join(OUT, 'results.md'),
+      markdown(rows, idle, bursts, summary, info, previous, baseline),
+    );
   process.exitCode = over.length === 0 ? 0 : 1;
 }
 

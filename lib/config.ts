@@ -97,6 +97,18 @@ export type ReservedConcurrency = number | 'none';
 export const LOG_REMOVAL_POLICIES = ['retain', 'destroy'] as const;
 export type LogRemovalPolicy = (typeof LOG_REMOVAL_POLICIES)[number];
 
+/**
+ * X-Ray tracing of the functions. Lambda's active tracing records the first
+ * invocation each second and 5% of the rest, a rate Lambda does not let you
+ * change: findings arrive seconds or minutes apart, so nearly every one is
+ * traced ($5 per million traces, a third of what a fix costs otherwise).
+ * `pass-through` records only an invocation whose caller's trace is sampled
+ * (none of Security Hub's or EventBridge's are): logs, metrics, the ledger
+ * and the outcome events still say what happened to every finding.
+ */
+export const TRACING_MODES = ['pass-through', 'active'] as const;
+export type TracingMode = (typeof TRACING_MODES)[number];
+
 export interface HubfixConfig {
   readonly notifications: {
     readonly emails: readonly string[];
@@ -114,6 +126,7 @@ export interface HubfixConfig {
     readonly logRetentionDays: number;
     readonly logRemovalPolicy: LogRemovalPolicy;
     readonly memorySize: number;
+    readonly tracing: TracingMode;
   };
   readonly ledger: { readonly retentionDays: number };
   readonly reconcile: ReconcileConfig;
@@ -282,6 +295,7 @@ const DEFAULT_FUNCTIONS: HubfixConfig['functions'] = {
   logRetentionDays: 30,
   logRemovalPolicy: 'retain',
   memorySize: 256,
+  tracing: 'pass-through',
 };
 const DEFAULT_LEDGER = { retentionDays: 365 };
 export const DEFAULT_RECONCILE: ReconcileConfig = {
@@ -400,6 +414,13 @@ function fileSchema(controls: readonly ControlDefinition[]) {
             memorySize: optional(
               integer({ min: 128, max: 10240, description: 'Memory of each function, in MB.' }),
               DEFAULT_FUNCTIONS.memorySize,
+            ),
+            tracing: optional(
+              oneOf(TRACING_MODES, {
+                description:
+                  'X-Ray tracing of the functions. "pass-through" (the default) traces only what a traced caller sends, which Security Hub and EventBridge never are: no trace cost. "active": Lambda traces the first invocation each second and 5% of the rest, which for findings arriving apart is nearly every one ($5 per million traces after the free tier).',
+              }),
+              DEFAULT_FUNCTIONS.tracing,
             ),
           },
           { description: 'The Lambda functions, one per control.' },

@@ -1,8 +1,10 @@
 /**
  * The deliver stage: every outcome is told in three places — the finding
- * (a note, and the workflow the lifecycle rules say), SNS, and an outcome
- * event on EventBridge — and counted and logged. One failed delivery does
- * not stop the others; the caller decides what an undelivered finding means.
+ * (a note, and the workflow the lifecycle rules say), SNS (whose message
+ * says whether the finding update worked, so it follows it), and an outcome
+ * event on EventBridge (sent alongside both) — and counted and logged. One
+ * failed delivery does not stop the others; the caller decides what an
+ * undelivered finding means.
  */
 import type { Log } from './control';
 import { describeError } from './errors';
@@ -83,6 +85,11 @@ export function createDelivery(ports: {
       const skipped = { ok: 'skipped' as const };
       return { report, workflow, findingUpdate: skipped, notification: skipped, event: skipped };
     }
+    // The outcome event needs nothing the other two say: it goes out alongside
+    // them, and the invocation waits for one call less.
+    const eventSent = attempt('outcome event', 'OutcomeEventFailed', log, () =>
+      events.publish(outcomeEventOf(report, workflow)),
+    );
     const update: FindingUpdate = { workflow: workflow.workflow, note: noteFor(report) };
     const findingUpdate = await attempt('finding update', 'FindingUpdateFailed', log, () =>
       findings.update(report.ref, update),
@@ -99,9 +106,7 @@ export function createDelivery(ports: {
     const published = await attempt('notification', 'NotificationFailed', log, () =>
       notifier.publish(notification),
     );
-    const event = await attempt('outcome event', 'OutcomeEventFailed', log, () =>
-      events.publish(outcomeEventOf(report, workflow)),
-    );
+    const event = await eventSent;
     return { report, workflow, findingUpdate, notification: published, event };
   };
 }

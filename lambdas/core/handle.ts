@@ -276,7 +276,8 @@ export function createFindingHandler<State, Before, Params, Clients>(
       confirmation,
       workflowBefore: current.workflowStatus,
     };
-    const previous = await readHistory(current, log);
+    // Read while the member role is assumed and the lease taken: neither needs it.
+    const historyRead = readHistory(current, log);
     let clients: Clients;
     try {
       clients = await deps.access.clientsFor(resource);
@@ -294,7 +295,7 @@ export function createFindingHandler<State, Before, Params, Clients>(
               decision: { kind: 'NOTIFY', reason },
               outcome: { kind: 'NOTIFIED', reason, plan: undefined },
             },
-        previous,
+        await historyRead,
         log,
       );
     }
@@ -308,6 +309,7 @@ export function createFindingHandler<State, Before, Params, Clients>(
       clock,
     };
     const decideAndAct = async (): Promise<Concluded> => {
+      const previous = await historyRead;
       const decided = await decideLive({
         control,
         settings,
@@ -328,7 +330,7 @@ export function createFindingHandler<State, Before, Params, Clients>(
     };
 
     if (!mayChange({ mode: settings.mode, request, notifyOnly, dryRun: settings.dryRun })) {
-      return conclude(base, await decideAndAct(), previous, log);
+      return conclude(base, await decideAndAct(), await historyRead, log);
     }
     const held = await withLease(
       {
@@ -350,11 +352,11 @@ export function createFindingHandler<State, Before, Params, Clients>(
       return conclude(
         base,
         { decision: { kind: 'DEFER', reason }, outcome: { kind: 'DEFERRED', reason } },
-        previous,
+        await historyRead,
         log,
       );
     }
     if (held.waitedMs > 0) log.info('waited for the lease on the resource', { ms: held.waitedMs });
-    return conclude(base, held.value, previous, log);
+    return conclude(base, held.value, await historyRead, log);
   };
 }

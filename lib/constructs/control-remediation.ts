@@ -12,7 +12,7 @@ import { OUTCOME_EVENT_SOURCE } from '../../lambdas/core/adapters/events';
 import { ENVIRONMENT } from '../../lambdas/core/env';
 import { memberRoleNameFor, placeholder } from '../../lambdas/core/organization';
 import type { RuntimeSettings } from '../../lambdas/core/settings';
-import { encodeSettings } from '../config';
+import { encodeSettings, type TracingMode } from '../config';
 import {
   type ControlDefinition,
   FINDING_PERMISSIONS,
@@ -57,6 +57,8 @@ export interface ControlRemediationProps {
   readonly logRetention?: RetentionDays;
   /** @default RemovalPolicy.RETAIN */
   readonly logRemovalPolicy?: RemovalPolicy;
+  /** @default 'pass-through' */
+  readonly tracing?: TracingMode;
   /** Where events go once EventBridge and Lambda have given up on them. */
   readonly deadLetters: DeadLetterQueue;
   /**
@@ -111,6 +113,7 @@ export class ControlRemediation extends Construct {
       reservedConcurrentExecutions: props.reservedConcurrency,
       logRetention: props.logRetention,
       logRemovalPolicy: props.logRemovalPolicy,
+      tracing: props.tracing,
       environment: {
         [ENVIRONMENT.settings]: encodeSettings(props.settings),
         [ENVIRONMENT.topicArn]: props.notifications.topic.topicArn,

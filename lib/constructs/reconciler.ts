@@ -21,7 +21,7 @@ import {
   RECONCILER_ENVIRONMENT,
   SWEEP_CLAIM_PREFIX,
 } from '../../lambdas/reconciler/env';
-import type { ReconcileConfig } from '../config';
+import type { ReconcileConfig, TracingMode } from '../config';
 import { HUBS } from '../controls';
 import { RemediationFunction } from './remediation-function';
 
@@ -48,6 +48,8 @@ export interface ReconcilerProps {
   readonly memorySize?: number;
   /** @default RemovalPolicy.RETAIN */
   readonly logRemovalPolicy?: RemovalPolicy;
+  /** @default 'pass-through' */
+  readonly tracing?: TracingMode;
   /**
    * Reserve one concurrent execution, so one sweep runs at a time (a step's
    * claim keeps a redelivery from running twice either way).
@@ -90,6 +92,7 @@ export class Reconciler extends Construct {
       reservedConcurrentExecutions: (props.oneAtATime ?? true) ? 1 : 'none',
       logRetention: props.logRetention,
       logRemovalPolicy: props.logRemovalPolicy,
+      tracing: props.tracing,
       environment: {
         [RECONCILER_ENVIRONMENT.settings]: this.settings,
         [RECONCILER_ENVIRONMENT.partition]: stack.partition,

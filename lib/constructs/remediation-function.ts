@@ -13,6 +13,7 @@ import { type ILogGroup, LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../../lambdas/core/powertools';
 import { HANDLER_FILE } from '../bundling/esbuild';
+import type { TracingMode } from '../config';
 
 const PROJECT_ROOT = path.resolve(import.meta.dirname, '..', '..');
 const BUNDLER_CLI = path.join(PROJECT_ROOT, 'lib', 'bundling', 'cli.ts');
@@ -64,6 +65,12 @@ export interface RemediationFunctionProps {
   /** @default RetentionDays.ONE_MONTH */
   readonly logRetention?: RetentionDays;
   /**
+   * X-Ray: `pass-through` traces only invocations whose caller's trace is
+   * sampled; `active` lets Lambda sample (lib/config.ts, TRACING_MODES).
+   * @default 'pass-through'
+   */
+  readonly tracing?: TracingMode;
+  /**
    * What deleting the stack does to the log group.
    * @default RemovalPolicy.RETAIN — the logs are the record of what the function did
    */
@@ -73,7 +80,7 @@ export interface RemediationFunctionProps {
 /**
  * A Lambda function as every hubfix handler needs it: nodejs24.x on arm64,
  * an ESM bundle built by the local esbuild with the AWS SDK inside, an
- * explicit log group with retention, active tracing and reserved concurrency,
+ * explicit log group with retention, X-Ray tracing and reserved concurrency,
  * and a role holding nothing but write access to its own log group until
  * grants are added.
  */
@@ -104,7 +111,7 @@ export class RemediationFunction extends Construct {
       memorySize: props.memorySize ?? 256,
       timeout: props.timeout ?? Duration.minutes(5),
       reservedConcurrentExecutions: reservation(props.reservedConcurrentExecutions),
-      tracing: Tracing.ACTIVE,
+      tracing: props.tracing === 'active' ? Tracing.ACTIVE : Tracing.PASS_THROUGH,
       logGroup: this.logGroup,
       role,
       environment: {

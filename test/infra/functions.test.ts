@@ -1,6 +1,6 @@
 /**
- * The function settings that change the template: reserved concurrency and
- * what deleting the stack does to the log groups. One control is enough to
+ * The function settings that change the template: reserved concurrency,
+ * what deleting the stack does to the log groups, and X-Ray tracing. One control is enough to
  * synthesize: every control's function is built by the same construct.
  */
 import { describe, expect, it } from 'vitest';
@@ -33,6 +33,7 @@ const byDefault = synthesizeWith({});
 const unreservedAndDisposable = synthesizeWith({
   reservedConcurrency: 'none',
   logRemovalPolicy: 'destroy',
+  tracing: 'active',
 });
 
 describe('functions in the template', () => {
@@ -58,6 +59,18 @@ describe('functions in the template', () => {
     expect(byDefault.logGroups).toHaveLength(2);
     for (const logGroup of byDefault.logGroups) {
       expect(logGroup).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+    }
+  });
+
+  it('trace only what a traced caller sends, by default: no trace is paid for per finding', () => {
+    for (const fn of [byDefault.fn, byDefault.reconciler]) {
+      expect(fn.Properties.TracingConfig).toEqual({ Mode: 'PassThrough' });
+    }
+  });
+
+  it('let Lambda sample invocations with tracing "active"', () => {
+    for (const fn of [unreservedAndDisposable.fn, unreservedAndDisposable.reconciler]) {
+      expect(fn.Properties.TracingConfig).toEqual({ Mode: 'Active' });
     }
   });
 

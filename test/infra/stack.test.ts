@@ -122,11 +122,13 @@ describe('the stack', () => {
         ],
         GlobalSecondaryIndexes: [
           Match.objectLike({
-            IndexName: 'byTime',
+            IndexName: 'byTimeKeys',
             KeySchema: [
               { AttributeName: 'entity', KeyType: 'HASH' },
               { AttributeName: 'createdAt', KeyType: 'RANGE' },
             ],
+            // Keys only: writing a change's result or drift costs no index write.
+            Projection: { ProjectionType: 'KEYS_ONLY' },
           }),
         ],
       }),
@@ -183,7 +185,7 @@ describe.each(CONTROLS.map((c) => [c.meta.id, c] as const))('control %s', (contr
       Runtime: 'nodejs24.x',
       Architectures: ['arm64'],
       Handler: 'index.handler',
-      TracingConfig: { Mode: 'Active' },
+      TracingConfig: { Mode: 'PassThrough' },
       ReservedConcurrentExecutions: 3,
       LoggingConfig: { LogGroup: { Ref: expect.any(String) } },
     });

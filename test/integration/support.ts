@@ -70,7 +70,11 @@ export interface Created {
 interface TemplateTable {
   KeySchema: CreateTableCommandInput['KeySchema'];
   AttributeDefinitions: CreateTableCommandInput['AttributeDefinitions'];
-  GlobalSecondaryIndexes?: { IndexName: string; KeySchema: CreateTableCommandInput['KeySchema'] }[];
+  GlobalSecondaryIndexes?: {
+    IndexName: string;
+    KeySchema: CreateTableCommandInput['KeySchema'];
+    Projection: { ProjectionType: 'ALL' | 'KEYS_ONLY' | 'INCLUDE'; NonKeyAttributes?: string[] };
+  }[];
 }
 
 /** Creates a template table in moto with its key schema and indexes. */
@@ -90,7 +94,7 @@ export async function createTemplateTable(
       GlobalSecondaryIndexes: table.GlobalSecondaryIndexes?.map((index) => ({
         IndexName: index.IndexName,
         KeySchema: index.KeySchema,
-        Projection: { ProjectionType: 'ALL' },
+        Projection: index.Projection,
       })),
     }),
   );

@@ -63,6 +63,7 @@ const VALID: readonly unknown[] = [
       logRetentionDays: 3653,
       logRemovalPolicy: 'destroy',
       memorySize: 512,
+      tracing: 'active',
     },
     ledger: { retentionDays: 3650 },
   },
@@ -110,6 +111,8 @@ const INVALID: readonly unknown[] = [
   { functions: { logRetentionDays: 10 } },
   { functions: { logRemovalPolicy: 'delete' } },
   { functions: { memorySize: 64 } },
+  { functions: { tracing: 'Active' } },
+  { functions: { tracing: true } },
   { ledger: { retentionDays: 0 } },
 ];
 
@@ -186,6 +189,7 @@ describe(CONFIG_SCHEMA_FILE, () => {
             logRetentionDays: some(30, 3653),
             logRemovalPolicy: some('retain', 'destroy'),
             memorySize: some(128, 10240),
+            tracing: some('pass-through', 'active'),
           },
           { requiredKeys: [] },
         ),

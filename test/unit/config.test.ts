@@ -67,6 +67,7 @@ describe('parseConfig', () => {
         logRetentionDays: 30,
         logRemovalPolicy: 'retain',
         memorySize: 256,
+        tracing: 'pass-through',
       },
       ledger: { retentionDays: 365 },
       reconcile: { enabled: true, schedule: 'rate(6 hours)', graceHours: 24, maxAttempts: 1 },
@@ -157,6 +158,10 @@ describe('parseConfig', () => {
     [
       { functions: { logRemovalPolicy: 'delete' } },
       'functions.logRemovalPolicy: expected one of "retain", "destroy", got "delete"',
+    ],
+    [
+      { functions: { tracing: 'on' } },
+      'functions.tracing: expected one of "pass-through", "active", got "on"',
     ],
     [
       { dryrun: true },
@@ -295,6 +300,11 @@ describe('functions', () => {
     expect(
       parseConfig({ functions: { logRemovalPolicy: 'destroy' } }, 't').functions.logRemovalPolicy,
     ).toBe('destroy');
+  });
+
+  it('traces only what a traced caller sends unless told to let Lambda sample', () => {
+    expect(parseConfig({}, 't').functions.tracing).toBe('pass-through');
+    expect(parseConfig({ functions: { tracing: 'active' } }, 't').functions.tracing).toBe('active');
   });
 });
 

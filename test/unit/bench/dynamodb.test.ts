@@ -2,6 +2,8 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import { describe, expect, it } from 'vitest';
 import {
   applyUpdate,
+  indexEntry,
+  indexWriteUnits,
   itemSize,
   MemoryTables,
   readUnits,
@@ -41,8 +43,10 @@ describe('DynamoDB item sizes, as the Developer Guide counts them', () => {
 
 describe('in-memory tables', () => {
   it('sizes an update by the larger of the item before and after, and counts the index write', () => {
-    // Prepare: the ledger's shape, one index projecting everything.
-    const tables = new MemoryTables({ ledger: { key: 'changeId', indexKeys: ['entity'] } });
+    // Prepare: one index projecting everything.
+    const tables = new MemoryTables({
+      ledger: { key: 'changeId', indexes: [{ keys: ['entity'], projection: 'ALL' }] },
+    });
     const before = marshall({ changeId: 'EC2.2-1', entity: 'change', before: 'x'.repeat(1500) });
 
     // Act
@@ -68,6 +72,74 @@ describe('in-memory tables', () => {
       largestItem: itemSize({ ...before, ...marshall({ status: 'REMEDIATED' }) }),
     });
     expect(read).toEqual({ Item: { ...before, ...marshall({ status: 'REMEDIATED' }) } });
+  });
+
+  it('writes an index of keys only when an item enters or leaves it, not when other attributes change', () => {
+    // Prepare: the ledger's shape, its time index holding keys only.
+    const tables = new MemoryTables({
+      ledger: {
+        key: 'changeId',
+        indexes: [{ keys: ['entity', 'createdAt'], projection: 'KEYS_ONLY' }],
+      },
+    });
+    const key = marshall({ changeId: 'EC2.2-1' });
+    const created = marshall({
+      changeId: 'EC2.2-1',
+      entity: 'change',
+      createdAt: '2026-01-01T00:00:00.000Z',
+      before: 'x'.repeat(1500),
+    });
+
+    // Act: written before the change, its result after, then gone.
+    tables.answer('PutItem', { TableName: 'ledger', Item: created });
+    const afterPut = tables.usage.get('ledger')?.wru;
+    tables.answer('UpdateItem', {
+      TableName: 'ledger',
+      Key: key,
+      UpdateExpression: 'SET #status = :status',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: marshall({ ':status': 'REMEDIATED' }),
+    });
+    const afterUpdate = tables.usage.get('ledger')?.wru;
+    tables.answer('DeleteItem', { TableName: 'ledger', Key: key });
+
+    // Assess: 2 KB on the table each time; the index's small entry only on the way in and out.
+    expect([afterPut, afterUpdate, tables.usage.get('ledger')?.wru]).toEqual([
+      2 + 1,
+      2 + 1 + 2,
+      2 + 1 + 2 + 2 + 1,
+    ]);
+  });
+
+  it('prices an index write by what the index holds, and a moved index key as two writes', () => {
+    const index = { keys: ['entity', 'createdAt'], projection: { include: ['status'] } } as const;
+    const item = marshall({
+      changeId: 'c',
+      entity: 'change',
+      createdAt: 'a',
+      status: 'PENDING',
+      before: 'x'.repeat(3000),
+    });
+
+    expect(indexEntry('changeId', index, item)).toEqual(
+      marshall({ changeId: 'c', entity: 'change', createdAt: 'a', status: 'PENDING' }),
+    );
+    const withoutEntity = Object.fromEntries(Object.entries(item).filter(([k]) => k !== 'entity'));
+    expect(indexEntry('changeId', index, withoutEntity)).toBeUndefined();
+    // Not in the index before or after: nothing.
+    expect(indexWriteUnits('changeId', index, undefined, marshall({ changeId: 'c' }))).toBe(0);
+    // A projected attribute changes: one small write, whatever the item's size.
+    expect(
+      indexWriteUnits('changeId', index, item, { ...item, ...marshall({ status: 'DONE' }) }),
+    ).toBe(1);
+    // An attribute the index does not hold changes: none.
+    expect(
+      indexWriteUnits('changeId', index, item, { ...item, ...marshall({ before: 'y' }) }),
+    ).toBe(0);
+    // Its sort key changes: out, then in.
+    expect(
+      indexWriteUnits('changeId', index, item, { ...item, ...marshall({ createdAt: 'b' }) }),
+    ).toBe(2);
   });
 
   it('refuses an update it cannot apply, rather than size it wrongly', () => {

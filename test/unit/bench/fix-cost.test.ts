@@ -13,6 +13,7 @@ const idle: FixUsage = {
   logBytes: 0,
   logLines: 0,
   metricsRequested: 0,
+  tracing: 'pass-through',
 };
 
 const line = (cost: ReturnType<typeof fixCost>, service: string) =>
@@ -32,6 +33,23 @@ describe('cost per 1,000 findings', () => {
     expect(cost.durationMs).toBeCloseTo(durationMs);
     expect(line(cost, 'Lambda duration')).toBeCloseTo(durationMs * PRICES.lambda.perGbSecond);
     expect(line(cost, 'Lambda requests')).toBeCloseTo(0.0002);
+  });
+
+  it('waits for calls made at once only as long as the longest chain of them', () => {
+    // Prepare: 10 calls, 4 of them in parallel with others.
+    const a = COST_ASSUMPTIONS;
+    const use = { ...idle, apiCalls: 10, apiWaitMs: 6 * a.apiLatencyMs };
+
+    // Act
+    const cost = fixCost(use);
+
+    // Assess
+    expect(cost.durationMs).toBeCloseTo(6 * a.apiLatencyMs + a.coldStartShare * a.coldStartInitMs);
+  });
+
+  it('counts a trace per invocation with active tracing, none passing through', () => {
+    expect(line(fixCost({ ...idle, tracing: 'active' }), 'X-Ray')).toBeCloseTo(0.005);
+    expect(line(fixCost(idle), 'X-Ray')).toBe(0);
   });
 
   it('bills DynamoDB per request unit, and SNS and EventBridge per started 64 KB', () => {
@@ -64,7 +82,6 @@ describe('cost per 1,000 findings', () => {
 
     // Assess
     expect(line(cost, 'CloudWatch Logs')).toBeCloseTo((1000 * bytes * 0.5) / 1024 ** 3, 10);
-    expect(line(cost, 'X-Ray')).toBeCloseTo(0.005);
     expect(line(cost, 'CloudWatch GetMetricData')).toBeUndefined();
     expect(cost.per1000).toBeCloseTo(cost.lines.reduce((n, l) => n + l.per1000, 0));
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { measureImports, ratioOf } from '../../../bench/import-cost';
+import { measurePairs, pairedRatio } from '../../../bench/import-cost';
 import { lowMean, median, relativeSpread, trimmedMean, verdictAgainst } from '../../../bench/stats';
 
 describe('bench statistics', () => {
@@ -46,30 +46,72 @@ describe('bench statistics', () => {
   );
 });
 
-describe('interleaved import measurement', () => {
-  it('samples every bundle in turn, rotating the order, and reports each repeat', async () => {
+describe('paired import measurement', () => {
+  it('measures handler and baseline in pairs, alternating which goes first, after one warm-up each', async () => {
     // Prepare: a sampler that records the order and answers a fixed cost per file.
     const order: string[] = [];
-    const cost: Record<string, number> = { a: 12, b: 10 };
+    const cost: Record<string, number> = { h: 12, b: 10 };
     const sampler = async (file: string) => {
       order.push(file);
       return cost[file] ?? 0;
     };
 
     // Act
-    const figures = await measureImports(
-      { handler: 'a', baseline: 'b' },
-      { samplesPerRepeat: 2, repeats: 2 },
+    const measured = await measurePairs(
+      { handler: 'h', baseline: 'b' },
+      { pairsPerRepeat: 2, minRepeats: 2, maxRepeats: 4, targetSpread: 0.01 },
       sampler,
     );
 
-    // Assess: one warm-up each, then a b, b a per repeat.
-    expect(order).toEqual(['a', 'b', 'a', 'b', 'b', 'a', 'a', 'b', 'b', 'a']);
-    expect(figures.handler).toEqual({ ms: 12, repeats: [12, 12], spread: 0 });
-    expect(ratioOf(figures.handler, figures.baseline)).toEqual({
-      ratio: 1.2,
-      repeats: [1.2, 1.2],
-      spread: 0,
-    });
+    // Assess: h b, then b h, per repeat; no third repeat where the two agree.
+    expect(order).toEqual(['h', 'b', 'h', 'b', 'b', 'h', 'h', 'b', 'b', 'h']);
+    expect(measured.handler).toEqual({ ms: 12, repeats: [12, 12], spread: 0 });
+    expect(measured.ratio).toEqual({ ratio: 1.2, repeats: [1.2, 1.2], spread: 0 });
+    expect(measured.pairs).toHaveLength(4);
+  });
+
+  it('cancels a neighbour that slows both imports of a pair, and trims a spike in either', async () => {
+    // Prepare: true costs 110 and 100 ms; the machine's slowdown changes from
+    // pair to pair (x1 to x1.6); one handler and one baseline import are hit
+    // by a 200 ms spike of their own.
+    const slowdown = [1, 1.6, 1.2, 1.5, 1.1, 1.4, 1.3, 1.05, 1.55, 1.25, 1.15, 1.45];
+    let n = 0;
+    const sampler = async (file: string) => {
+      const i = n++;
+      const factor = slowdown[Math.floor(Math.max(0, i - 2) / 2) % slowdown.length] ?? 1;
+      const spike = i === 7 || i === 16 ? 200 : 0;
+      return (file === 'h' ? 110 : 100) * factor + spike;
+    };
+
+    // Act
+    const measured = await measurePairs(
+      { handler: 'h', baseline: 'b' },
+      { pairsPerRepeat: 6, minRepeats: 2, maxRepeats: 2, targetSpread: 0.01 },
+      sampler,
+    );
+
+    // Assess
+    expect(measured.ratio.ratio).toBeCloseTo(1.1, 6);
+    expect(pairedRatio(measured.pairs)).toBe(measured.ratio.ratio);
+  });
+
+  it('measures another repeat while the repeats disagree, up to the limit', async () => {
+    // Prepare: every second repeat of pairs is 20% dearer for the handler.
+    let n = 0;
+    const sampler = async (file: string) => {
+      const repeat = Math.floor(Math.max(0, n++ - 2) / 4);
+      return file === 'h' ? (repeat % 2 === 0 ? 100 : 120) : 100;
+    };
+
+    // Act
+    const measured = await measurePairs(
+      { handler: 'h', baseline: 'b' },
+      { pairsPerRepeat: 2, minRepeats: 2, maxRepeats: 3, targetSpread: 0.05 },
+      sampler,
+    );
+
+    // Assess
+    expect(measured.ratio.repeats).toEqual([1, 1.2, 1]);
+    expect(measured.ratio.spread).toBeCloseTo(0.2 / (3.2 / 3));
   });
 });

@@ -22,6 +22,7 @@ import type {
   Notifier,
   OnceGuard,
   OutcomeEvent,
+  OutcomePublisher,
   ResourceLease,
 } from '../../../lambdas/core/ports';
 import { arnResource } from '../../../lambdas/core/resource';
@@ -162,6 +163,7 @@ interface PipelineExtras {
   history?: FindingHistory;
   clock?: Clock;
   guard?: OnceGuard;
+  events?: OutcomePublisher;
 }
 
 function pipeline(
@@ -233,7 +235,7 @@ function pipeline(
     actions: ACTIONS,
     findings,
     notifier,
-    events: {
+    events: extras.events ?? {
       async publish(event) {
         events.push(event);
       },
@@ -845,6 +847,86 @@ describe('pipeline: direct requests (npx hubfix, hand-ons, the reconciler)', () 
 
     expect(result.status).toBe('rejected');
     expect(calls).toEqual([]);
+  });
+});
+
+describe('pipeline: waiting for AWS no longer than it must', () => {
+  it("reads the finding's history while it takes the lease, which does not need it", async () => {
+    // Prepare: a history read that takes a while.
+    const history: FindingHistory = {
+      async get() {
+        calls.push('history asked');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        calls.push('history answered');
+        return undefined;
+      },
+      async put() {},
+    };
+    const lease: ResourceLease = {
+      async acquire() {
+        calls.push('lease taken');
+        return true;
+      },
+      async release() {},
+    };
+
+    // Act
+    const result = await pipeline(fakeControl(), settings(), {}, { history, lease }).processEvent(
+      importedEvent([finding()]),
+    );
+
+    // Assess: the lease was taken before the history answered; the decision waited for it.
+    expect(result.handled[0]?.report.outcome.kind).toBe('REMEDIATED');
+    expect(calls.slice(0, 5)).toEqual([
+      'fetch finding',
+      'history asked',
+      'lease taken',
+      'history answered',
+      'readState sg-1234123f',
+    ]);
+  });
+
+  it('sends the outcome event alongside the finding update and the notification, which follows the update', async () => {
+    // Prepare
+    const outcomeEvents: OutcomePublisher = {
+      async publish(event) {
+        calls.push(`event ${event.outcome}`);
+        events.push(event);
+      },
+    };
+
+    // Act
+    await pipeline(fakeControl(), settings(), {}, { events: outcomeEvents }).processEvent(
+      importedEvent([finding()]),
+    );
+
+    // Assess: the event did not wait for the update; the notification, which says how the update went, did.
+    expect(calls.slice(-4)).toEqual([
+      'recordResult REMEDIATED',
+      'event REMEDIATED',
+      'update unchanged',
+      'publish REMEDIATED',
+    ]);
+  });
+
+  it('still tells the other two when the outcome event fails, and reports it undelivered', async () => {
+    // Prepare
+    const failing: OutcomePublisher = {
+      async publish() {
+        throw new Error('EventBridge is down');
+      },
+    };
+
+    // Act
+    const outcome = await pipeline(fakeControl(), settings(), {}, { events: failing })
+      .processEvent(importedEvent([finding()]))
+      .catch((error: unknown) => error);
+
+    // Assess
+    expect(outcome).toBeInstanceOf(IncompleteDeliveryError);
+    expect(calls).toContain('update unchanged');
+    expect(calls).toContain('publish REMEDIATED');
+    expect(metrics).toContain('OutcomeEventFailed');
   });
 });
 
