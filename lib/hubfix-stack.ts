@@ -1,5 +1,5 @@
 import { Aws, CfnOutput, CfnStackSet, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
-import { AttributeType, Billing, ProjectionType, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { AttributeType, Billing, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import type { Construct } from 'constructs';
 import { LEDGER_INDEX } from '../lambdas/core/adapters/ledger';
 import { STATE_KEY, STATE_TTL } from '../lambdas/core/adapters/state';
@@ -107,8 +107,6 @@ export class HubfixStack extends Stack {
           indexName: LEDGER_INDEX,
           partitionKey: { name: 'entity', type: AttributeType.STRING },
           sortKey: { name: 'createdAt', type: AttributeType.STRING },
-          // Keys only: a result or drift written to a change then costs no index write.
-          projectionType: ProjectionType.KEYS_ONLY,
         },
       ],
       // The ledger is how changes are undone: it outlives the stack.

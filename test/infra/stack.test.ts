@@ -122,13 +122,11 @@ describe('the stack', () => {
         ],
         GlobalSecondaryIndexes: [
           Match.objectLike({
-            IndexName: 'byTimeKeys',
+            IndexName: 'byTime',
             KeySchema: [
               { AttributeName: 'entity', KeyType: 'HASH' },
               { AttributeName: 'createdAt', KeyType: 'RANGE' },
             ],
-            // Keys only: writing a change's result or drift costs no index write.
-            Projection: { ProjectionType: 'KEYS_ONLY' },
           }),
         ],
       }),

@@ -70,11 +70,7 @@ export interface Created {
 interface TemplateTable {
   KeySchema: CreateTableCommandInput['KeySchema'];
   AttributeDefinitions: CreateTableCommandInput['AttributeDefinitions'];
-  GlobalSecondaryIndexes?: {
-    IndexName: string;
-    KeySchema: CreateTableCommandInput['KeySchema'];
-    Projection: { ProjectionType: 'ALL' | 'KEYS_ONLY' | 'INCLUDE'; NonKeyAttributes?: string[] };
-  }[];
+  GlobalSecondaryIndexes?: { IndexName: string; KeySchema: CreateTableCommandInput['KeySchema'] }[];
 }
 
 /** Creates a template table in moto with its key schema and indexes. */
@@ -94,7 +90,7 @@ export async function createTemplateTable(
       GlobalSecondaryIndexes: table.GlobalSecondaryIndexes?.map((index) => ({
         IndexName: index.IndexName,
         KeySchema: index.KeySchema,
-        Projection: index.Projection,
+        Projection: { ProjectionType: 'ALL' },
       })),
     }),
   );

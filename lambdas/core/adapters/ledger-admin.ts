@@ -3,8 +3,6 @@
  * operator's credentials. Functions never load this module.
  */
 import {
-  type AttributeValue,
-  BatchGetItemCommand,
   ConditionalCheckFailedException,
   type DynamoDBClient,
   GetItemCommand,
@@ -23,34 +21,11 @@ import {
 import type { RollbackLedger } from '../rollback';
 import { LEDGER_ENTITY, LEDGER_INDEX } from './ledger';
 
-/** BatchGetItem reads at most 100 keys a request. */
-const BATCH_GET_KEYS = 100;
-/** Rounds of BatchGetItem for the keys DynamoDB left unprocessed before giving up. */
-const BATCH_GET_ROUNDS = 8;
-
-type Item = Record<string, AttributeValue>;
-
-export interface LedgerAdminOptions {
-  /**
-   * Waits before asking again for keys BatchGetItem left unprocessed.
-   * @default 50 ms doubled each round, as DynamoDB asks
-   */
-  readonly backoff?: (round: number) => Promise<void>;
-}
-
-const defaultBackoff = (round: number) =>
-  new Promise<void>((resolve) => setTimeout(resolve, 50 * 2 ** round));
-
 export class DynamoDbLedgerAdmin implements RollbackLedger {
-  private readonly backoff: (round: number) => Promise<void>;
-
   constructor(
     private readonly client: DynamoDBClient,
     private readonly tableName: string,
-    options: LedgerAdminOptions = {},
-  ) {
-    this.backoff = options.backoff ?? defaultBackoff;
-  }
+  ) {}
 
   async get(changeId: string): Promise<LedgerEntry | undefined> {
     const response = await this.client.send(
@@ -75,47 +50,7 @@ export class DynamoDbLedgerAdmin implements RollbackLedger {
         Limit: limit,
       }),
     );
-    return this.entriesFor(response.Items ?? []);
-  }
-
-  /**
-   * The entries the time index names, in its order. The index holds keys
-   * only (a change's status and drift are written after it is created, and
-   * an index holding them would be written again each time), so the entries
-   * are read from the table, 100 at a time. An entry gone since the index
-   * listed it (expired) is left out.
-   */
-  private async entriesFor(indexItems: readonly Item[]): Promise<LedgerEntry[]> {
-    const ids = indexItems.flatMap((item) => (item.changeId?.S ? [item.changeId.S] : []));
-    const byId = new Map<string, LedgerEntry>();
-    for (let start = 0; start < ids.length; start += BATCH_GET_KEYS) {
-      let keys: Item[] = ids
-        .slice(start, start + BATCH_GET_KEYS)
-        .map((changeId) => marshall({ changeId }));
-      for (let round = 0; keys.length > 0; round += 1) {
-        if (round === BATCH_GET_ROUNDS) {
-          throw new LedgerEntryError(
-            `DynamoDB had not read every ledger entry asked for after ${BATCH_GET_ROUNDS} tries (${keys.length} left); try again`,
-          );
-        }
-        if (round > 0) await this.backoff(round - 1);
-        const response = await this.client.send(
-          new BatchGetItemCommand({
-            // Consistent, as `get` is: an entry the index lists is never missed for a stale copy.
-            RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } },
-          }),
-        );
-        for (const item of response.Responses?.[this.tableName] ?? []) {
-          const entry = toEntry(item);
-          byId.set(entry.changeId, entry);
-        }
-        keys = (response.UnprocessedKeys?.[this.tableName]?.Keys ?? []) as Item[];
-      }
-    }
-    return ids.flatMap((id) => {
-      const entry = byId.get(id);
-      return entry ? [entry] : [];
-    });
+    return (response.Items ?? []).map(toEntry);
   }
 
   /**
@@ -143,7 +78,7 @@ export class DynamoDbLedgerAdmin implements RollbackLedger {
           ...(startKey ? { ExclusiveStartKey: startKey } : {}),
         }),
       );
-      entries.push(...(await this.entriesFor(page.Items ?? [])));
+      entries.push(...(page.Items ?? []).map(toEntry));
       startKey = page.LastEvaluatedKey;
     } while (startKey);
     return entries;

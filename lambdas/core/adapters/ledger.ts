@@ -8,13 +8,7 @@ import { type DynamoDBClient, PutItemCommand, UpdateItemCommand } from '@aws-sdk
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { ChangeRecord, ChangeRecorder, ChangeResult, DriftMark } from '../ports';
 
-/**
- * The time index: keys only (changeId, entity, createdAt). Every change is
- * written twice (before, then its result); an index projecting the whole
- * item was written twice too, one keys only is written once, and the CLI
- * reads the few entries it lists from the table.
- */
-export const LEDGER_INDEX = 'byTimeKeys';
+export const LEDGER_INDEX = 'byTime';
 /** Every change item carries this, so the time index can list them newest first. */
 export const LEDGER_ENTITY = 'change';
 

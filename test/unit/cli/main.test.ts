@@ -212,10 +212,10 @@ describe('errors in words', () => {
       'a missing permission',
       serviceError(
         'AccessDeniedException',
-        'User: arn:aws:iam::111111111111:user/ops is not authorized to perform: dynamodb:Query on resource: arn:aws:dynamodb:us-east-1:111111111111:table/Hubfix-Ledger123/index/byTimeKeys because no identity-based policy allows the dynamodb:Query action',
+        'User: arn:aws:iam::111111111111:user/ops is not authorized to perform: dynamodb:Query on resource: arn:aws:dynamodb:us-east-1:111111111111:table/Hubfix-Ledger123/index/byTime because no identity-based policy allows the dynamodb:Query action',
       ),
       'Hubfix-Ledger123',
-      'your credentials may not call dynamodb:Query on arn:aws:dynamodb:us-east-1:111111111111:table/Hubfix-Ledger123/index/byTimeKeys: ask for that permission',
+      'your credentials may not call dynamodb:Query on arn:aws:dynamodb:us-east-1:111111111111:table/Hubfix-Ledger123/index/byTime: ask for that permission',
     ],
     [
       'a missing table',
