@@ -27,12 +27,12 @@ export const TABLES = {
   state: 'hubfix-state',
 } as const;
 
-/** The stack's tables (lib/hubfix-stack.ts): keys, and the ledger's time index (keys only). */
+/** The stack's tables (lib/hubfix-stack.ts): keys, and the ledger's time index (every attribute). */
 export function benchTables(): MemoryTables {
   return new MemoryTables({
     [TABLES.ledger]: {
       key: 'changeId',
-      indexes: [{ keys: ['entity', 'createdAt'], projection: 'KEYS_ONLY' }],
+      indexes: [{ keys: ['entity', 'createdAt'], projection: 'ALL' }],
     },
     [TABLES.idempotency]: { key: 'id' },
     [TABLES.state]: { key: 'pk' },
