@@ -8,7 +8,15 @@ import type { Provisioned } from './control';
 import { ConfigurationError } from './errors';
 import { type OrganizationScope, organizationScopeSchema } from './organization';
 import type { CustomActionArns } from './request';
-import { object, optional, parseOrThrow, record, type Schema, string } from './schema';
+import {
+  object,
+  optional,
+  parseJsonOrThrow,
+  parseOrThrow,
+  record,
+  type Schema,
+  string,
+} from './schema';
 import { type RuntimeSettings, runtimeSettingsSchema } from './settings';
 import { type DaemonAddress, parseDaemonAddress } from './tracing';
 import type { Identity } from './trust';
@@ -92,15 +100,8 @@ export function readEnvironment<Params>(
     new ConfigurationError(source, issues);
   const vars = parseOrThrow(variablesSchema, env, toError);
 
-  const readJson = <T>(name: string, text: string, schema: Schema<T>): T => {
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch (error) {
-      throw toError([{ path: name, message: `is not JSON (${String(error)})` }]);
-    }
-    return parseOrThrow(schema, value, toError, name);
-  };
+  const readJson = <T>(name: string, text: string, schema: Schema<T>): T =>
+    parseJsonOrThrow(schema, text, toError, name);
   const settings = readJson(
     ENVIRONMENT.settings,
     vars[ENVIRONMENT.settings],

@@ -514,3 +514,19 @@ export function parseOrThrow<T>(
   if (!result.ok) throw toError(result.issues);
   return result.value;
 }
+
+/** {@link parseOrThrow} of JSON text: text that is not JSON is an issue at `path` too. */
+export function parseJsonOrThrow<T>(
+  schema: Schema<T>,
+  text: string,
+  toError: (issues: readonly ValidationIssue[]) => Error,
+  path: string,
+): T {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw toError([{ path, message: `is not JSON (${String(error)})` }]);
+  }
+  return parseOrThrow(schema, value, toError, path);
+}

@@ -13,6 +13,7 @@ import {
   object,
   oneOf,
   optional,
+  parseJsonOrThrow,
   parseOrThrow,
   record,
   type Schema,
@@ -92,15 +93,8 @@ export function readReconcilerEnvironment(
   const toError = (issues: ConstructorParameters<typeof ConfigurationError>[1]) =>
     new ConfigurationError(source, issues);
   const vars = parseOrThrow(variablesSchema, env, toError);
-  const readJson = <T>(name: string, text: string, schema: Schema<T>): T => {
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch (error) {
-      throw toError([{ path: name, message: `is not JSON (${String(error)})` }]);
-    }
-    return parseOrThrow(schema, json, toError, name);
-  };
+  const readJson = <T>(name: string, text: string, schema: Schema<T>): T =>
+    parseJsonOrThrow(schema, text, toError, name);
   const settings = readJson(
     RECONCILER_ENVIRONMENT.settings,
     vars[RECONCILER_ENVIRONMENT.settings],

@@ -19,7 +19,7 @@ import { systemClock } from '../../lambdas/core/clock';
 import type { Control } from '../../lambdas/core/control';
 import { ConfigurationError, LedgerLocationError } from '../../lambdas/core/errors';
 import { organizationScopeSchema } from '../../lambdas/core/organization';
-import { parseOrThrow, type Schema } from '../../lambdas/core/schema';
+import { parseJsonOrThrow, type Schema } from '../../lambdas/core/schema';
 import { reconcilerSettingsSchema } from '../../lambdas/reconciler/env';
 import { controlHandoff } from '../../lambdas/reconciler/handoff';
 import { SecurityHubSweepSource } from '../../lambdas/reconciler/source';
@@ -133,17 +133,13 @@ export async function sweeperOfStack(
       `stack ${stack} in ${region} has no ${RECONCILER_SETTINGS_OUTPUT} or ${STATE_TABLE_OUTPUT} output: deploy this version of hubfix there (npx cdk deploy), or ${how}`,
     );
   }
-  const read = <T>(output: string, text: string, schema: Schema<T>): T => {
-    const toError = (issues: ConstructorParameters<typeof ConfigurationError>[1]) =>
-      new ConfigurationError(`the ${output} output of ${stack}`, issues);
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch (error) {
-      throw toError([{ path: output, message: `is not JSON (${String(error)})` }]);
-    }
-    return parseOrThrow(schema, value, toError);
-  };
+  const read = <T>(output: string, text: string, schema: Schema<T>): T =>
+    parseJsonOrThrow(
+      schema,
+      text,
+      (issues) => new ConfigurationError(`the ${output} output of ${stack}`, issues),
+      output,
+    );
   const settings = read(RECONCILER_SETTINGS_OUTPUT, json, reconcilerSettingsSchema);
   // Only an org mode stack has it; without it, backfill sweeps the caller's account and region.
   const scope = outputs[ORGANIZATION_SCOPE_OUTPUT];
